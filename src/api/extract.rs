@@ -1,0 +1,187 @@
+//! Request extractors of the merchant API: JSON bodies with field-named errors, the tenant, list queries.
+
+use std::sync::Arc;
+
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use bytes::Bytes;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use utoipa::IntoParams;
+
+use crate::db::Page;
+use crate::db::companies::Company;
+use crate::error::{ApiError, ErrorType};
+
+/// A JSON body. Syntax errors answer 400 `json_invalid`; a wrong type, an unknown enum value or
+/// an unknown field answers 422 with `param` set to the path of the field
+/// (`config_items[0].quantity_config.min_quantity`).
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|mime| {
+                let mime = mime.trim();
+                mime.eq_ignore_ascii_case("application/json") || mime.to_ascii_lowercase().ends_with("+json")
+            });
+        if !is_json {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                ErrorType::InvalidRequestError,
+                "unsupported_media_type",
+                "Send the body as JSON with `Content-Type: application/json`.",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(body_rejection)?;
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+/// Deserialize `bytes`, naming the failing field.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de);
+    if value.is_ok()
+        && let Err(trailing) = de.end()
+    {
+        return Err(ApiError::bad_request("json_invalid", format!("The request body is not valid JSON: {trailing}.")));
+    }
+    value.map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Syntax
+            | serde_json::error::Category::Eof
+            | serde_json::error::Category::Io => {
+                ApiError::bad_request("json_invalid", format!("The request body is not valid JSON: {inner}."))
+            }
+            serde_json::error::Category::Data => {
+                let message = strip_position(&inner.to_string());
+                let err = ApiError::invalid(path.clone(), format!("Invalid value for `{path}`: {message}."));
+                if path == "." {
+                    ApiError { param: None, message: format!("Invalid request body: {message}."), ..err }
+                } else {
+                    err
+                }
+            }
+        }
+    })
+}
+
+/// serde_json appends " at line 1 column 42" to data errors; the field path says more.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}
+
+/// Turn a body-reading failure into the envelope: 413 for an oversized body, 400 otherwise.
+pub fn body_rejection(rejection: BytesRejection) -> ApiError {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorType::InvalidRequestError,
+            "body_too_large",
+            "The request body is too large.",
+        )
+    } else {
+        ApiError::bad_request("body_unreadable", "The request body could not be read.")
+    }
+}
+
+/// The company the API key belongs to, put in the request by `auth::require_api_key`.
+#[derive(Clone, Debug)]
+pub struct Tenant(pub Arc<Company>);
+
+/// The authenticated company, checked against the `{company_id}` of the path.
+/// A path naming any other company answers 404, exactly as an unknown id does.
+pub struct CompanyCtx(pub Arc<Company>);
+
+impl CompanyCtx {
+    pub fn id(&self) -> &str {
+        &self.0.id
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for CompanyCtx {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let tenant = Tenant::from_request_parts(parts, state).await?;
+        let params = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::internal("company route without path parameters"))?;
+        match params.iter().find(|(name, _)| *name == "company_id") {
+            Some((_, id)) if id == tenant.0.id => Ok(CompanyCtx(tenant.0)),
+            Some((_, id)) => Err(ApiError::not_found("company", id)),
+            None => Ok(CompanyCtx(tenant.0)),
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Tenant {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        parts.extensions.get::<Tenant>().cloned().ok_or_else(|| ApiError::unauthorized("Missing API key."))
+    }
+}
+
+/// Query parameters of every list endpoint.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// How many items to return, 1 to 100 (default 20).
+    pub limit: Option<String>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Include archived items (default false).
+    pub include_archived: Option<String>,
+}
+
+impl ListQuery {
+    pub fn page(&self) -> Result<Page, ApiError> {
+        let limit = match self.limit.as_deref() {
+            None => 20,
+            Some(s) => match s.parse::<i64>() {
+                Ok(n) if (1..=100).contains(&n) => n,
+                _ => return Err(ApiError::invalid("limit", "`limit` must be a whole number from 1 to 100.")),
+            },
+        };
+        let include_archived = match self.include_archived.as_deref() {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(_) => return Err(ApiError::invalid("include_archived", "`include_archived` must be true or false.")),
+        };
+        let cursor = self.cursor.clone().filter(|c| !c.is_empty());
+        if cursor.as_ref().is_some_and(|c| c.len() > 64) {
+            return Err(ApiError::invalid("cursor", "`cursor` is not a cursor this API returned."));
+        }
+        Ok(Page { cursor, limit, include_archived })
+    }
+}
+
+/// Query strings are parsed leniently into strings and checked by hand, so a bad value names
+/// its parameter instead of failing the whole query with a generic message.
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| ApiQuery(q.0))
+            .map_err(|e| ApiError::invalid("query", format!("Invalid query string: {}.", e.body_text())))
+    }
+}

@@ -1,0 +1,121 @@
+//! The merchant JSON API under `/api/v1`: bearer auth, idempotency, and one module per resource.
+
+pub mod auth;
+pub mod coupons;
+pub mod customers;
+pub mod discounts;
+pub mod extract;
+pub mod idempotency;
+pub mod openapi;
+pub mod preview;
+pub mod price_spec;
+pub mod product_pricings;
+pub mod products;
+pub mod quote_spec;
+pub mod validate;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::app::AppState;
+use crate::db::Page;
+use crate::error::{ApiError, ErrorType};
+
+/// Every `/api/v1` route. Authentication runs first, then the idempotency layer, then the handler.
+pub fn router(state: AppState) -> Router<AppState> {
+    let company = "/api/v1/companies/{company_id}";
+    Router::new()
+        .route(&format!("{company}/products"), post(products::create).get(products::list))
+        .route(&format!("{company}/products/{{id}}"), get(products::get))
+        .route(&format!("{company}/products/{{id}}/archive"), post(products::archive))
+        .route(&format!("{company}/product_pricings"), post(product_pricings::create).get(product_pricings::list))
+        .route(&format!("{company}/product_pricings/{{id}}"), get(product_pricings::get))
+        .route(&format!("{company}/product_pricings/{{id}}/archive"), post(product_pricings::archive))
+        .route(&format!("{company}/coupons"), post(coupons::create).get(coupons::list))
+        .route(&format!("{company}/coupons/{{id}}"), get(coupons::get))
+        .route(&format!("{company}/coupons/{{id}}/archive"), post(coupons::archive))
+        .route(&format!("{company}/customers"), post(customers::create).get(customers::list))
+        .route(&format!("{company}/customers/{{id}}"), get(customers::get))
+        .route(&format!("{company}/customers/{{id}}/archive"), post(customers::archive))
+        .route(&format!("{company}/pricing/preview"), post(preview::preview))
+        .layer(from_fn_with_state(state.clone(), idempotency::layer))
+        .layer(from_fn_with_state(state, auth::require_api_key))
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(from_fn(envelope))
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        ErrorType::InvalidRequestError,
+        "method_not_allowed",
+        "This route does not take that HTTP method.",
+    )
+}
+
+/// Layers outside the handlers (timeout, panic catcher, body limit) answer with empty or
+/// plain-text bodies; under `/api` every error is the JSON envelope, so rewrite those.
+async fn envelope(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let response = next.run(req).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if (!status.is_client_error() && !status.is_server_error()) || is_json {
+        return response;
+    }
+    let (kind, code) = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => (ErrorType::InvalidRequestError, "body_too_large"),
+        StatusCode::REQUEST_TIMEOUT => (ErrorType::ApiError, "timeout"),
+        s if s.is_server_error() => (ErrorType::ApiError, "internal_error"),
+        _ => (ErrorType::InvalidRequestError, "invalid_request"),
+    };
+    let message = status.canonical_reason().unwrap_or("Error").to_string();
+    ApiError::new(status, kind, code, message).into_response()
+}
+
+/// One page of a list, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct List<T> {
+    pub data: Vec<T>,
+    /// Whether another page follows; fetch it with `cursor=next_cursor`.
+    pub has_more: bool,
+    pub next_cursor: Option<String>,
+}
+
+impl<T> List<T> {
+    /// Build a page from rows fetched with `page.fetch_limit()` (one more than asked for).
+    pub fn from_rows<R>(
+        mut rows: Vec<R>,
+        page: &Page,
+        id: impl Fn(&R) -> &str,
+        map: impl Fn(R) -> Result<T, ApiError>,
+    ) -> Result<List<T>, ApiError> {
+        let limit = usize::try_from(page.limit).unwrap_or(20);
+        let has_more = rows.len() > limit;
+        rows.truncate(limit);
+        let next_cursor = if has_more { rows.last().map(|r| id(r).to_string()) } else { None };
+        let data = rows.into_iter().map(map).collect::<Result<Vec<T>, ApiError>>()?;
+        Ok(List { data, has_more, next_cursor })
+    }
+}
+
+/// `ACTIVE` or `ARCHIVED`, derived from `archived_at`.
+#[derive(Clone, Copy, Debug, Serialize, ToSchema)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum State {
+    Active,
+    Archived,
+}
+
+impl State {
+    pub fn of(archived_at: Option<chrono::DateTime<chrono::Utc>>) -> State {
+        if archived_at.is_some() { State::Archived } else { State::Active }
+    }
+}

@@ -1,0 +1,59 @@
+//! `GET /api/openapi.json`: the OpenAPI 3.1 document, generated from the handlers' and types' annotations.
+
+use std::sync::OnceLock;
+
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::{coupons, customers, preview, product_pricings, products};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Kasse merchant API",
+        description = "Create catalog entries, customers and quotes. Authenticate with `Authorization: Bearer <API key>`. \
+Every POST accepts an `Idempotency-Key` header. Errors are `{\"error\": {\"type\", \"code\", \"message\", \"param\"}}`. \
+Amounts are integer minor units of their currency."
+    ),
+    paths(
+        products::create, products::get, products::list, products::archive,
+        product_pricings::create, product_pricings::get, product_pricings::list, product_pricings::archive,
+        coupons::create, coupons::get, coupons::list, coupons::archive,
+        customers::create, customers::get, customers::list, customers::archive,
+        preview::preview,
+    ),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    tags(
+        (name = "catalog", description = "Products, product pricings (plans) and coupons"),
+        (name = "customers", description = "The people and organisations you bill"),
+        (name = "pricing", description = "Quotes computed by the pricing engine"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The document as JSON, built once per process.
+pub fn json() -> &'static str {
+    static DOC: OnceLock<String> = OnceLock::new();
+    DOC.get_or_init(|| ApiDoc::openapi().to_json().unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}")))
+}
+
+pub async fn serve() -> Response {
+    let mut response = json().into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}

@@ -1,0 +1,127 @@
+//! The application: shared state, router assembly with its layers, binding and serving until stopped.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, Request, StatusCode};
+use axum::routing::get;
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::db::Db;
+use crate::{api, ops, web};
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The store (SQLite or PostgreSQL).
+    pub db: Db,
+    /// Source of "now"; tests move it instead of sleeping.
+    pub clock: Clock,
+    /// Origin of every hosted URL we hand out, e.g. `https://pay.example.com`.
+    pub public_url: Arc<str>,
+    /// Largest accepted request body, in bytes (also read by the idempotency layer).
+    pub body_limit: usize,
+}
+
+/// Why the server could not start, in words fit for a one-line CLI error.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("{0} is already in use: stop the other process or choose another address with --bind / KASSE_BIND")]
+    PortInUse(std::net::SocketAddr),
+    #[error("cannot listen on {0}: {1}")]
+    Bind(std::net::SocketAddr, std::io::Error),
+}
+
+/// A bound, ready-to-serve Kasse.
+pub struct App {
+    listener: TcpListener,
+    state: AppState,
+    port: u16,
+}
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+impl App {
+    /// Bind the listener (port 0 picks a free one) and assemble the state. The store must be migrated.
+    pub async fn build(config: &Config, db: Db, clock: Clock) -> Result<App, StartError> {
+        let listener = TcpListener::bind(config.bind).await.map_err(|e| match e.kind() {
+            std::io::ErrorKind::AddrInUse => StartError::PortInUse(config.bind),
+            _ => StartError::Bind(config.bind, e),
+        })?;
+        let port = listener.local_addr().map_err(|e| StartError::Bind(config.bind, e))?.port();
+        let public_url = match &config.public_url {
+            Some(url) => url.clone(),
+            None => {
+                let host = if config.bind.ip().is_unspecified() {
+                    "127.0.0.1".to_string()
+                } else {
+                    config.bind.ip().to_string()
+                };
+                let host = if host.contains(':') { format!("[{host}]") } else { host };
+                format!("http://{host}:{port}")
+            }
+        };
+        let state = AppState { db, clock, public_url: public_url.into(), body_limit: config.body_limit };
+        Ok(App { listener, state, port })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serve until `shutdown` resolves, then finish in-flight requests and return.
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let background = ops::spawn_background_tasks(self.state.clone());
+        let router = router(self.state.clone(), Duration::from_secs(30));
+        let result = axum::serve(self.listener, router).with_graceful_shutdown(shutdown).await;
+        background.abort();
+        result
+    }
+}
+
+/// Every route of Kasse with its layers. Layers listed later wrap earlier ones.
+pub fn router(state: AppState, request_timeout: Duration) -> Router {
+    let body_limit = state.body_limit;
+    Router::new()
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/api/openapi.json", get(api::openapi::serve))
+        .merge(api::router(state.clone()))
+        .merge(web::router())
+        .fallback(web::not_found)
+        .layer(axum::middleware::from_fn(web::security_headers::layer))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, request_timeout))
+        .layer(CatchPanicLayer::new())
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+            let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("request", id = %id, method = %req.method(), path = %req.uri().path())
+        }))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, RandomRequestId))
+        .with_state(state)
+}
+
+/// A fresh random id for each request that does not bring its own `x-request-id`.
+#[derive(Clone, Copy)]
+struct RandomRequestId;
+
+impl MakeRequestId for RandomRequestId {
+    fn make_request_id<B>(&mut self, _req: &Request<B>) -> Option<RequestId> {
+        let id = crate::domain::ids::token();
+        axum::http::HeaderValue::from_str(&id[..16]).ok().map(RequestId::new)
+    }
+}

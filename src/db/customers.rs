@@ -1,0 +1,98 @@
+//! Customers of a company: contact, organisation, external identifier (alias) and address.
+
+use chrono::{DateTime, Utc};
+
+use super::{Db, DbResult, Page, on_db};
+
+#[derive(Clone, Debug, Default, sqlx::FromRow)]
+pub struct Customer {
+    pub id: String,
+    pub company_id: String,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub org_name: Option<String>,
+    /// The merchant's own id for this customer, unique per company; usable wherever an id is.
+    pub identifier: Option<String>,
+    pub phone: Option<String>,
+    pub address_line1: Option<String>,
+    pub address_line2: Option<String>,
+    pub address_city: Option<String>,
+    pub address_state: Option<String>,
+    pub address_postal_code: Option<String>,
+    pub address_country: Option<String>,
+    /// A JSON object of string values.
+    pub metadata: String,
+    pub archived_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+const COLUMNS: &str = "id, company_id, email, name, org_name, identifier, phone, address_line1, address_line2, \
+     address_city, address_state, address_postal_code, address_country, metadata, archived_at, created_at, updated_at";
+
+pub async fn insert(db: &Db, c: &Customer) -> DbResult<()> {
+    let sql = format!(
+        "INSERT INTO customers ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
+         $16, $17)"
+    );
+    on_db!(db, |pool| sqlx::query(&sql)
+        .bind(&c.id)
+        .bind(&c.company_id)
+        .bind(&c.email)
+        .bind(&c.name)
+        .bind(&c.org_name)
+        .bind(&c.identifier)
+        .bind(&c.phone)
+        .bind(&c.address_line1)
+        .bind(&c.address_line2)
+        .bind(&c.address_city)
+        .bind(&c.address_state)
+        .bind(&c.address_postal_code)
+        .bind(&c.address_country)
+        .bind(&c.metadata)
+        .bind(c.archived_at)
+        .bind(c.created_at)
+        .bind(c.updated_at)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// A customer by id or by the merchant's identifier (alias).
+pub async fn get(db: &Db, company_id: &str, id_or_identifier: &str) -> DbResult<Option<Customer>> {
+    let sql = format!("SELECT {COLUMNS} FROM customers WHERE company_id = $1 AND (id = $2 OR identifier = $2) LIMIT 1");
+    Ok(on_db!(db, |pool| sqlx::query_as::<_, Customer>(&sql)
+        .bind(company_id)
+        .bind(id_or_identifier)
+        .fetch_optional(pool)
+        .await)?)
+}
+
+pub async fn list(db: &Db, company_id: &str, page: &Page, email: Option<&str>) -> DbResult<Vec<Customer>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM customers WHERE company_id = $1 AND ($2 IS NULL OR id < $2) \
+         AND (archived_at IS NULL OR $3) AND ($5 IS NULL OR email = $5) ORDER BY id DESC LIMIT $4"
+    );
+    Ok(on_db!(db, |pool| sqlx::query_as::<_, Customer>(&sql)
+        .bind(company_id)
+        .bind(&page.cursor)
+        .bind(page.include_archived)
+        .bind(page.fetch_limit())
+        .bind(email)
+        .fetch_all(pool)
+        .await)?)
+}
+
+pub async fn archive(db: &Db, company_id: &str, id: &str, now: DateTime<Utc>) -> DbResult<Option<Customer>> {
+    let sql = "UPDATE customers SET archived_at = COALESCE(archived_at, $3), updated_at = $3 \
+               WHERE company_id = $1 AND (id = $2 OR identifier = $2)";
+    on_db!(db, |pool| sqlx::query(sql)
+        .bind(company_id)
+        .bind(id)
+        .bind(now)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+    get(db, company_id, id).await
+}

@@ -1,0 +1,131 @@
+//! Stored results of `Idempotency-Key` requests: claim a key, record its response, replay it.
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::{Db, DbResult, on_db};
+
+/// How long a finished result is kept (and replayed). The API promises at least 24 hours.
+pub const RETENTION: Duration = Duration::hours(24);
+/// A claim older than this without a result belongs to a request that died with its process;
+/// a retry may take it over rather than being told "in flight" forever.
+pub const STALE_CLAIM: Duration = Duration::minutes(5);
+
+/// What a request finds when it presents its key.
+#[derive(Debug, PartialEq)]
+pub enum Claim {
+    /// The key is ours: run the request, then [`complete`] or [`release`] it.
+    Acquired,
+    /// The same request ran before: answer exactly this.
+    Replay { status: u16, body: Vec<u8> },
+    /// The key was used with another request (method, path or body differ).
+    Mismatch,
+    /// The first request with this key is still running.
+    InFlight,
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    request_hash: String,
+    state: String,
+    response_status: Option<i32>,
+    response_body: Option<Vec<u8>>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+pub async fn claim(db: &Db, company_id: &str, key: &str, request_hash: &str, now: DateTime<Utc>) -> DbResult<Claim> {
+    let insert = "INSERT INTO idempotency_keys (company_id, idem_key, request_hash, state, created_at, updated_at) \
+                  VALUES ($1, $2, $3, 'running', $4, $4) ON CONFLICT (company_id, idem_key) DO NOTHING";
+    let inserted = on_db!(db, |pool| sqlx::query(insert)
+        .bind(company_id)
+        .bind(key)
+        .bind(request_hash)
+        .bind(now)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+    if inserted == 1 {
+        return Ok(Claim::Acquired);
+    }
+    let select = "SELECT request_hash, state, response_status, response_body, created_at, updated_at \
+                  FROM idempotency_keys WHERE company_id = $1 AND idem_key = $2";
+    let row =
+        on_db!(db, |pool| sqlx::query_as::<_, Row>(select).bind(company_id).bind(key).fetch_optional(pool).await)?;
+    let Some(row) = row else {
+        // Purged between our insert and select: a retry by the client will claim it.
+        return Ok(Claim::InFlight);
+    };
+    let expired = row.created_at < now - RETENTION;
+    let stale = row.state == "running" && row.updated_at < now - STALE_CLAIM;
+    if expired || (stale && row.request_hash == request_hash) {
+        return take_over(db, company_id, key, request_hash, row.updated_at, now).await;
+    }
+    if row.request_hash != request_hash {
+        return Ok(Claim::Mismatch);
+    }
+    match (row.state.as_str(), row.response_status, row.response_body) {
+        ("done", Some(status), Some(body)) => Ok(Claim::Replay { status: u16::try_from(status).unwrap_or(500), body }),
+        _ => Ok(Claim::InFlight),
+    }
+}
+
+/// Compare-and-set on `updated_at`, so two retries cannot both take over one stale claim.
+async fn take_over(
+    db: &Db,
+    company_id: &str,
+    key: &str,
+    request_hash: &str,
+    seen_updated_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> DbResult<Claim> {
+    let sql = "UPDATE idempotency_keys SET request_hash = $3, state = 'running', response_status = NULL, \
+               response_body = NULL, created_at = $4, updated_at = $4 \
+               WHERE company_id = $1 AND idem_key = $2 AND updated_at = $5";
+    let n = on_db!(db, |pool| sqlx::query(sql)
+        .bind(company_id)
+        .bind(key)
+        .bind(request_hash)
+        .bind(now)
+        .bind(seen_updated_at)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(if n == 1 { Claim::Acquired } else { Claim::InFlight })
+}
+
+/// Record the response of the request that holds the claim.
+pub async fn complete(
+    db: &Db,
+    company_id: &str,
+    key: &str,
+    status: u16,
+    body: &[u8],
+    now: DateTime<Utc>,
+) -> DbResult<()> {
+    let sql = "UPDATE idempotency_keys SET state = 'done', response_status = $3, response_body = $4, updated_at = $5 \
+               WHERE company_id = $1 AND idem_key = $2";
+    on_db!(db, |pool| sqlx::query(sql)
+        .bind(company_id)
+        .bind(key)
+        .bind(i32::from(status))
+        .bind(body)
+        .bind(now)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Forget a claim whose request failed on our side, so the client can retry with the same key.
+pub async fn release(db: &Db, company_id: &str, key: &str) -> DbResult<()> {
+    let sql = "DELETE FROM idempotency_keys WHERE company_id = $1 AND idem_key = $2 AND state = 'running'";
+    on_db!(db, |pool| sqlx::query(sql).bind(company_id).bind(key).execute(pool).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Delete results past their retention; returns how many went.
+pub async fn purge(db: &Db, now: DateTime<Utc>) -> DbResult<u64> {
+    let sql = "DELETE FROM idempotency_keys WHERE created_at < $1";
+    let cutoff = now - RETENTION;
+    Ok(on_db!(db, |pool| sqlx::query(sql).bind(cutoff).execute(pool).await.map(|r| r.rows_affected()))?)
+}

@@ -1,0 +1,198 @@
+//! The store: one `Db` enum over SQLite and PostgreSQL, transactions, migrations; all SQL lives in db/.
+//!
+//! Each statement is written once with `$1…` placeholders, which both drivers accept, and
+//! run through [`on_db!`] / [`on_tx!`], which expand to a `match` with one arm per driver
+//! (the query builder is generic, so each arm type-checks against its own driver).
+//! We do not use `sqlx::Any`: it cannot carry timestamps.
+
+pub mod companies;
+pub mod coupons;
+pub mod customers;
+pub mod idempotency;
+pub mod pricings;
+pub mod products;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+
+/// A database failure. Constraint violations are told apart so callers can map them to field errors.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("unique constraint violated: {0}")]
+    Unique(String),
+    #[error(transparent)]
+    Sqlx(sqlx::Error),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+impl From<sqlx::Error> for DbError {
+    fn from(err: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(db) = &err
+            && db.kind() == sqlx::error::ErrorKind::UniqueViolation
+        {
+            return DbError::Unique(db.message().to_string());
+        }
+        DbError::Sqlx(err)
+    }
+}
+
+pub type DbResult<T> = Result<T, DbError>;
+
+/// The connection pool, for whichever store `DATABASE_URL` names.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// An open transaction on either store. Dropped without `commit` it rolls back.
+pub enum Tx {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+/// Run `$body` with `$pool` bound to the concrete pool of `$db`.
+macro_rules! on_db {
+    ($db:expr, |$pool:ident| $body:expr) => {
+        match $db {
+            $crate::db::Db::Sqlite($pool) => $body,
+            $crate::db::Db::Postgres($pool) => $body,
+        }
+    };
+}
+/// Run `$body` with `$conn` bound to the concrete connection of the transaction `$tx`.
+macro_rules! on_tx {
+    ($tx:expr, |$conn:ident| $body:expr) => {
+        match $tx {
+            $crate::db::Tx::Sqlite(t) => {
+                let $conn = &mut **t;
+                $body
+            }
+            $crate::db::Tx::Postgres(t) => {
+                let $conn = &mut **t;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use {on_db, on_tx};
+
+/// Why the store could not be opened, in words fit for a one-line CLI error.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("DATABASE_URL must start with sqlite:// or postgres:// (got '{0}')")]
+    Scheme(String),
+    #[error("invalid DATABASE_URL: {0}")]
+    Url(String),
+    #[error("cannot reach the database: {0}")]
+    Unreachable(String),
+    #[error("migrating the database failed: {0}")]
+    Migrate(String),
+}
+
+impl Db {
+    /// Open a pool for `url`: `sqlite://path` (created if missing) or `postgres://…`.
+    pub async fn connect(url: &str) -> Result<Db, ConnectError> {
+        if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)
+                .map_err(|e| ConnectError::Url(e.to_string()))?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(options)
+                .await
+                .map_err(|e| ConnectError::Unreachable(e.to_string()))?;
+            Ok(Db::Sqlite(pool))
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let options = PgConnectOptions::from_str(url).map_err(|e| ConnectError::Url(e.to_string()))?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(options)
+                .await
+                .map_err(|e| ConnectError::Unreachable(e.to_string()))?;
+            Ok(Db::Postgres(pool))
+        } else {
+            Err(ConnectError::Scheme(url.chars().take(40).collect()))
+        }
+    }
+
+    /// Apply the migrations of this store's dialect.
+    pub async fn migrate(&self) -> Result<(), ConnectError> {
+        let result = match self {
+            Db::Sqlite(pool) => sqlx::migrate!("migrations/sqlite").run(pool).await,
+            Db::Postgres(pool) => sqlx::migrate!("migrations/postgres").run(pool).await,
+        };
+        result.map_err(|e| ConnectError::Migrate(e.to_string()))
+    }
+
+    /// Begin a write transaction. On SQLite it takes the write lock up front (`BEGIN IMMEDIATE`):
+    /// a deferred transaction that reads and then writes can fail with SQLITE_BUSY when
+    /// another writer got in between, and busy_timeout cannot help with that.
+    pub async fn begin(&self) -> DbResult<Tx> {
+        Ok(match self {
+            Db::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
+    /// One round trip, for `/readyz`.
+    pub async fn ping(&self) -> DbResult<()> {
+        on_db!(self, |pool| sqlx::query("SELECT 1").execute(pool).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        on_db!(self, |pool| pool.close().await)
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, Db::Postgres(_))
+    }
+}
+
+impl Tx {
+    pub async fn commit(self) -> DbResult<()> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+}
+
+/// `$start, $start+1, …` placeholders for an `IN (…)` list of `n` values.
+pub fn placeholders(start: usize, n: usize) -> String {
+    (start..start + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
+/// One page of a cursor-paginated list, newest first. Ids sort by creation time
+/// (see `domain::ids`), so the cursor is simply the last id of the previous page.
+#[derive(Clone, Debug)]
+pub struct Page {
+    /// Return rows older than this id.
+    pub cursor: Option<String>,
+    pub limit: i64,
+    pub include_archived: bool,
+}
+
+impl Page {
+    /// The filter every list query of a tenant-owned, archivable table shares:
+    /// `$1` company, `$2` cursor, `$3` include archived, `$4` limit.
+    pub const WHERE_ORDER_LIMIT: &'static str = "WHERE company_id = $1 AND ($2 IS NULL OR id < $2) \
+         AND (archived_at IS NULL OR $3) ORDER BY id DESC LIMIT $4";
+
+    /// One row more than asked for, to learn whether another page follows.
+    pub fn fetch_limit(&self) -> i64 {
+        self.limit + 1
+    }
+}

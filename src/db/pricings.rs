@@ -1,0 +1,184 @@
+//! Product pricings (plans: a product, a currency, and its priced items) and their items.
+//!
+//! A pricing and its items are written together and never edited afterwards, like Stripe's
+//! prices: a price change is a new pricing, so quotes and past invoices never shift under
+//! anyone. Only the name and the archived flag of a pricing change.
+
+use chrono::{DateTime, Utc};
+
+use super::{Db, DbResult, Page, on_db, on_tx, placeholders};
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ProductPricing {
+    pub id: String,
+    pub company_id: String,
+    pub product_id: String,
+    pub name: String,
+    pub currency: String,
+    pub archived_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One priced item of a pricing. `model_config` is the JSON of the model's parameters,
+/// owned and interpreted by `api::price_spec`.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ItemPricing {
+    pub id: String,
+    pub company_id: String,
+    pub product_pricing_id: String,
+    pub position: i32,
+    pub name: String,
+    pub unit_label: Option<String>,
+    pub pricing_model: String,
+    pub model_config: String,
+    pub period_unit: Option<String>,
+    pub period_count: Option<i32>,
+    pub included_units: i64,
+    pub minimum_spend: Option<i64>,
+    pub metered: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A pricing with its items in position order.
+#[derive(Clone, Debug)]
+pub struct PricingWithItems {
+    pub pricing: ProductPricing,
+    pub items: Vec<ItemPricing>,
+}
+
+const COLUMNS: &str = "id, company_id, product_id, name, currency, archived_at, created_at, updated_at";
+const ITEM_COLUMNS: &str = "id, company_id, product_pricing_id, position, name, unit_label, pricing_model, \
+     model_config, period_unit, period_count, included_units, minimum_spend, metered, created_at, updated_at";
+
+pub async fn insert(db: &Db, p: &PricingWithItems) -> DbResult<()> {
+    let mut tx = db.begin().await?;
+    let sql = "INSERT INTO product_pricings (id, company_id, product_id, name, currency, archived_at, created_at, \
+               updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+    let pr = &p.pricing;
+    on_tx!(&mut tx, |conn| sqlx::query(sql)
+        .bind(&pr.id)
+        .bind(&pr.company_id)
+        .bind(&pr.product_id)
+        .bind(&pr.name)
+        .bind(&pr.currency)
+        .bind(pr.archived_at)
+        .bind(pr.created_at)
+        .bind(pr.updated_at)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+    let sql = format!(
+        "INSERT INTO item_pricings ({ITEM_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
+         $14, $15)"
+    );
+    for it in &p.items {
+        on_tx!(&mut tx, |conn| sqlx::query(&sql)
+            .bind(&it.id)
+            .bind(&it.company_id)
+            .bind(&it.product_pricing_id)
+            .bind(it.position)
+            .bind(&it.name)
+            .bind(&it.unit_label)
+            .bind(&it.pricing_model)
+            .bind(&it.model_config)
+            .bind(&it.period_unit)
+            .bind(it.period_count)
+            .bind(it.included_units)
+            .bind(it.minimum_spend)
+            .bind(it.metered)
+            .bind(it.created_at)
+            .bind(it.updated_at)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+    }
+    tx.commit().await
+}
+
+/// The pricings of `company_id` among `ids`, with their items: two queries whatever the count.
+/// Ids that are unknown or belong to another company are simply absent from the result.
+pub async fn get_many(db: &Db, company_id: &str, ids: &[String]) -> DbResult<Vec<PricingWithItems>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT {COLUMNS} FROM product_pricings WHERE company_id = $1 AND id IN ({})",
+        placeholders(2, ids.len())
+    );
+    let pricings = on_db!(db, |pool| {
+        let mut q = sqlx::query_as::<_, ProductPricing>(&sql).bind(company_id);
+        for id in ids {
+            q = q.bind(id);
+        }
+        q.fetch_all(pool).await
+    })?;
+    attach_items(db, company_id, pricings).await
+}
+
+pub async fn get(db: &Db, company_id: &str, id: &str) -> DbResult<Option<PricingWithItems>> {
+    Ok(get_many(db, company_id, &[id.to_string()]).await?.into_iter().next())
+}
+
+pub async fn list(db: &Db, company_id: &str, page: &Page, product_id: Option<&str>) -> DbResult<Vec<PricingWithItems>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM product_pricings WHERE company_id = $1 AND ($2 IS NULL OR id < $2) \
+         AND (archived_at IS NULL OR $3) AND ($5 IS NULL OR product_id = $5) ORDER BY id DESC LIMIT $4"
+    );
+    let pricings = on_db!(db, |pool| sqlx::query_as::<_, ProductPricing>(&sql)
+        .bind(company_id)
+        .bind(&page.cursor)
+        .bind(page.include_archived)
+        .bind(page.fetch_limit())
+        .bind(product_id)
+        .fetch_all(pool)
+        .await)?;
+    attach_items(db, company_id, pricings).await
+}
+
+async fn attach_items(db: &Db, company_id: &str, pricings: Vec<ProductPricing>) -> DbResult<Vec<PricingWithItems>> {
+    if pricings.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT {ITEM_COLUMNS} FROM item_pricings WHERE company_id = $1 AND product_pricing_id IN ({}) \
+         ORDER BY product_pricing_id, position",
+        placeholders(2, pricings.len())
+    );
+    let items = on_db!(db, |pool| {
+        let mut q = sqlx::query_as::<_, ItemPricing>(&sql).bind(company_id);
+        for p in &pricings {
+            q = q.bind(&p.id);
+        }
+        q.fetch_all(pool).await
+    })?;
+    Ok(pricings
+        .into_iter()
+        .map(|pricing| {
+            let items = items.iter().filter(|i| i.product_pricing_id == pricing.id).cloned().collect();
+            PricingWithItems { pricing, items }
+        })
+        .collect())
+}
+
+pub async fn archive(db: &Db, company_id: &str, id: &str, now: DateTime<Utc>) -> DbResult<Option<PricingWithItems>> {
+    let sql = "UPDATE product_pricings SET archived_at = COALESCE(archived_at, $3), updated_at = $3 \
+               WHERE company_id = $1 AND id = $2";
+    on_db!(db, |pool| sqlx::query(sql)
+        .bind(company_id)
+        .bind(id)
+        .bind(now)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+    get(db, company_id, id).await
+}
+
+/// Whether `id` is an item pricing of `company_id`.
+pub async fn item_exists(db: &Db, company_id: &str, id: &str) -> DbResult<bool> {
+    let sql = "SELECT id FROM item_pricings WHERE company_id = $1 AND id = $2";
+    let found: Option<(String,)> =
+        on_db!(db, |pool| sqlx::query_as(sql).bind(company_id).bind(id).fetch_optional(pool).await)?;
+    Ok(found.is_some())
+}

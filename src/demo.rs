@@ -1,0 +1,158 @@
+//! The demo merchant: a realistic catalog seeded through the API's own validation, idempotently.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::json;
+
+use crate::api::{coupons, customers, product_pricings, products};
+use crate::app::AppState;
+use crate::db::{self, Page, companies::NewCompany};
+use crate::error::ApiError;
+
+/// The demo company is found again by this name, so seeding twice creates nothing new.
+pub const COMPANY_NAME: &str = "Acme Analytics";
+/// A fixed, published key for the demo company only, so the `curl` that `kasse demo` prints
+/// keeps working across restarts. It opens nothing but the demo company's own data.
+pub const API_KEY: &str = "ksk_demo_acme_analytics_0000000000";
+pub const PROMO_CODE: &str = "LAUNCH20";
+
+/// What `kasse seed-demo --json` prints.
+#[derive(Debug, Serialize)]
+pub struct DemoSeed {
+    pub company_id: String,
+    pub api_key: String,
+    /// Product pricing name → id.
+    pub product_pricing_ids: BTreeMap<String, String>,
+    pub promo_codes: Vec<String>,
+    /// Customer identifier → id.
+    pub customer_ids: BTreeMap<String, String>,
+    /// Whether this run created the data (false: it was there already).
+    pub created: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("seeding the demo failed: {0}")]
+pub struct SeedError(String);
+
+impl From<ApiError> for SeedError {
+    fn from(e: ApiError) -> Self {
+        SeedError(format!("{} ({})", e.message, e.param.unwrap_or_default()))
+    }
+}
+impl From<db::DbError> for SeedError {
+    fn from(e: db::DbError) -> Self {
+        SeedError(e.to_string())
+    }
+}
+impl From<serde_json::Error> for SeedError {
+    fn from(e: serde_json::Error) -> Self {
+        SeedError(e.to_string())
+    }
+}
+
+/// Seed the demo merchant unless it exists; either way, describe it.
+pub async fn seed(state: &AppState) -> Result<DemoSeed, SeedError> {
+    let now = state.clock.now();
+    if let Some(company) = db::companies::find_by_name(&state.db, COMPANY_NAME).await? {
+        db::companies::ensure_api_key(&state.db, &company.id, API_KEY, now).await?;
+        return describe(state, &company.id, false).await;
+    }
+    let company = db::companies::create(
+        &state.db,
+        &NewCompany {
+            name: COMPANY_NAME,
+            currency: "USD",
+            legal_name: Some("Acme Analytics, Inc."),
+            brand_color: Some("#2445c8"),
+            logo_url: None,
+            support_email: Some("billing@acme.example"),
+        },
+        now,
+    )
+    .await?;
+    db::companies::ensure_api_key(&state.db, &company.id, API_KEY, now).await?;
+    let cid = company.id.as_str();
+
+    let product = |name: &str, description: &str| json!({"name": name, "description": description});
+    let team = products::create_product(
+        state,
+        cid,
+        serde_json::from_value(product("Acme Team", "Analytics for growing teams"))?,
+    )
+    .await?;
+    let starter = products::create_product(
+        state,
+        cid,
+        serde_json::from_value(product("Acme Starter", "Analytics for one project"))?,
+    )
+    .await?;
+    let onboarding =
+        products::create_product(state, cid, serde_json::from_value(product("Onboarding", "A guided setup session"))?)
+            .await?;
+
+    let monthly = json!({"count": 1, "frequency": "MONTH"});
+    product_pricings::create_product_pricing(state, cid, serde_json::from_value(json!({
+        "product_id": team.id, "name": "Team", "currency": "USD",
+        "items": [
+            {"name": "Seats", "unit_label": "seat", "pricing_model": "GRADUATED", "billing_period": monthly,
+             "tiers": [{"up_to": 10, "unit_amount": 1500}, {"up_to": 50, "unit_amount": 1200}, {"up_to": null, "unit_amount": 900}]},
+            {"name": "API calls", "unit_label": "call", "pricing_model": "PER_UNIT", "billing_period": monthly,
+             "unit_amount_decimal": "0.2", "included_units": 10000, "metered": true}
+        ]
+    }))?).await?;
+    product_pricings::create_product_pricing(
+        state,
+        cid,
+        serde_json::from_value(json!({
+            "product_id": starter.id, "name": "Starter", "currency": "USD",
+            "items": [{"name": "Starter plan", "pricing_model": "FLAT", "amount": 2900, "billing_period": monthly}]
+        }))?,
+    )
+    .await?;
+    product_pricings::create_product_pricing(
+        state,
+        cid,
+        serde_json::from_value(json!({
+            "product_id": onboarding.id, "name": "Onboarding", "currency": "USD",
+            "items": [{"name": "Onboarding session", "pricing_model": "FLAT", "amount": 49900}]
+        }))?,
+    )
+    .await?;
+    coupons::create_coupon(
+        state,
+        cid,
+        serde_json::from_value(json!({
+            "name": "Launch: 20% off for 3 months", "type": "DISCOUNT_PERCENT", "percent": 0.2,
+            "duration": "REPEATING", "duration_periods": 3,
+            "promo_codes": [{"code": PROMO_CODE}]
+        }))?,
+    )
+    .await?;
+    customers::create_customer(
+        state,
+        cid,
+        serde_json::from_value(json!({
+            "email": "ada@analytical.example", "name": "Ada Lovelace", "org_name": "Analytical Engines Ltd",
+            "identifier": "crm-1001", "phone": "+44 20 7946 0000",
+            "address": {"line1": "12 St James's Square", "city": "London", "postal_code": "SW1Y 4JH", "country": "GB"}
+        }))?,
+    )
+    .await?;
+    describe(state, cid, true).await
+}
+
+async fn describe(state: &AppState, company_id: &str, created: bool) -> Result<DemoSeed, SeedError> {
+    let everything = Page { cursor: None, limit: 99, include_archived: false };
+    let pricings = db::pricings::list(&state.db, company_id, &everything, None).await?;
+    let coupons = db::coupons::list(&state.db, company_id, &everything).await?;
+    let customers = db::customers::list(&state.db, company_id, &everything, None).await?;
+    Ok(DemoSeed {
+        company_id: company_id.to_string(),
+        api_key: API_KEY.to_string(),
+        product_pricing_ids: pricings.into_iter().map(|p| (p.pricing.name, p.pricing.id)).collect(),
+        promo_codes: coupons.into_iter().flat_map(|c| c.promo_codes).map(|pc| pc.code).collect(),
+        customer_ids: customers.into_iter().map(|c| (c.identifier.unwrap_or_else(|| c.id.clone()), c.id)).collect(),
+        created,
+    })
+}

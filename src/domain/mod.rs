@@ -1,0 +1,6 @@
+//! The pure core of Kasse, with no I/O: money, billing periods, the pricing engine, ids and postal addresses.
+pub mod address;
+pub mod ids;
+pub mod money;
+pub mod pricing;
+pub mod term;

@@ -1,0 +1,169 @@
+//! Error policy at the HTTP boundary: one JSON envelope for the merchant API, internals never leak.
+//!
+//! Every 4xx and 5xx the API sends is `{"error": {"type", "code", "message", "param"}}`.
+//! `param` names the offending field in the request (`config_items[0].quantity_config.min_quantity`)
+//! when there is one. A 500 logs the cause with the request id and shows only a generic message.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// The broad class of an error, mirrored in `error.type`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorType {
+    /// The request is malformed or names something that does not exist.
+    InvalidRequestError,
+    /// The API key is missing or wrong.
+    AuthenticationError,
+    /// An `Idempotency-Key` was reused with another request, or is still in flight.
+    IdempotencyError,
+    /// Something failed on our side; retry later.
+    ApiError,
+}
+
+/// The body of every API error.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+/// What went wrong, for a program (`type`, `code`, `param`) and a person (`message`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    #[serde(rename = "type")]
+    pub kind: ErrorType,
+    /// A stable machine-readable code such as `parameter_invalid` or `resource_missing`.
+    pub code: &'static str,
+    pub message: String,
+    /// The request field at fault, if any.
+    pub param: Option<String>,
+}
+
+/// An error answered by the merchant API.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub kind: ErrorType,
+    pub code: &'static str,
+    pub message: String,
+    pub param: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, kind: ErrorType, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError { status, kind, code, message: message.into(), param: None }
+    }
+
+    /// A field that failed validation: 422 with the field named.
+    pub fn invalid(param: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError {
+            param: Some(param.into()),
+            ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorType::InvalidRequestError, "parameter_invalid", message)
+        }
+    }
+
+    /// A required field that was not given.
+    pub fn missing(param: impl Into<String>) -> Self {
+        let param = param.into();
+        ApiError {
+            message: format!("`{param}` is required."),
+            param: Some(param),
+            ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorType::InvalidRequestError, "parameter_missing", "")
+        }
+    }
+
+    /// An id that names nothing this company owns. Another tenant's ids land here too,
+    /// so nobody can learn that they exist.
+    pub fn not_found(what: &str, id: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            ErrorType::InvalidRequestError,
+            "resource_missing",
+            format!("No such {what}: '{id}'."),
+        )
+    }
+
+    /// Like [`ApiError::not_found`], but for an id given in the request body: 422 naming the field.
+    pub fn unknown_ref(param: impl Into<String>, what: &str, id: &str) -> Self {
+        ApiError {
+            param: Some(param.into()),
+            ..Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorType::InvalidRequestError,
+                "resource_missing",
+                format!("No such {what}: '{id}'."),
+            )
+        }
+    }
+
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, ErrorType::InvalidRequestError, code, message)
+    }
+
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, ErrorType::AuthenticationError, "unauthorized", message)
+    }
+
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, ErrorType::InvalidRequestError, code, message)
+    }
+
+    /// Something broke inside Kasse. The cause goes to the log, never to the client.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "internal error");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorType::ApiError,
+            "internal_error",
+            "Something went wrong on our side. Please retry; if it persists, contact support with the request id.",
+        )
+    }
+
+    /// Replace the machine-readable code, keeping everything else.
+    pub fn with_code(mut self, code: &'static str) -> Self {
+        self.code = code;
+        self
+    }
+
+    pub fn with_param(mut self, param: impl Into<String>) -> Self {
+        self.param = Some(param.into());
+        self
+    }
+
+    fn body(&self) -> ErrorBody {
+        ErrorBody {
+            error: ErrorDetail {
+                kind: self.kind,
+                code: self.code,
+                message: self.message.clone(),
+                param: self.param.clone(),
+            },
+        }
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.message)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        // Serializing this plain struct cannot fail; fall back to a fixed body all the same.
+        let body = serde_json::to_vec(&self.body()).unwrap_or_else(|_| b"{\"error\":{}}".to_vec());
+        let mut response = (self.status, body).into_response();
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        response
+    }
+}
+
+impl From<crate::db::DbError> for ApiError {
+    fn from(err: crate::db::DbError) -> Self {
+        ApiError::internal(err)
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,56 @@
+//! Customer-facing pages and static assets; template structs live beside their handlers.
+
+pub mod security_headers;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::http::{HeaderValue, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use crate::app::AppState;
+use crate::error::{ApiError, ErrorType};
+
+/// The stylesheet is compiled into the binary, so `kasse` runs from any directory.
+const APP_CSS: &str = include_str!("../../static/app.css");
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/", get(home)).route("/static/app.css", get(app_css))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "home.html")]
+struct HomePage;
+
+/// `GET /`: what Kasse is and where its API is described.
+async fn home() -> HomePage {
+    HomePage
+}
+
+async fn app_css() -> Response {
+    let mut response = APP_CSS.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+    response
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "errors/not_found.html")]
+struct NotFoundPage;
+
+/// Unknown routes: the JSON envelope under `/api`, a friendly page everywhere else.
+pub async fn not_found(uri: Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            ErrorType::InvalidRequestError,
+            "route_not_found",
+            format!("No API route {}. See /api/openapi.json for the routes.", uri.path()),
+        )
+        .into_response()
+    } else {
+        (StatusCode::NOT_FOUND, NotFoundPage).into_response()
+    }
+}
