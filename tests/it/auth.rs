@@ -1,0 +1,1 @@
+//! auth tests (in progress).

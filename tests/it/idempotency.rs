@@ -1,0 +1,1 @@
+//! idempotency tests (in progress).

@@ -1,0 +1,12 @@
+//! The one integration-test binary: every test runs against the real server on SQLite and on PostgreSQL.
+
+#[macro_use]
+mod support;
+
+mod auth;
+mod catalog;
+mod cli;
+mod idempotency;
+mod ops;
+mod preview;
+mod validation;

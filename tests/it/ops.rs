@@ -1,0 +1,1 @@
+//! ops tests (in progress).

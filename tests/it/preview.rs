@@ -1,0 +1,1 @@
+//! preview tests (in progress).

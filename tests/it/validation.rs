@@ -1,0 +1,1 @@
+//! validation tests (in progress).
