@@ -5,10 +5,20 @@ use std::time::Duration;
 use kasse::app::App;
 use kasse::clock::Clock;
 use kasse::config::Config;
-use kasse::db::{self, Db, on_db};
+use kasse::db::{self, Db};
 use reqwest::header::HeaderMap;
 use serde_json::Value;
 use tokio::sync::oneshot;
+
+/// `on_db!` for tests: run `$body` with `$pool` bound to the concrete pool.
+macro_rules! on_db {
+    ($db:expr, |$pool:ident| $body:expr) => {
+        match $db {
+            Db::Sqlite($pool) => $body,
+            Db::Postgres($pool) => $body,
+        }
+    };
+}
 
 /// Which store a test runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -273,4 +283,3 @@ macro_rules! on_both_stores {
         )*
     };
 }
-pub(crate) use on_both_stores;
