@@ -17,14 +17,14 @@ struct Cli {
 }
 
 #[derive(Args, Clone)]
-struct Store {
+struct StoreArgs {
     /// sqlite://PATH (created if missing) or postgres://USER@HOST/DB
     #[arg(long, env = "DATABASE_URL", default_value = "sqlite://kasse.db", global = true)]
     database_url: String,
 }
 
 #[derive(Args, Clone)]
-struct Serve {
+struct ServeArgs {
     /// HOST:PORT to listen on
     #[arg(long, env = "KASSE_BIND", default_value = "127.0.0.1:8080")]
     bind: String,
@@ -38,16 +38,16 @@ enum Command {
     /// Migrate the store and serve.
     Serve {
         #[command(flatten)]
-        serve: Serve,
+        serve: ServeArgs,
         #[command(flatten)]
-        store: Store,
+        store: StoreArgs,
     },
     /// Seed a demo merchant (once), print how to try it, and serve.
     Demo {
         #[command(flatten)]
-        serve: Serve,
+        serve: ServeArgs,
         #[command(flatten)]
-        store: Store,
+        store: StoreArgs,
     },
     /// Seed the demo merchant (once) and print its ids as one JSON object.
     SeedDemo {
@@ -55,12 +55,12 @@ enum Command {
         #[arg(long)]
         json: bool,
         #[command(flatten)]
-        store: Store,
+        store: StoreArgs,
     },
     /// Apply pending migrations and exit.
     Migrate {
         #[command(flatten)]
-        store: Store,
+        store: StoreArgs,
     },
     /// Manage companies (tenants).
     Company {
@@ -84,7 +84,7 @@ enum CompanyAction {
         #[arg(long, default_value = "USD")]
         currency: String,
         #[command(flatten)]
-        store: Store,
+        store: StoreArgs,
     },
 }
 
@@ -95,7 +95,7 @@ enum ApiKeyAction {
         #[arg(long)]
         company: String,
         #[command(flatten)]
-        store: Store,
+        store: StoreArgs,
     },
 }
 
@@ -131,7 +131,7 @@ fn init_tracing() {
         .init();
 }
 
-async fn open(store: &Store) -> Result<Db, String> {
+async fn open(store: &StoreArgs) -> Result<Db, String> {
     let db = Db::connect(&store.database_url).await.map_err(|e| e.to_string())?;
     db.migrate().await.map_err(|e| e.to_string())?;
     Ok(db)
@@ -222,4 +222,15 @@ fn print_demo(url: &str, seed: &demo::DemoSeed) {
         company = seed.company_id,
         promo = demo::PROMO_CODE,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
 }

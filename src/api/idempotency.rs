@@ -102,7 +102,8 @@ async fn run(state: AppState, key: HeaderValue, req: Request, next: Next) -> Res
     Ok(Response::from_parts(parts, Body::from(body)))
 }
 
-fn fingerprint(method: &str, path: &str, body: &[u8]) -> String {
+/// What makes two requests "the same": method, path and body bytes.
+pub fn fingerprint(method: &str, path: &str, body: &[u8]) -> String {
     let mut hasher = Sha256::new();
     hasher.update(method.as_bytes());
     hasher.update(b" ");

@@ -335,7 +335,9 @@ fn plan_selections(plans: &[&PricingWithItems], config_items: &[ConfigItem]) -> 
                 .get(row.id.as_str())
                 .copied()
                 // A plan-wide quantity is seats or licenses; metered usage is never bought up front.
-                .or_else(|| if item.metered { None } else { per_plan.get(plan.pricing.id.as_str()).map(|q| (*q, None)) })
+                .or_else(
+                    || if item.metered { None } else { per_plan.get(plan.pricing.id.as_str()).map(|q| (*q, None)) },
+                )
                 .unwrap_or((default_quantity, None));
             if let (PriceModel::CustomerChosen { min, max, .. }, Some(amount)) = (&item.model, chosen)
                 && (amount < *min || amount > *max)

@@ -1,1 +1,56 @@
-//! ops tests (in progress).
+//! Probes, security headers, request ids, the landing page and the OpenAPI document.
+
+on_both_stores! {
+    async fn healthz_and_readyz_answer_ok_while_the_database_is_up(app) {
+        let h = app.send(app.client.get(format!("{}/healthz", app.base))).await;
+        assert_eq!((h.status, h.body["status"].as_str()), (200, Some("ok")));
+        let r = app.send(app.client.get(format!("{}/readyz", app.base))).await;
+        assert_eq!((r.status, r.body["status"].as_str()), (200, Some("ready")));
+    }
+
+    async fn every_response_carries_security_headers_and_a_request_id(app) {
+        for path in ["/", "/healthz", "/api/v1/companies/x/products", "/nowhere"] {
+            let r = app.send(app.client.get(format!("{}{path}", app.base))).await;
+            let h = |name: &str| r.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+            assert_eq!(h("x-content-type-options"), "nosniff", "{path}");
+            assert!(h("content-security-policy").contains("frame-ancestors 'none'"), "{path}");
+            assert!(h("content-security-policy").contains("'nonce-"), "{path}");
+            assert_eq!(h("x-frame-options"), "DENY", "{path}");
+            assert_eq!(h("referrer-policy"), "strict-origin-when-cross-origin", "{path}");
+            assert_eq!(h("x-request-id").len(), 16, "{path}");
+        }
+        let r = app.send(app.client.get(format!("{}/healthz", app.base)).header("x-request-id", "trace-me-123")).await;
+        assert_eq!(r.headers.get("x-request-id").unwrap(), "trace-me-123");
+    }
+
+    async fn the_landing_page_and_the_not_found_page_are_html(app) {
+        let r = app.client.get(format!("{}/", app.base)).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("Kasse is running") && html.contains("/api/openapi.json"), "{html}");
+        let r = app.client.get(format!("{}/no/such/page", app.base)).send().await.unwrap();
+        assert_eq!(r.status(), 404);
+        assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+        assert!(r.text().await.unwrap().contains("couldn't find that page"));
+    }
+
+    async fn the_openapi_document_is_3_1_and_covers_every_route(app) {
+        let r = app.send(app.client.get(format!("{}/api/openapi.json", app.base))).await;
+        let doc = r.ok();
+        assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"), "{}", doc["openapi"]);
+        let paths = doc["paths"].as_object().unwrap();
+        let company = "/api/v1/companies/{company_id}";
+        for resource in ["products", "product_pricings", "coupons", "customers"] {
+            let collection = &paths[&format!("{company}/{resource}")];
+            assert!(collection["get"].is_object() && collection["post"].is_object(), "{resource}");
+            assert!(paths[&format!("{company}/{resource}/{{id}}")]["get"].is_object(), "{resource} get");
+            assert!(paths[&format!("{company}/{resource}/{{id}}/archive")]["post"].is_object(), "{resource} archive");
+        }
+        assert!(paths[&format!("{company}/pricing/preview")]["post"].is_object());
+        let schemas = doc["components"]["schemas"].as_object().unwrap();
+        for schema in ["ErrorBody", "QuoteBody", "ItemPricingInput", "DiscountBody", "CreateCoupon", "CustomerResponse"] {
+            assert!(schemas.contains_key(schema), "schema {schema} missing");
+        }
+        assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+    }
+}

@@ -87,7 +87,11 @@ impl Resp {
     pub fn assert_error(&self, status: u16, param: &str) -> &Self {
         assert_eq!(self.status, status, "status; body: {}", self.body);
         assert!(self.body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "envelope: {}", self.body);
-        assert!(self.body["error"]["type"].is_string() && self.body["error"]["code"].is_string(), "envelope: {}", self.body);
+        assert!(
+            self.body["error"]["type"].is_string() && self.body["error"]["code"].is_string(),
+            "envelope: {}",
+            self.body
+        );
         assert_eq!(self.error_param(), param, "param; body: {}", self.body);
         self
     }
@@ -210,8 +214,8 @@ impl TestApp {
     /// Rows of `table` belonging to our company.
     pub async fn count(&self, table: &str) -> i64 {
         let sql = format!("SELECT COUNT(*) FROM {table} WHERE company_id = $1");
-        let (n,): (i64,) = on_db!(&self.db, |pool| sqlx::query_as(&sql).bind(&self.company_id).fetch_one(pool).await)
-            .expect("count");
+        let (n,): (i64,) =
+            on_db!(&self.db, |pool| sqlx::query_as(&sql).bind(&self.company_id).fetch_one(pool).await).expect("count");
         n
     }
 
