@@ -21,6 +21,8 @@ on_both_stores! {
         }
         let r = app.send(app.client.get(format!("{}/healthz", app.base)).header("x-request-id", "trace-me-123")).await;
         assert_eq!(r.headers.get("x-request-id").unwrap(), "trace-me-123");
+        let r = app.send(app.client.get(format!("{}/healthz", app.base)).header("x-request-id", "a b\tc")).await;
+        assert_eq!(r.headers.get("x-request-id").unwrap().len(), 16, "an unsafe id is replaced by ours");
     }
 
     async fn the_landing_page_and_the_not_found_page_are_html(app) {
