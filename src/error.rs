@@ -121,6 +121,12 @@ impl ApiError {
         )
     }
 
+    /// Replace the human-readable message, keeping everything else.
+    pub fn with_message(mut self, message: impl Into<String>) -> Self {
+        self.message = message.into();
+        self
+    }
+
     /// Replace the machine-readable code, keeping everything else.
     pub fn with_code(mut self, code: &'static str) -> Self {
         self.code = code;

@@ -145,7 +145,7 @@ pub async fn create_customer(state: &AppState, company_id: &str, body: CreateCus
     let name = validate::opt_text("name", body.name.as_deref(), validate::NAME_MAX)?;
     let org_name = validate::opt_text("org_name", body.org_name.as_deref(), validate::NAME_MAX)?;
     if email.is_none() && name.is_none() && org_name.is_none() {
-        return Err(ApiError::missing("email"));
+        return Err(ApiError::missing("email").with_message("Give at least one of `email`, `name` or `org_name`."));
     }
     let identifier = validate::opt_text("identifier", body.identifier.as_deref(), validate::NAME_MAX)?;
     let phone = validate::opt_text("phone", body.phone.as_deref(), 40)?;

@@ -56,6 +56,7 @@ impl DurationKind {
 /// A discount given inline with a quote, checkout or contract (the seeds' `discounts[]`).
 /// Fields the seeds carry for other systems (`import_ref`, `proposal_id`, …) are accepted and ignored.
 #[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct DiscountBody {
     #[serde(rename = "type")]
     pub kind: DiscountType,

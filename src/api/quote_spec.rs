@@ -24,6 +24,7 @@ use crate::error::{ApiError, ApiResult};
 
 /// The range of quantities a customer may choose (seed `quantity_config`).
 #[derive(Clone, Copy, Debug, Deserialize, serde::Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct QuantityConfig {
     /// Whether the customer may change the quantity on the hosted page.
     pub allow_custom_quantity: Option<bool>,
@@ -33,6 +34,7 @@ pub struct QuantityConfig {
 
 /// A quantity for items of a plan (seed `config_items[]`).
 #[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ConfigItem {
     /// The plan the item belongs to; must be one of `product_pricing_ids`.
     pub product_pricing_id: Option<String>,
@@ -52,6 +54,7 @@ pub struct ConfigItem {
 
 /// A custom one-time price (seed `onetime_items[].custom_price`).
 #[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CustomPrice {
     pub amount: MoneyBody,
     /// Shown as the line's name; default: the product's name.
@@ -61,6 +64,7 @@ pub struct CustomPrice {
 
 /// A one-time charge (seed `onetime_items[]`): a one-time product pricing or a custom price.
 #[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct OneTimeItem {
     /// The quantity.
     pub aggregate: Option<i64>,
