@@ -139,8 +139,12 @@ pub fn money_in(param: &str, money: &MoneyBody, currency: Currency) -> Result<i6
 
 fn duration(param: &str, kind: Option<DurationKind>, periods: Option<i64>) -> Result<DiscountDuration, ApiError> {
     match (kind.unwrap_or(DurationKind::Forever), periods) {
-        (DurationKind::Once, _) => Ok(DiscountDuration::Once),
-        (DurationKind::Forever, _) => Ok(DiscountDuration::Forever),
+        (DurationKind::Once | DurationKind::Forever, Some(_)) => Err(ApiError::invalid(
+            validate::join(param, "duration_periods"),
+            "`duration_periods` applies only to duration REPEATING.",
+        )),
+        (DurationKind::Once, None) => Ok(DiscountDuration::Once),
+        (DurationKind::Forever, None) => Ok(DiscountDuration::Forever),
         (DurationKind::Repeating, None) => Err(ApiError::missing(validate::join(param, "duration_periods"))),
         (DurationKind::Repeating, Some(n)) => {
             let n = validate::count(&validate::join(param, "duration_periods"), n, 1, 1000)?;
@@ -178,6 +182,7 @@ fn scope(
 
 /// An inline discount in the quote's `currency`. (A body naming `coupon_id` is resolved by the caller.)
 pub fn from_body(param: &str, body: &DiscountBody, currency: Currency) -> Result<Discount, ApiError> {
+    // The seeds send `amount` and `percent` together whatever the type; the type decides which counts.
     let value = match body.kind {
         DiscountType::DiscountPercent => {
             let n = body.percent.as_ref().ok_or_else(|| ApiError::missing(format!("{param}.percent")))?;

@@ -147,7 +147,11 @@ pub async fn resolve(state: &AppState, company_id: &str, spec: &QuoteSpec<'_>) -
     validate::list_len("onetime_items", spec.onetime_items)?;
     validate::list_len("discounts", spec.discounts)?;
     validate::list_len("coupon_ids", spec.coupon_ids)?;
-    let now = spec.now.unwrap_or_else(|| state.clock.now());
+    // Prices are computed as of `spec.now` (a merchant may preview a future start), but whether
+    // a coupon or promo code may be redeemed is always judged by the real clock: back-dating
+    // an order must not revive an expired code.
+    let today = state.clock.now();
+    let now = spec.now.unwrap_or(today);
 
     // One query for every pricing the order names.
     let mut wanted: Vec<String> = spec.product_pricing_ids.to_vec();
@@ -234,9 +238,14 @@ pub async fn resolve(state: &AppState, company_id: &str, spec: &QuoteSpec<'_>) -
         .into_iter()
         .map(|c| (c.coupon.id.clone(), c.coupon))
         .collect();
-    let from_coupon = |param: String, id: &str| -> ApiResult<Discount> {
+    // A coupon counts once per order, however it is named (inline, by id, or by promo code).
+    let mut applied: HashSet<String> = HashSet::new();
+    let mut from_coupon = |param: String, id: &str| -> ApiResult<Discount> {
         let coupon = coupons.get(id).ok_or_else(|| ApiError::unknown_ref(param.clone(), "coupon", id))?;
-        discounts::coupon_usable(coupon, now)
+        if !applied.insert(coupon.id.clone()) {
+            return Err(ApiError::invalid(param, "This coupon is already applied to the order."));
+        }
+        discounts::coupon_usable(coupon, today)
             .and_then(|()| discounts::from_coupon(coupon, currency))
             .map_err(|r| ApiError::invalid(param, r.message()).with_code(r.code()))
     };
@@ -261,7 +270,11 @@ pub async fn resolve(state: &AppState, company_id: &str, spec: &QuoteSpec<'_>) -
         let reject = |r: PromoRejection| ApiError::invalid("promo_code", r.message()).with_code(r.code());
         let (pc, coupon) =
             db::coupons::find_code(&state.db, company_id, code).await?.ok_or(reject(PromoRejection::Unknown))?;
-        discounts::promo_usable(&pc, &coupon, now).map_err(reject)?;
+        discounts::promo_usable(&pc, &coupon, today).map_err(reject)?;
+        if coupon_ids.contains(&coupon.id) {
+            return Err(ApiError::invalid("promo_code", "This promo code's coupon is already applied to the order.")
+                .with_code("promo_code_already_applied"));
+        }
         let discount = discounts::from_coupon(&coupon, currency).map_err(reject)?;
         if !scope_matches(&discount.scope, &selections) {
             return Err(reject(PromoRejection::WrongCurrency));
@@ -299,7 +312,16 @@ fn plan_selections(plans: &[&PricingWithItems], config_items: &[ConfigItem]) -> 
             Some(n) => {
                 check_quantity(&format!("{param}.num_licenses"), n, c.quantity_config.as_ref(), c.minimum_units)?
             }
-            None => c.minimum_units.unwrap_or(1),
+            // No quantity given: the least allowed, checked like a given one.
+            None => {
+                let least = c.quantity_config.and_then(|q| q.min_quantity).into_iter().chain(c.minimum_units).max();
+                check_quantity(
+                    &format!("{param}.num_licenses"),
+                    least.unwrap_or(1),
+                    c.quantity_config.as_ref(),
+                    c.minimum_units,
+                )?
+            }
         };
         match &c.product_metric_pricing_id {
             Some(item_id) => {
@@ -326,7 +348,18 @@ fn plan_selections(plans: &[&PricingWithItems], config_items: &[ConfigItem]) -> 
                 let Some(plan) = plan else {
                     return Err(ApiError::missing(format!("{param}.product_metric_pricing_id")));
                 };
-                per_plan.insert(plan.pricing.id.as_str(), quantity);
+                if c.custom_amount.is_some() {
+                    return Err(ApiError::invalid(
+                        format!("{param}.custom_amount"),
+                        "`custom_amount` needs `product_metric_pricing_id` naming the CUSTOMER_CHOSEN item.",
+                    ));
+                }
+                if per_plan.insert(plan.pricing.id.as_str(), quantity).is_some() {
+                    return Err(ApiError::invalid(
+                        format!("{param}.product_pricing_id"),
+                        "This plan is configured twice.",
+                    ));
+                }
             }
         }
     }
