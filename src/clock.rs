@@ -12,8 +12,11 @@ pub struct Clock {
 }
 
 impl Clock {
+    /// Now, to the microsecond: PostgreSQL keeps no more, and a value we answer with must
+    /// equal the one read back later.
     pub fn now(&self) -> DateTime<Utc> {
-        Utc::now() + Duration::seconds(self.offset_secs.load(Ordering::Relaxed))
+        let now = Utc::now() + Duration::seconds(self.offset_secs.load(Ordering::Relaxed));
+        DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now)
     }
 
     /// Move this clock (and every clone of it) forward by `by`.

@@ -168,7 +168,15 @@ impl IntoResponse for ApiError {
 
 impl From<crate::db::DbError> for ApiError {
     fn from(err: crate::db::DbError) -> Self {
-        ApiError::internal(err)
+        match err {
+            crate::db::DbError::InvalidText(_) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorType::InvalidRequestError,
+                "parameter_invalid",
+                "Text must not contain NUL characters.",
+            ),
+            err => ApiError::internal(err),
+        }
     }
 }
 

@@ -148,6 +148,13 @@ pub async fn create_customer(state: &AppState, company_id: &str, body: CreateCus
         return Err(ApiError::missing("email").with_message("Give at least one of `email`, `name` or `org_name`."));
     }
     let identifier = validate::opt_text("identifier", body.identifier.as_deref(), validate::NAME_MAX)?;
+    // Lookups accept an id or an identifier; one shaped like an id could shadow a customer.
+    if identifier.as_deref().is_some_and(|i| i.starts_with("cus_")) {
+        return Err(ApiError::invalid(
+            "identifier",
+            "`identifier` must not start with `cus_`, which Kasse uses for its ids.",
+        ));
+    }
     let phone = validate::opt_text("phone", body.phone.as_deref(), 40)?;
     if let Some(p) = &phone
         && !p.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c))

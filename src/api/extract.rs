@@ -47,34 +47,78 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
 }
 
 /// Deserialize `bytes`, naming the failing field.
+///
+/// One typed pass over the bytes, plus two cheap scans for what derived `Deserialize` would let
+/// through: a top-level array read positionally into a struct, and NUL characters (which
+/// PostgreSQL cannot store). A NUL can only arrive escaped as `\u0000`, so only a body holding
+/// that text is walked as a JSON value to name the field.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let syntax = |e: serde_json::Error| {
+        ApiError::bad_request("json_invalid", format!("The request body is not valid JSON: {e}."))
+    };
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        serde_json::from_slice::<serde::de::IgnoredAny>(bytes).map_err(syntax)?;
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorType::InvalidRequestError,
+            "parameter_invalid",
+            "The request body must be a JSON object.",
+        ));
+    }
+    if bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000")) {
+        let value: serde_json::Value = serde_json::from_slice(bytes).map_err(syntax)?;
+        if let Some(path) = find_nul(&value, String::new()) {
+            return Err(ApiError::invalid(path, "Text must not contain NUL characters."));
+        }
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de);
     if value.is_ok()
         && let Err(trailing) = de.end()
     {
-        return Err(ApiError::bad_request("json_invalid", format!("The request body is not valid JSON: {trailing}.")));
+        return Err(syntax(trailing));
     }
     value.map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
-        match inner.classify() {
-            serde_json::error::Category::Syntax
-            | serde_json::error::Category::Eof
-            | serde_json::error::Category::Io => {
-                ApiError::bad_request("json_invalid", format!("The request body is not valid JSON: {inner}."))
-            }
-            serde_json::error::Category::Data => {
-                let message = strip_position(&inner.to_string());
-                let err = ApiError::invalid(path.clone(), format!("Invalid value for `{path}`: {message}."));
-                if path == "." {
-                    ApiError { param: None, message: format!("Invalid request body: {message}."), ..err }
-                } else {
-                    err
-                }
-            }
+        if !matches!(inner.classify(), serde_json::error::Category::Data) {
+            return syntax(inner);
         }
+        let parent = if path == "." { String::new() } else { path.clone() };
+        let message = strip_position(&inner.to_string());
+        // serde reports a missing field at its parent; name the field itself.
+        if let Some(field) = message.strip_prefix("missing field `").and_then(|m| m.strip_suffix('`')) {
+            return ApiError::missing(super::validate::join(&parent, field));
+        }
+        if let Some(field) = message.strip_prefix("duplicate field `").and_then(|m| m.strip_suffix('`')) {
+            let param = super::validate::join(&parent, field);
+            return ApiError::invalid(param.clone(), format!("`{param}` is given twice."));
+        }
+        if parent.is_empty() {
+            return ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorType::InvalidRequestError,
+                "parameter_invalid",
+                format!("Invalid request body: {message}."),
+            );
+        }
+        ApiError::invalid(path.clone(), format!("Invalid value for `{path}`: {message}."))
     })
+}
+
+/// The path of the first string (key or value) holding a NUL character.
+fn find_nul(value: &serde_json::Value, path: String) -> Option<String> {
+    match value {
+        serde_json::Value::String(s) => s.contains('\0').then_some(path),
+        serde_json::Value::Array(items) => {
+            items.iter().enumerate().find_map(|(i, v)| find_nul(v, format!("{path}[{i}]")))
+        }
+        serde_json::Value::Object(map) => map.iter().find_map(|(k, v)| {
+            let here = super::validate::join(&path, k);
+            if k.contains('\0') { Some(here) } else { find_nul(v, here) }
+        }),
+        _ => None,
+    }
 }
 
 /// serde_json appends " at line 1 column 42" to data errors; the field path says more.
@@ -121,6 +165,10 @@ impl<S: Send + Sync> FromRequestParts<S> for CompanyCtx {
         let params = RawPathParams::from_request_parts(parts, state)
             .await
             .map_err(|_| ApiError::internal("company route without path parameters"))?;
+        // An id with control characters names nothing; say so before it reaches a query.
+        if let Some((_, bad)) = params.iter().find(|(_, value)| value.chars().any(char::is_control)) {
+            return Err(ApiError::not_found("resource", &bad.escape_default().to_string()));
+        }
         match params.iter().find(|(name, _)| *name == "company_id") {
             Some((_, id)) if id == tenant.0.id => Ok(CompanyCtx(tenant.0)),
             Some((_, id)) => Err(ApiError::not_found("company", id)),
@@ -179,6 +227,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let query = parts.uri.query().unwrap_or("");
+        if let Some(pair) = query.split('&').find(|pair| pair.to_ascii_lowercase().contains("%00")) {
+            let name = pair.split('=').next().unwrap_or("query");
+            return Err(ApiError::invalid(name, "Query values must not contain NUL characters."));
+        }
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|q| ApiQuery(q.0))

@@ -59,9 +59,13 @@ pub async fn insert(db: &Db, c: &Customer) -> DbResult<()> {
     Ok(())
 }
 
-/// A customer by id or by the merchant's identifier (alias).
+/// A customer by id or by the merchant's identifier (alias). An id wins over an identifier
+/// (identifiers may not start with `cus_`, but rows may predate that rule).
 pub async fn get(db: &Db, company_id: &str, id_or_identifier: &str) -> DbResult<Option<Customer>> {
-    let sql = format!("SELECT {COLUMNS} FROM customers WHERE company_id = $1 AND (id = $2 OR identifier = $2) LIMIT 1");
+    let sql = format!(
+        "SELECT {COLUMNS} FROM customers WHERE company_id = $1 AND (id = $2 OR identifier = $2) \
+         ORDER BY CASE WHEN id = $2 THEN 0 ELSE 1 END LIMIT 1"
+    );
     Ok(on_db!(db, |pool| sqlx::query_as::<_, Customer>(&sql)
         .bind(company_id)
         .bind(id_or_identifier)
@@ -84,15 +88,22 @@ pub async fn list(db: &Db, company_id: &str, page: &Page, email: Option<&str>) -
         .await)?)
 }
 
-pub async fn archive(db: &Db, company_id: &str, id: &str, now: DateTime<Utc>) -> DbResult<Option<Customer>> {
+/// Archive the customer `id_or_identifier` names, resolved exactly as [`get`] does.
+pub async fn archive(
+    db: &Db,
+    company_id: &str,
+    id_or_identifier: &str,
+    now: DateTime<Utc>,
+) -> DbResult<Option<Customer>> {
+    let Some(customer) = get(db, company_id, id_or_identifier).await? else { return Ok(None) };
     let sql = "UPDATE customers SET archived_at = COALESCE(archived_at, $3), updated_at = $3 \
-               WHERE company_id = $1 AND (id = $2 OR identifier = $2)";
+               WHERE company_id = $1 AND id = $2";
     on_db!(db, |pool| sqlx::query(sql)
         .bind(company_id)
-        .bind(id)
+        .bind(&customer.id)
         .bind(now)
         .execute(pool)
         .await
         .map(|r| r.rows_affected()))?;
-    get(db, company_id, id).await
+    get(db, company_id, &customer.id).await
 }

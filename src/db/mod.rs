@@ -27,6 +27,9 @@ pub enum DbError {
     Sqlx(sqlx::Error),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// Text the store cannot hold (PostgreSQL refuses NUL bytes): bad input, not a fault of ours.
+    #[error("text the database cannot store: {0}")]
+    InvalidText(String),
 }
 
 impl From<sqlx::Error> for DbError {
@@ -35,6 +38,12 @@ impl From<sqlx::Error> for DbError {
             && db.kind() == sqlx::error::ErrorKind::UniqueViolation
         {
             return DbError::Unique(db.message().to_string());
+        }
+        // 22021: character_not_in_repertoire, 22P05: untranslatable_character.
+        if let sqlx::Error::Database(db) = &err
+            && matches!(db.code().as_deref(), Some("22021" | "22P05"))
+        {
+            return DbError::InvalidText(db.message().to_string());
         }
         DbError::Sqlx(err)
     }

@@ -6,6 +6,8 @@
 //! Ids are not secrets: anything a customer opens by URL uses [`token`] instead.
 
 use chrono::{DateTime, Utc};
+use std::sync::Mutex;
+
 use rand::RngCore;
 
 const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -22,7 +24,12 @@ pub mod prefix {
     pub const CUSTOMER: &str = "cus";
 }
 
-/// A new id with `prefix`, ordered after every id made earlier with a smaller millisecond.
+/// The last id value made by this process, so ids made within one millisecond still sort in
+/// the order they were made (the ULID "monotonic" rule). Ids of other processes sharing a
+/// database interleave within a millisecond, which no order a caller sees depends on.
+static LAST: Mutex<u128> = Mutex::new(0);
+
+/// A new id with `prefix`, ordered after every id this process made before.
 pub fn new_id(prefix: &str, now: DateTime<Utc>) -> String {
     let millis = u128::try_from(now.timestamp_millis()).unwrap_or(0) & ((1u128 << 48) - 1);
     let mut random = [0u8; 10];
@@ -30,6 +37,14 @@ pub fn new_id(prefix: &str, now: DateTime<Utc>) -> String {
     let mut value = millis << 80;
     for (i, byte) in random.iter().enumerate() {
         value |= u128::from(*byte) << (8 * (9 - i));
+    }
+    {
+        // A poisoned lock still holds a valid number; keep using it.
+        let mut last = LAST.lock().unwrap_or_else(|e| e.into_inner());
+        if value <= *last {
+            value = *last + 1;
+        }
+        *last = value;
     }
     let mut out = String::with_capacity(prefix.len() + 27);
     out.push_str(prefix);
@@ -66,6 +81,15 @@ mod tests {
         assert_eq!(a.len(), 30);
         assert!(has_prefix(&a, "cus"));
         assert!(!has_prefix(&a, "cu"));
+    }
+
+    #[test]
+    fn ids_made_in_one_millisecond_keep_their_order() {
+        let now = Utc.timestamp_millis_opt(1_700_000_000_000).unwrap();
+        let ids: Vec<String> = (0..50).map(|_| new_id("cpn", now)).collect();
+        let mut sorted = ids.clone();
+        sorted.sort();
+        assert_eq!(ids, sorted);
     }
 
     #[test]

@@ -44,7 +44,6 @@ fn server_part(url: &str) -> &str {
 
 /// A running Kasse with two companies (ours and another tenant) and a client for each.
 pub struct TestApp {
-    pub store: Store,
     pub base: String,
     pub client: reqwest::Client,
     /// A second pool onto the app's store, for asserting what rows exist.
@@ -153,7 +152,6 @@ impl TestApp {
             .build()
             .expect("client");
         TestApp {
-            store,
             base,
             client,
             db,
