@@ -30,6 +30,43 @@ pub struct AppState {
     pub public_url: Arc<str>,
     /// Largest accepted request body, in bytes (also read by the idempotency layer).
     pub body_limit: usize,
+    /// Outgoing HTTP (merchant webhooks): one pooled client for the process.
+    pub http: reqwest::Client,
+    /// The server's secret: signs preview links and CSRF tokens. Shared by every instance
+    /// through the `settings` table (or given as `KASSE_SECRET_KEY`).
+    pub secret: Arc<[u8]>,
+    /// How often the webhook worker looks for due deliveries.
+    pub outbox_poll: Duration,
+    /// Whether cookies get `Secure` and the `__Host-` prefix (an https public URL).
+    pub secure_cookies: bool,
+}
+
+impl AppState {
+    /// Assemble the state for `db`, loading the shared secret (created on first start).
+    pub async fn new(db: &Db, clock: Clock, public_url: String, config: &Config) -> Result<AppState, StartError> {
+        let secret = match &config.secret_key {
+            Some(key) => key.as_bytes().to_vec(),
+            None => {
+                crate::db::settings::secret(db, clock.now()).await.map_err(|e| StartError::Secret(e.to_string()))?
+            }
+        };
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("Kasse/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| StartError::Http(e.to_string()))?;
+        Ok(AppState {
+            db: db.clone(),
+            clock,
+            secure_cookies: public_url.starts_with("https://"),
+            public_url: public_url.into(),
+            body_limit: config.body_limit,
+            http,
+            secret: secret.into(),
+            outbox_poll: config.outbox_poll,
+        })
+    }
 }
 
 /// Why the server could not start, in words fit for a one-line CLI error.
@@ -39,6 +76,10 @@ pub enum StartError {
     PortInUse(std::net::SocketAddr),
     #[error("cannot listen on {0}: {1}")]
     Bind(std::net::SocketAddr, std::io::Error),
+    #[error("cannot load the server secret: {0}")]
+    Secret(String),
+    #[error("cannot create the HTTP client: {0}")]
+    Http(String),
 }
 
 /// A bound, ready-to-serve Kasse.
@@ -70,7 +111,7 @@ impl App {
                 format!("http://{host}:{port}")
             }
         };
-        let state = AppState { db, clock, public_url: public_url.into(), body_limit: config.body_limit };
+        let state = AppState::new(&db, clock, public_url, config).await?;
         Ok(App { listener, state, port })
     }
 

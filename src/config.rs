@@ -17,6 +17,11 @@ pub struct Config {
     pub request_timeout: Duration,
     /// The largest request body accepted anywhere, in bytes.
     pub body_limit: usize,
+    /// `KASSE_SECRET_KEY`, when the operator sets the server secret instead of letting the
+    /// first instance generate one into the database.
+    pub secret_key: Option<String>,
+    /// How often the webhook worker polls for due deliveries.
+    pub outbox_poll: Duration,
 }
 
 /// A configuration value that cannot be used, in words fit for a one-line CLI error.
@@ -41,6 +46,8 @@ impl Config {
             public_url,
             request_timeout: Duration::from_secs(30),
             body_limit: 1024 * 1024,
+            secret_key: std::env::var("KASSE_SECRET_KEY").ok().filter(|k| k.len() >= 32),
+            outbox_poll: Duration::from_millis(500),
         })
     }
 }

@@ -162,12 +162,10 @@ async fn run(command: Command) -> Result<(), String> {
         }
         Command::SeedDemo { json: _, store } => {
             let db = open(&store).await?;
-            let state = AppState {
-                db: db.clone(),
-                clock: Clock::default(),
-                public_url: "http://127.0.0.1:8080".into(),
-                body_limit: 1 << 20,
-            };
+            let config = Config::new("127.0.0.1:8080", &store.database_url, None).map_err(|e| e.to_string())?;
+            let state = AppState::new(&db, Clock::default(), "http://127.0.0.1:8080".into(), &config)
+                .await
+                .map_err(|e| e.to_string())?;
             let seed = demo::seed(&state).await.map_err(|e| e.to_string())?;
             db.close().await;
             println!("{}", serde_json::to_string(&seed).map_err(|e| e.to_string())?);

@@ -11,6 +11,8 @@ pub mod customers;
 pub mod idempotency;
 pub mod pricings;
 pub mod products;
+pub mod settings;
+pub mod webhooks;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -1,0 +1,1 @@
+//! Merchant webhook endpoints and the event outbox (in progress).

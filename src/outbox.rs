@@ -1,0 +1,1 @@
+//! Background delivery of signed merchant webhooks (in progress).
