@@ -13,6 +13,7 @@ pub mod product_pricings;
 pub mod products;
 pub mod quote_spec;
 pub mod validate;
+pub mod webhook_endpoints;
 
 use axum::Router;
 use axum::http::StatusCode;
@@ -43,6 +44,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route(&format!("{company}/customers/{{id}}"), get(customers::get))
         .route(&format!("{company}/customers/{{id}}/archive"), post(customers::archive))
         .route(&format!("{company}/pricing/preview"), post(preview::preview))
+        .merge(webhook_endpoints::routes())
         .layer(from_fn_with_state(state.clone(), idempotency::layer))
         .layer(from_fn_with_state(state, auth::require_api_key))
         .method_not_allowed_fallback(method_not_allowed)

@@ -1,5 +1,7 @@
 //! Customer-facing pages and static assets; template structs live beside their handlers.
 
+pub mod format;
+pub mod i18n;
 pub mod security_headers;
 
 use askama::Template;

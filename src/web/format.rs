@@ -1,0 +1,1 @@
+//! Locale-aware formatting for pages: money, price descriptions (in progress).

@@ -1,0 +1,1 @@
+//! The languages of the pages and their texts (in progress).
