@@ -39,6 +39,8 @@ pub struct AppState {
     pub outbox_poll: Duration,
     /// Whether cookies get `Secure` and the `__Host-` prefix (an https public URL).
     pub secure_cookies: bool,
+    /// Promo-code attempts per checkout session and per client address.
+    pub promo_limiter: Arc<crate::web::rate_limit::RateLimiter>,
 }
 
 impl AppState {
@@ -65,6 +67,7 @@ impl AppState {
             http,
             secret: secret.into(),
             outbox_poll: config.outbox_poll,
+            promo_limiter: Arc::new(crate::web::rate_limit::RateLimiter::new(chrono::Duration::minutes(10), 10)),
         })
     }
 }
@@ -126,8 +129,11 @@ impl App {
     /// Serve until `shutdown` resolves, then finish in-flight requests and return.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let background = ops::spawn_background_tasks(self.state.clone());
+        let _outbox = crate::outbox::AbortOnDrop(crate::outbox::spawn(self.state.clone())); // stops with the server
         let router = router(self.state.clone(), Duration::from_secs(30));
-        let result = axum::serve(self.listener, router).with_graceful_shutdown(shutdown).await;
+        // Client addresses feed the promo-code rate limit.
+        let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let result = axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await;
         background.abort();
         result
     }

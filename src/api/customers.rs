@@ -184,7 +184,14 @@ pub async fn create_customer(state: &AppState, company_id: &str, body: CreateCus
         created_at: now,
         updated_at: now,
     };
-    match db::customers::insert(&state.db, &customer).await {
+    let inserted = match state.db.begin().await {
+        Ok(mut tx) => match db::customers::insert(&mut tx, &customer).await {
+            Ok(()) => tx.commit().await,
+            Err(e) => Err(e),
+        },
+        Err(e) => Err(e),
+    };
+    match inserted {
         Ok(()) => Ok(response(customer)?),
         Err(DbError::Unique(_)) => {
             Err(ApiError::invalid("identifier", "Another customer already has this identifier.")

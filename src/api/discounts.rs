@@ -55,7 +55,7 @@ impl DurationKind {
 
 /// A discount given inline with a quote, checkout or contract (the seeds' `discounts[]`).
 /// Fields the seeds carry for other systems (`import_ref`, `proposal_id`, …) are accepted and ignored.
-#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DiscountBody {
     #[serde(rename = "type")]

@@ -1,6 +1,8 @@
 //! The merchant JSON API under `/api/v1`: bearer auth, idempotency, and one module per resource.
 
 pub mod auth;
+pub mod checkout;
+pub mod checkout_sessions;
 pub mod coupons;
 pub mod customers;
 pub mod discounts;
@@ -44,6 +46,12 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route(&format!("{company}/customers/{{id}}"), get(customers::get))
         .route(&format!("{company}/customers/{{id}}/archive"), post(customers::archive))
         .route(&format!("{company}/pricing/preview"), post(preview::preview))
+        .route(&format!("{company}/checkout"), post(checkout::create).get(checkout::list))
+        .route(&format!("{company}/checkout/{{id}}"), get(checkout::get))
+        .route(&format!("{company}/checkout/{{id}}/expire"), post(checkout::expire))
+        .route("/api/v1/checkout-sessions", post(checkout_sessions::create).get(checkout_sessions::list))
+        .route("/api/v1/checkout-sessions/{id}", get(checkout_sessions::get))
+        .route("/api/v1/checkout-sessions/{id}/cancel", post(checkout_sessions::cancel))
         .merge(webhook_endpoints::routes())
         .layer(from_fn_with_state(state.clone(), idempotency::layer))
         .layer(from_fn_with_state(state, auth::require_api_key))

@@ -8,7 +8,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::discounts::{self, DiscountBody, MoneyBody, PromoRejection};
@@ -23,7 +23,7 @@ use crate::domain::term::Frequency;
 use crate::error::{ApiError, ApiResult};
 
 /// The range of quantities a customer may choose (seed `quantity_config`).
-#[derive(Clone, Copy, Debug, Deserialize, serde::Serialize, ToSchema)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QuantityConfig {
     /// Whether the customer may change the quantity on the hosted page.
@@ -33,7 +33,7 @@ pub struct QuantityConfig {
 }
 
 /// A quantity for items of a plan (seed `config_items[]`).
-#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigItem {
     /// The plan the item belongs to; must be one of `product_pricing_ids`.
@@ -53,7 +53,7 @@ pub struct ConfigItem {
 }
 
 /// A custom one-time price (seed `onetime_items[].custom_price`).
-#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CustomPrice {
     pub amount: MoneyBody,
@@ -63,7 +63,7 @@ pub struct CustomPrice {
 }
 
 /// A one-time charge (seed `onetime_items[]`): a one-time product pricing or a custom price.
-#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OneTimeItem {
     /// The quantity.
@@ -73,6 +73,43 @@ pub struct OneTimeItem {
     pub quantity_config: Option<QuantityConfig>,
     /// A reference of your choosing; a discount with the same `onetime_billable_id` applies to this item only.
     pub onetime_billable_id: Option<String>,
+}
+
+/// An order as stored with a checkout session: what the merchant asked for. The customer's
+/// own choices (quantities, promo code) are applied on top each time it is priced.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct OrderSpec {
+    #[serde(default)]
+    pub product_pricing_ids: Vec<String>,
+    #[serde(default)]
+    pub config_items: Vec<ConfigItem>,
+    #[serde(default)]
+    pub onetime_items: Vec<OneTimeItem>,
+    #[serde(default)]
+    pub discounts: Vec<DiscountBody>,
+    #[serde(default)]
+    pub coupon_ids: Vec<String>,
+    pub term: Option<PeriodBody>,
+    pub trial: Option<bool>,
+    pub trial_term: Option<PeriodBody>,
+}
+
+impl OrderSpec {
+    /// The quote request for this order with the customer's `promo_code`.
+    pub fn quote_spec<'a>(&'a self, promo_code: Option<&'a str>) -> QuoteSpec<'a> {
+        QuoteSpec {
+            product_pricing_ids: &self.product_pricing_ids,
+            config_items: &self.config_items,
+            onetime_items: &self.onetime_items,
+            discounts: &self.discounts,
+            promo_code,
+            coupon_ids: &self.coupon_ids,
+            term: self.term,
+            trial: self.trial,
+            trial_term: self.trial_term,
+            now: None,
+        }
+    }
 }
 
 /// The order, as every quote-producing endpoint takes it.
@@ -95,6 +132,8 @@ pub struct ResolvedQuote {
     pub input: QuoteInput,
     /// The promo code applied, as stored (its id and code).
     pub promo: Option<(String, String)>,
+    /// What one unit of an item is called ("seat"), by item pricing id, for pages.
+    pub unit_labels: HashMap<String, String>,
 }
 
 /// Check a quantity against its `quantity_config` and `minimum_units`; `param` names the quantity.
@@ -289,7 +328,12 @@ pub async fn resolve(state: &AppState, company_id: &str, spec: &QuoteSpec<'_>) -
         (Some(true), None) => return Err(ApiError::missing("trial_term")),
     };
     let term = spec.term.map(|t| t.to_period("term")).transpose()?;
-    Ok(ResolvedQuote { input: QuoteInput { currency, selections, discounts, now, trial, term }, promo })
+    let unit_labels = pricings
+        .values()
+        .flat_map(|p| p.items.iter())
+        .filter_map(|it| it.unit_label.clone().map(|l| (it.id.clone(), l)))
+        .collect();
+    Ok(ResolvedQuote { input: QuoteInput { currency, selections, discounts, now, trial, term }, promo, unit_labels })
 }
 
 /// One selection per item of each plan, with quantities from `config_items`.

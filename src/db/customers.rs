@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Db, DbResult, Page, on_db};
+use super::{Db, DbResult, Page, Tx, on_db, on_tx};
 
 #[derive(Clone, Debug, Default, sqlx::FromRow)]
 pub struct Customer {
@@ -30,12 +30,13 @@ pub struct Customer {
 const COLUMNS: &str = "id, company_id, email, name, org_name, identifier, phone, address_line1, address_line2, \
      address_city, address_state, address_postal_code, address_country, metadata, archived_at, created_at, updated_at";
 
-pub async fn insert(db: &Db, c: &Customer) -> DbResult<()> {
+/// Insert inside `tx`: fulfilment creates the customer in the same transaction as the rest.
+pub async fn insert(tx: &mut Tx, c: &Customer) -> DbResult<()> {
     let sql = format!(
         "INSERT INTO customers ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
          $16, $17)"
     );
-    on_db!(db, |pool| sqlx::query(&sql)
+    on_tx!(tx, |conn| sqlx::query(&sql)
         .bind(&c.id)
         .bind(&c.company_id)
         .bind(&c.email)
@@ -53,7 +54,7 @@ pub async fn insert(db: &Db, c: &Customer) -> DbResult<()> {
         .bind(c.archived_at)
         .bind(c.created_at)
         .bind(c.updated_at)
-        .execute(pool)
+        .execute(conn)
         .await
         .map(|r| r.rows_affected()))?;
     Ok(())

@@ -5,6 +5,8 @@
 //! (the query builder is generic, so each arm type-checks against its own driver).
 //! We do not use `sqlx::Any`: it cannot carry timestamps.
 
+pub mod billing;
+pub mod checkouts;
 pub mod companies;
 pub mod coupons;
 pub mod customers;

@@ -1,1 +1,391 @@
-//! Merchant webhook endpoints and the event outbox (in progress).
+//! Merchant webhook endpoints, the event outbox, and the delivery queue the outbox worker claims from.
+//!
+//! An event is written by [`enqueue`] inside the transaction of the change it reports, together
+//! with one `webhook_deliveries` row per subscribed endpoint, so an event exists exactly when its
+//! change does. The worker ([`crate::outbox`]) then claims due deliveries with [`claim_due`] and
+//! records the outcome with [`mark_delivered`] or [`mark_failed`].
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+use super::{Db, DbError, DbResult, Page, Tx, on_db, on_tx};
+use crate::domain::ids::{self, prefix};
+
+/// Delivery states, as stored in `webhook_deliveries.status`.
+pub mod status {
+    /// Waiting for its first or next attempt.
+    pub const PENDING: &str = "PENDING";
+    /// The endpoint answered 2xx.
+    pub const DELIVERED: &str = "DELIVERED";
+    /// Given up: retries ran out, or the endpoint was disabled.
+    pub const FAILED: &str = "FAILED";
+}
+
+/// A URL of a company that receives signed events.
+#[derive(Clone, Debug)]
+pub struct Endpoint {
+    pub id: String,
+    pub company_id: String,
+    pub url: String,
+    /// The event types sent here; empty means every type.
+    pub event_types: Vec<String>,
+    pub secret: String,
+    pub description: Option<String>,
+    pub enabled: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Endpoint {
+    /// Whether an event of `event_type` goes to this endpoint.
+    pub fn wants(&self, event_type: &str) -> bool {
+        self.event_types.is_empty() || self.event_types.iter().any(|t| t == event_type)
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct EndpointRow {
+    id: String,
+    company_id: String,
+    url: String,
+    event_types: String,
+    secret: String,
+    description: Option<String>,
+    enabled: bool,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<EndpointRow> for Endpoint {
+    type Error = DbError;
+
+    fn try_from(r: EndpointRow) -> DbResult<Endpoint> {
+        let event_types = serde_json::from_str(&r.event_types)
+            .map_err(|e| DbError::Corrupt(format!("webhook_endpoints.event_types of {}: {e}", r.id)))?;
+        Ok(Endpoint {
+            id: r.id,
+            company_id: r.company_id,
+            url: r.url,
+            event_types,
+            secret: r.secret,
+            description: r.description,
+            enabled: r.enabled,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+const ENDPOINT_COLUMNS: &str = "id, company_id, url, event_types, secret, description, enabled, created_at, updated_at";
+
+pub async fn insert_endpoint(db: &Db, e: &Endpoint) -> DbResult<()> {
+    let sql = "INSERT INTO webhook_endpoints (id, company_id, url, event_types, secret, description, enabled, \
+               created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+    let event_types = serde_json::to_string(&e.event_types).map_err(|err| DbError::Corrupt(err.to_string()))?;
+    on_db!(db, |pool| sqlx::query(sql)
+        .bind(&e.id)
+        .bind(&e.company_id)
+        .bind(&e.url)
+        .bind(&event_types)
+        .bind(&e.secret)
+        .bind(&e.description)
+        .bind(e.enabled)
+        .bind(e.created_at)
+        .bind(e.updated_at)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn get_endpoint(db: &Db, company_id: &str, id: &str) -> DbResult<Option<Endpoint>> {
+    let sql = format!("SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE company_id = $1 AND id = $2");
+    let row =
+        on_db!(db, |pool| sqlx::query_as::<_, EndpointRow>(&sql).bind(company_id).bind(id).fetch_optional(pool).await)?;
+    row.map(Endpoint::try_from).transpose()
+}
+
+/// Endpoints of `company_id`, newest first, enabled and disabled alike (`page.include_archived`
+/// does not apply: a disabled endpoint is still one the merchant wants to see).
+pub async fn list_endpoints(db: &Db, company_id: &str, page: &Page) -> DbResult<Vec<Endpoint>> {
+    let sql = format!(
+        "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE company_id = $1 AND ($2 IS NULL OR id < $2) \
+         ORDER BY id DESC LIMIT $3"
+    );
+    let rows = on_db!(db, |pool| sqlx::query_as::<_, EndpointRow>(&sql)
+        .bind(company_id)
+        .bind(&page.cursor)
+        .bind(page.fetch_limit())
+        .fetch_all(pool)
+        .await)?;
+    rows.into_iter().map(Endpoint::try_from).collect()
+}
+
+/// Disable an endpoint: it gets no new deliveries, and the ones still pending for it are given
+/// up in the same transaction, so nothing is sent to a URL the merchant switched off.
+/// Disabling again changes nothing. Returns the endpoint as it is now.
+pub async fn disable_endpoint(db: &Db, company_id: &str, id: &str, now: DateTime<Utc>) -> DbResult<Option<Endpoint>> {
+    let mut tx = db.begin().await?;
+    let disable = "UPDATE webhook_endpoints SET enabled = $3, updated_at = $4 \
+                   WHERE company_id = $1 AND id = $2 AND enabled = $5";
+    let changed = on_tx!(&mut tx, |conn| sqlx::query(disable)
+        .bind(company_id)
+        .bind(id)
+        .bind(false)
+        .bind(now)
+        .bind(true)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+    if changed == 1 {
+        let cancel = "UPDATE webhook_deliveries SET status = $3, last_error = $4, locked_until = NULL, updated_at = $5 \
+                      WHERE company_id = $1 AND endpoint_id = $2 AND status = $6";
+        on_tx!(&mut tx, |conn| sqlx::query(cancel)
+            .bind(company_id)
+            .bind(id)
+            .bind(status::FAILED)
+            .bind("endpoint disabled")
+            .bind(now)
+            .bind(status::PENDING)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+    }
+    tx.commit().await?;
+    get_endpoint(db, company_id, id).await
+}
+
+/// The envelope every event is sent in; field order is the order merchants see.
+#[derive(Serialize)]
+struct Envelope<'a> {
+    id: &'a str,
+    #[serde(rename = "type")]
+    event_type: &'a str,
+    created: i64,
+    company_id: &'a str,
+    data: serde_json::Value,
+}
+
+/// Record an event of `company_id` and queue one delivery per enabled endpoint subscribed to
+/// `event_type`, inside `tx` (the transaction of the change the event reports). Returns the event id.
+///
+/// The payload is serialized once here and sent byte for byte on every attempt, so a signature
+/// always covers exactly what is stored.
+pub async fn enqueue(
+    tx: &mut Tx,
+    company_id: &str,
+    event_type: &str,
+    data: serde_json::Value,
+    now: DateTime<Utc>,
+) -> DbResult<String> {
+    let event_id = ids::new_id(prefix::EVENT, now);
+    let envelope = Envelope { id: &event_id, event_type, created: now.timestamp(), company_id, data };
+    let payload = serde_json::to_string(&envelope).map_err(|e| DbError::Corrupt(format!("event payload: {e}")))?;
+    let insert_event = "INSERT INTO outbox_events (id, company_id, event_type, payload, created_at) \
+                        VALUES ($1, $2, $3, $4, $5)";
+    on_tx!(tx, |conn| sqlx::query(insert_event)
+        .bind(&event_id)
+        .bind(company_id)
+        .bind(event_type)
+        .bind(&payload)
+        .bind(now)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+
+    let select = format!("SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE company_id = $1 AND enabled = $2");
+    let rows =
+        on_tx!(tx, |conn| sqlx::query_as::<_, EndpointRow>(&select).bind(company_id).bind(true).fetch_all(conn).await)?;
+    let insert_delivery = "INSERT INTO webhook_deliveries (id, company_id, event_id, endpoint_id, status, attempts, \
+                           next_attempt_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 0, $6, $6, $6)";
+    for row in rows {
+        let endpoint = Endpoint::try_from(row)?;
+        if !endpoint.wants(event_type) {
+            continue;
+        }
+        let delivery_id = ids::new_id(prefix::DELIVERY, now);
+        on_tx!(tx, |conn| sqlx::query(insert_delivery)
+            .bind(&delivery_id)
+            .bind(company_id)
+            .bind(&event_id)
+            .bind(&endpoint.id)
+            .bind(status::PENDING)
+            .bind(now)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+    }
+    Ok(event_id)
+}
+
+/// A delivery claimed by one worker: everything needed to send it and to schedule what follows.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Due {
+    pub id: String,
+    pub company_id: String,
+    /// Attempts made before this one.
+    pub attempts: i32,
+    pub endpoint_id: String,
+    pub url: String,
+    pub secret: String,
+    pub event_id: String,
+    pub event_type: String,
+    /// The event as stored: the exact bytes to send and sign.
+    pub payload: String,
+    pub event_created_at: DateTime<Utc>,
+}
+
+/// Claim up to `limit` deliveries due at `now`, each for `lease`, and return them.
+///
+/// Several workers (threads, or Kasse processes sharing one PostgreSQL) may call this at once;
+/// each delivery goes to exactly one of them. Candidates are read without locks, then each is
+/// taken with a compare-and-set on `locked_until`: on PostgreSQL a second UPDATE of the same row
+/// waits for the first to commit and re-checks its WHERE against the new row (so it matches
+/// nothing), on SQLite writes are serialized. Only rows this call changed are returned.
+/// A worker that dies holding a claim loses it when the lease runs out, and the delivery is
+/// attempted again: delivery is at least once, never silently dropped.
+pub async fn claim_due(db: &Db, now: DateTime<Utc>, limit: i64, lease: Duration) -> DbResult<Vec<Due>> {
+    let candidates = "SELECT d.id FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id \
+                      WHERE d.status = $1 AND d.next_attempt_at <= $2 \
+                      AND (d.locked_until IS NULL OR d.locked_until < $2) AND e.enabled = $3 \
+                      ORDER BY d.next_attempt_at LIMIT $4";
+    let ids: Vec<(String,)> = on_db!(db, |pool| sqlx::query_as(candidates)
+        .bind(status::PENDING)
+        .bind(now)
+        .bind(true)
+        .bind(limit)
+        .fetch_all(pool)
+        .await)?;
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+
+    let claim = "UPDATE webhook_deliveries SET locked_until = $2 \
+                 WHERE id = $1 AND status = $3 AND (locked_until IS NULL OR locked_until < $4)";
+    let until = now + lease;
+    let mut claimed = Vec::with_capacity(ids.len());
+    for (id,) in ids {
+        let n = on_db!(db, |pool| sqlx::query(claim)
+            .bind(&id)
+            .bind(until)
+            .bind(status::PENDING)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?;
+        if n == 1 {
+            claimed.push(id);
+        }
+    }
+    if claimed.is_empty() {
+        return Ok(Vec::new());
+    }
+
+    let select = format!(
+        "SELECT d.id, d.company_id, d.attempts, d.endpoint_id, e.url, e.secret, d.event_id, \
+         ev.event_type, ev.payload, ev.created_at AS event_created_at \
+         FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id \
+         JOIN outbox_events ev ON ev.id = d.event_id WHERE d.id IN ({}) ORDER BY d.next_attempt_at",
+        super::placeholders(1, claimed.len())
+    );
+    Ok(on_db!(db, |pool| {
+        let mut q = sqlx::query_as::<_, Due>(&select);
+        for id in &claimed {
+            q = q.bind(id);
+        }
+        q.fetch_all(pool).await
+    })?)
+}
+
+/// Record a 2xx answer. Counts the attempt and releases the claim.
+pub async fn mark_delivered(db: &Db, id: &str, http_status: u16, now: DateTime<Utc>) -> DbResult<()> {
+    let sql = "UPDATE webhook_deliveries SET status = $2, attempts = attempts + 1, last_status = $3, \
+               last_error = NULL, delivered_at = $4, locked_until = NULL, updated_at = $4 \
+               WHERE id = $1 AND status = $5";
+    on_db!(db, |pool| sqlx::query(sql)
+        .bind(id)
+        .bind(status::DELIVERED)
+        .bind(i32::from(http_status))
+        .bind(now)
+        .bind(status::PENDING)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// What follows a failed attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Next {
+    /// Try again at this time.
+    RetryAt(DateTime<Utc>),
+    /// Give up: the delivery becomes FAILED and is never attempted again.
+    Dead,
+}
+
+/// Record a failed attempt (`http_status` when the endpoint answered at all), count it, release
+/// the claim and either schedule the next attempt or give up.
+pub async fn mark_failed(
+    db: &Db,
+    id: &str,
+    http_status: Option<u16>,
+    error: &str,
+    next: Next,
+    now: DateTime<Utc>,
+) -> DbResult<()> {
+    let (new_status, next_attempt_at) = match next {
+        Next::RetryAt(at) => (status::PENDING, Some(at)),
+        Next::Dead => (status::FAILED, None),
+    };
+    // An endpoint's error text is arbitrary: keep it short and storable (PostgreSQL refuses NUL).
+    let error: String = error.chars().filter(|c| *c != '\0').take(500).collect();
+    let sql = "UPDATE webhook_deliveries SET status = $2, attempts = attempts + 1, last_status = $3, \
+               last_error = $4, next_attempt_at = COALESCE($5, next_attempt_at), locked_until = NULL, \
+               updated_at = $6 WHERE id = $1 AND status = $7";
+    on_db!(db, |pool| sqlx::query(sql)
+        .bind(id)
+        .bind(new_status)
+        .bind(http_status.map(i32::from))
+        .bind(&error)
+        .bind(next_attempt_at)
+        .bind(now)
+        .bind(status::PENDING)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// A delivery as stored, for inspection (tests, operators).
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Delivery {
+    pub id: String,
+    pub company_id: String,
+    pub event_id: String,
+    pub endpoint_id: String,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: DateTime<Utc>,
+    pub locked_until: Option<DateTime<Utc>>,
+    pub last_status: Option<i32>,
+    pub last_error: Option<String>,
+    pub delivered_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Every delivery of one event of `company_id`, oldest first.
+pub async fn deliveries_of_event(db: &Db, company_id: &str, event_id: &str) -> DbResult<Vec<Delivery>> {
+    let sql = "SELECT id, company_id, event_id, endpoint_id, status, attempts, next_attempt_at, locked_until, \
+               last_status, last_error, delivered_at, created_at, updated_at FROM webhook_deliveries \
+               WHERE company_id = $1 AND event_id = $2 ORDER BY id";
+    Ok(on_db!(db, |pool| sqlx::query_as::<_, Delivery>(sql).bind(company_id).bind(event_id).fetch_all(pool).await)?)
+}
+
+/// The stored payload of an event of `company_id`: the exact bytes every delivery sends.
+pub async fn event_payload(db: &Db, company_id: &str, event_id: &str) -> DbResult<Option<String>> {
+    let sql = "SELECT payload FROM outbox_events WHERE company_id = $1 AND id = $2";
+    let row: Option<(String,)> =
+        on_db!(db, |pool| sqlx::query_as(sql).bind(company_id).bind(event_id).fetch_optional(pool).await)?;
+    Ok(row.map(|(p,)| p))
+}

@@ -22,6 +22,14 @@ pub mod prefix {
     pub const COUPON: &str = "cpn";
     pub const PROMO_CODE: &str = "promo";
     pub const CUSTOMER: &str = "cus";
+    pub const CHECKOUT: &str = "chk";
+    pub const CHECKOUT_LINK: &str = "lnk";
+    pub const SUBSCRIPTION: &str = "sub";
+    pub const INVOICE: &str = "inv";
+    pub const PAYMENT: &str = "pay";
+    pub const WEBHOOK_ENDPOINT: &str = "we";
+    pub const EVENT: &str = "evt";
+    pub const DELIVERY: &str = "whd";
 }
 
 /// The last id value made by this process, so ids made within one millisecond still sort in

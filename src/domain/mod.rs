@@ -1,5 +1,7 @@
 //! The pure core of Kasse, with no I/O: money, billing periods, the pricing engine, ids and postal addresses.
 pub mod address;
+pub mod checkout;
+pub mod countries;
 pub mod ids;
 pub mod money;
 pub mod pricing;

@@ -1,7 +1,12 @@
 //! Customer-facing pages and static assets; template structs live beside their handlers.
 
+pub mod checkout;
+pub mod checkout_view;
+pub mod csrf;
 pub mod format;
 pub mod i18n;
+pub mod preview;
+pub mod rate_limit;
 pub mod security_headers;
 
 use askama::Template;
@@ -16,9 +21,15 @@ use crate::error::{ApiError, ErrorType};
 
 /// The stylesheet is compiled into the binary, so `kasse` runs from any directory.
 const APP_CSS: &str = include_str!("../../static/app.css");
+/// Progressive enhancement only: every page works without it.
+const APP_JS: &str = include_str!("../../static/app.js");
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/", get(home)).route("/static/app.css", get(app_css))
+    Router::new()
+        .route("/", get(home))
+        .route("/static/app.css", get(app_css))
+        .route("/static/app.js", get(app_js))
+        .merge(checkout::router())
 }
 
 #[derive(Template, WebTemplate)]
@@ -38,9 +49,17 @@ async fn app_css() -> Response {
     response
 }
 
+async fn app_js() -> Response {
+    let mut response = APP_JS.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/javascript; charset=utf-8"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+    response
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "errors/not_found.html")]
-struct NotFoundPage;
+pub(crate) struct NotFoundPage;
 
 /// Unknown routes: the JSON envelope under `/api`, a friendly page everywhere else.
 pub async fn not_found(uri: Uri) -> Response {

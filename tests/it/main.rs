@@ -10,3 +10,4 @@ mod idempotency;
 mod ops;
 mod preview;
 mod validation;
+mod webhooks;

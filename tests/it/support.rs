@@ -124,7 +124,8 @@ impl TestApp {
         let db = Db::connect(&database_url).await.expect("connect");
         db.migrate().await.expect("migrate");
         let clock = Clock::default();
-        let config = Config::new("127.0.0.1:0", &database_url, None).expect("config");
+        let mut config = Config::new("127.0.0.1:0", &database_url, None).expect("config");
+        config.outbox_poll = Duration::from_millis(50);
         let app = App::build(&config, db.clone(), clock.clone()).await.expect("build app");
         let base = format!("http://127.0.0.1:{}", app.port());
         let (tx, rx) = oneshot::channel::<()>();

@@ -1,0 +1,255 @@
+//! What a completed checkout creates: subscriptions, invoices (with gap-free numbers) and
+//! payments, plus promo-code redemptions. Writes happen inside the fulfilment transaction.
+
+use chrono::{DateTime, Datelike, Utc};
+
+use super::{Db, DbResult, Tx, on_db, on_tx};
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Subscription {
+    pub id: String,
+    pub company_id: String,
+    pub customer_id: String,
+    pub checkout_id: Option<String>,
+    /// ACTIVE or TRIALING.
+    pub status: String,
+    pub currency: String,
+    pub started_at: DateTime<Utc>,
+    pub trial_ends_at: Option<DateTime<Utc>>,
+    pub next_charge_at: Option<DateTime<Utc>>,
+    pub term_ends_at: Option<DateTime<Utc>>,
+    pub billing_day_anchor: Option<i32>,
+    /// Items, quantities, discounts and the recurring charges, JSON.
+    pub details: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Invoice {
+    pub id: String,
+    pub company_id: String,
+    pub customer_id: String,
+    pub subscription_id: Option<String>,
+    pub checkout_id: Option<String>,
+    /// `INV-2026-000123`: per company, unique and gap-free.
+    pub number: String,
+    /// Opens the hosted invoice page.
+    pub token: String,
+    /// OPEN, PAID or VOID.
+    pub status: String,
+    pub currency: String,
+    pub subtotal: i64,
+    pub discount_total: i64,
+    pub total: i64,
+    pub amount_due: i64,
+    /// Lines and discount lines, JSON.
+    pub lines: String,
+    pub payment_instructions: Option<String>,
+    pub issued_at: DateTime<Utc>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub paid_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Payment {
+    pub id: String,
+    pub company_id: String,
+    pub checkout_id: Option<String>,
+    pub invoice_id: Option<String>,
+    pub provider: String,
+    pub provider_ref: Option<String>,
+    /// PROCESSING, REQUIRES_ACTION, SUCCEEDED, PENDING (settles later) or FAILED.
+    pub status: String,
+    pub amount: i64,
+    pub currency: String,
+    pub failure_reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+const SUBSCRIPTION_COLUMNS: &str = "id, company_id, customer_id, checkout_id, status, currency, started_at, \
+     trial_ends_at, next_charge_at, term_ends_at, billing_day_anchor, details, created_at, updated_at";
+const INVOICE_COLUMNS: &str = "id, company_id, customer_id, subscription_id, checkout_id, number, token, status, \
+     currency, subtotal, discount_total, total, amount_due, lines, payment_instructions, issued_at, due_at, paid_at, \
+     created_at, updated_at";
+const PAYMENT_COLUMNS: &str = "id, company_id, checkout_id, invoice_id, provider, provider_ref, status, amount, \
+     currency, failure_reason, created_at, updated_at";
+
+/// The next invoice number of `company_id`. Taken inside the transaction that creates the
+/// invoice: a rollback gives the number back, and the counter row's lock serializes
+/// concurrent creators, so numbers are unique and gap-free.
+pub async fn next_invoice_number(tx: &mut Tx, company_id: &str, now: DateTime<Utc>) -> DbResult<String> {
+    let sql = "INSERT INTO company_counters (company_id, name, value) VALUES ($1, 'invoice', 1) \
+               ON CONFLICT (company_id, name) DO UPDATE SET value = company_counters.value + 1 RETURNING value";
+    let (n,): (i64,) = on_tx!(tx, |conn| sqlx::query_as(sql).bind(company_id).fetch_one(conn).await)?;
+    Ok(format!("INV-{}-{n:06}", now.year()))
+}
+
+pub async fn insert_subscription(tx: &mut Tx, s: &Subscription) -> DbResult<()> {
+    let sql = format!(
+        "INSERT INTO subscriptions ({SUBSCRIPTION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
+         $13, $14)"
+    );
+    on_tx!(tx, |conn| sqlx::query(&sql)
+        .bind(&s.id)
+        .bind(&s.company_id)
+        .bind(&s.customer_id)
+        .bind(&s.checkout_id)
+        .bind(&s.status)
+        .bind(&s.currency)
+        .bind(s.started_at)
+        .bind(s.trial_ends_at)
+        .bind(s.next_charge_at)
+        .bind(s.term_ends_at)
+        .bind(s.billing_day_anchor)
+        .bind(&s.details)
+        .bind(s.created_at)
+        .bind(s.updated_at)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn insert_invoice(tx: &mut Tx, i: &Invoice) -> DbResult<()> {
+    let sql = format!(
+        "INSERT INTO invoices ({INVOICE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
+         $15, $16, $17, $18, $19, $20)"
+    );
+    on_tx!(tx, |conn| sqlx::query(&sql)
+        .bind(&i.id)
+        .bind(&i.company_id)
+        .bind(&i.customer_id)
+        .bind(&i.subscription_id)
+        .bind(&i.checkout_id)
+        .bind(&i.number)
+        .bind(&i.token)
+        .bind(&i.status)
+        .bind(&i.currency)
+        .bind(i.subtotal)
+        .bind(i.discount_total)
+        .bind(i.total)
+        .bind(i.amount_due)
+        .bind(&i.lines)
+        .bind(&i.payment_instructions)
+        .bind(i.issued_at)
+        .bind(i.due_at)
+        .bind(i.paid_at)
+        .bind(i.created_at)
+        .bind(i.updated_at)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Record a payment attempt before asking the provider, so its id can be the idempotency key.
+pub async fn insert_payment(db: &Db, p: &Payment) -> DbResult<()> {
+    let sql =
+        format!("INSERT INTO payments ({PAYMENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)");
+    on_db!(db, |pool| sqlx::query(&sql)
+        .bind(&p.id)
+        .bind(&p.company_id)
+        .bind(&p.checkout_id)
+        .bind(&p.invoice_id)
+        .bind(&p.provider)
+        .bind(&p.provider_ref)
+        .bind(&p.status)
+        .bind(p.amount)
+        .bind(&p.currency)
+        .bind(&p.failure_reason)
+        .bind(p.created_at)
+        .bind(p.updated_at)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Move a payment from one of `from` to `to`; false when it was not in one of them (someone
+/// else settled it). `failure_reason` and `provider_ref` are kept when given.
+pub async fn set_payment_status(
+    db: &Db,
+    id: &str,
+    from: &[&str],
+    to: &str,
+    provider_ref: Option<&str>,
+    failure_reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> DbResult<bool> {
+    let from: Vec<String> = from.iter().map(|s| format!("'{s}'")).collect();
+    let sql = format!(
+        "UPDATE payments SET status = $2, provider_ref = COALESCE($3, provider_ref), failure_reason = $4, \
+         updated_at = $5 WHERE id = $1 AND status IN ({})",
+        from.join(", ")
+    );
+    let n = on_db!(db, |pool| sqlx::query(&sql)
+        .bind(id)
+        .bind(to)
+        .bind(provider_ref)
+        .bind(failure_reason)
+        .bind(now)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// Tie a payment to the invoice fulfilment created (inside the fulfilment transaction).
+pub async fn attach_payment(tx: &mut Tx, id: &str, invoice_id: &str, status: &str, now: DateTime<Utc>) -> DbResult<()> {
+    let sql = "UPDATE payments SET invoice_id = $2, status = $3, updated_at = $4 WHERE id = $1";
+    on_tx!(tx, |conn| sqlx::query(sql)
+        .bind(id)
+        .bind(invoice_id)
+        .bind(status)
+        .bind(now)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn get_payment(db: &Db, id: &str) -> DbResult<Option<Payment>> {
+    let sql = format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE id = $1");
+    Ok(on_db!(db, |pool| sqlx::query_as::<_, Payment>(&sql).bind(id).fetch_optional(pool).await)?)
+}
+
+/// The latest payment attempt of a checkout.
+pub async fn last_payment_of_checkout(db: &Db, checkout_id: &str) -> DbResult<Option<Payment>> {
+    let sql = format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE checkout_id = $1 ORDER BY id DESC LIMIT 1");
+    Ok(on_db!(db, |pool| sqlx::query_as::<_, Payment>(&sql).bind(checkout_id).fetch_optional(pool).await)?)
+}
+
+pub async fn get_invoice(db: &Db, company_id: &str, id: &str) -> DbResult<Option<Invoice>> {
+    let sql = format!("SELECT {INVOICE_COLUMNS} FROM invoices WHERE company_id = $1 AND id = $2");
+    Ok(on_db!(db, |pool| sqlx::query_as::<_, Invoice>(&sql).bind(company_id).bind(id).fetch_optional(pool).await)?)
+}
+
+pub async fn get_subscription(db: &Db, company_id: &str, id: &str) -> DbResult<Option<Subscription>> {
+    let sql = format!("SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE company_id = $1 AND id = $2");
+    Ok(on_db!(db, |pool| sqlx::query_as::<_, Subscription>(&sql).bind(company_id).bind(id).fetch_optional(pool).await)?)
+}
+
+/// Count one redemption of a promo code and of its coupon.
+pub async fn redeem(
+    tx: &mut Tx,
+    promo_code_id: Option<&str>,
+    coupon_ids: &[String],
+    now: DateTime<Utc>,
+) -> DbResult<()> {
+    if let Some(id) = promo_code_id {
+        let sql = "UPDATE promo_codes SET times_redeemed = times_redeemed + 1, updated_at = $2 WHERE id = $1";
+        on_tx!(tx, |conn| sqlx::query(sql).bind(id).bind(now).execute(conn).await.map(|r| r.rows_affected()))?;
+        let sql = "UPDATE coupons SET times_redeemed = times_redeemed + 1, updated_at = $2 \
+                   WHERE id = (SELECT coupon_id FROM promo_codes WHERE id = $1)";
+        on_tx!(tx, |conn| sqlx::query(sql).bind(id).bind(now).execute(conn).await.map(|r| r.rows_affected()))?;
+    }
+    for id in coupon_ids {
+        let sql = "UPDATE coupons SET times_redeemed = times_redeemed + 1, updated_at = $2 WHERE id = $1";
+        on_tx!(tx, |conn| sqlx::query(sql).bind(id).bind(now).execute(conn).await.map(|r| r.rows_affected()))?;
+    }
+    Ok(())
+}

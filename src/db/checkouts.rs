@@ -1,0 +1,225 @@
+//! Checkout sessions: created by the API or a link, opened by token, completed exactly once.
+//!
+//! Every status change is a compare-and-set on `status` (see `domain::checkout`), and a payment
+//! attempt first takes `paying_until`, so that concurrent submits, reloads and provider
+//! callbacks converge on one result.
+
+use chrono::{DateTime, Utc};
+
+use super::{Db, DbResult, Page, Tx, on_db, on_tx};
+use crate::domain::checkout::Status;
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct CheckoutSession {
+    pub id: String,
+    pub company_id: String,
+    pub token: String,
+    /// CHECKOUT (seed 000), SESSION (seed 001) or LINK.
+    pub source: String,
+    pub link_id: Option<String>,
+    pub status: String,
+    pub customer_id: Option<String>,
+    pub currency: String,
+    /// `api::quote_spec::OrderSpec` as JSON.
+    pub order_spec: String,
+    /// `web::checkout::Options` as JSON.
+    pub options: String,
+    /// `web::checkout::Entered` as JSON.
+    pub entered: String,
+    /// Fields echoed in the seed-001 response, JSON.
+    pub extra: String,
+    pub metadata: String,
+    pub locale: Option<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub paying_until: Option<DateTime<Utc>>,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub subscription_id: Option<String>,
+    pub invoice_id: Option<String>,
+    pub payment_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl CheckoutSession {
+    /// The status; an unknown stored value reads as EXPIRED, which locks the session safely.
+    pub fn status(&self) -> Status {
+        Status::parse(&self.status).unwrap_or(Status::Expired)
+    }
+}
+
+const COLUMNS: &str = "id, company_id, token, source, link_id, status, customer_id, currency, order_spec, options, \
+     entered, extra, metadata, locale, expires_at, paying_until, completed_at, subscription_id, invoice_id, payment_id, \
+     created_at, updated_at";
+
+/// `status IN ('CREATED', 'AWAITING_PAYMENT')`: the statuses a change to `to` may start from.
+fn from_clause(to: Status) -> String {
+    let list: Vec<String> = Status::sources(to).iter().map(|s| format!("'{}'", s.as_str())).collect();
+    format!("status IN ({})", list.join(", "))
+}
+
+pub async fn insert(db: &Db, s: &CheckoutSession) -> DbResult<()> {
+    let sql = format!(
+        "INSERT INTO checkout_sessions ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
+         $14, $15, $16, $17, $18, $19, $20, $21, $22)"
+    );
+    on_db!(db, |pool| sqlx::query(&sql)
+        .bind(&s.id)
+        .bind(&s.company_id)
+        .bind(&s.token)
+        .bind(&s.source)
+        .bind(&s.link_id)
+        .bind(&s.status)
+        .bind(&s.customer_id)
+        .bind(&s.currency)
+        .bind(&s.order_spec)
+        .bind(&s.options)
+        .bind(&s.entered)
+        .bind(&s.extra)
+        .bind(&s.metadata)
+        .bind(&s.locale)
+        .bind(s.expires_at)
+        .bind(s.paying_until)
+        .bind(s.completed_at)
+        .bind(&s.subscription_id)
+        .bind(&s.invoice_id)
+        .bind(&s.payment_id)
+        .bind(s.created_at)
+        .bind(s.updated_at)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn by_token(db: &Db, token: &str) -> DbResult<Option<CheckoutSession>> {
+    let sql = format!("SELECT {COLUMNS} FROM checkout_sessions WHERE token = $1");
+    Ok(on_db!(db, |pool| sqlx::query_as::<_, CheckoutSession>(&sql).bind(token).fetch_optional(pool).await)?)
+}
+
+pub async fn get(db: &Db, company_id: &str, id: &str) -> DbResult<Option<CheckoutSession>> {
+    let sql = format!("SELECT {COLUMNS} FROM checkout_sessions WHERE company_id = $1 AND id = $2");
+    Ok(on_db!(db, |pool| sqlx::query_as::<_, CheckoutSession>(&sql)
+        .bind(company_id)
+        .bind(id)
+        .fetch_optional(pool)
+        .await)?)
+}
+
+/// Sessions of a company, newest first, optionally of one status, one customer, one source.
+pub async fn list(
+    db: &Db,
+    company_id: &str,
+    page: &Page,
+    status: Option<&str>,
+    customer_id: Option<&str>,
+    source: Option<&str>,
+) -> DbResult<Vec<CheckoutSession>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM checkout_sessions WHERE company_id = $1 AND ($2 IS NULL OR id < $2) \
+         AND ($3 IS NULL OR status = $3) AND ($5 IS NULL OR customer_id = $5) AND ($6 IS NULL OR source = $6) \
+         ORDER BY id DESC LIMIT $4"
+    );
+    Ok(on_db!(db, |pool| sqlx::query_as::<_, CheckoutSession>(&sql)
+        .bind(company_id)
+        .bind(&page.cursor)
+        .bind(status)
+        .bind(page.fetch_limit())
+        .bind(customer_id)
+        .bind(source)
+        .fetch_all(pool)
+        .await)?)
+}
+
+/// Keep what the customer entered, while the session is open. False when it no longer is.
+pub async fn save_entered(db: &Db, id: &str, entered: &str, now: DateTime<Utc>) -> DbResult<bool> {
+    let sql = format!(
+        "UPDATE checkout_sessions SET entered = $2, updated_at = $3 WHERE id = $1 AND {}",
+        from_clause(Status::AwaitingPayment)
+    );
+    let n = on_db!(db, |pool| sqlx::query(&sql)
+        .bind(id)
+        .bind(entered)
+        .bind(now)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// Take the payment lock until `until`: only one attempt at a time may charge.
+/// Moves the session to AWAITING_PAYMENT. False when another attempt holds it or the session closed.
+pub async fn lock_for_payment(db: &Db, id: &str, now: DateTime<Utc>, until: DateTime<Utc>) -> DbResult<bool> {
+    let sql = format!(
+        "UPDATE checkout_sessions SET paying_until = $3, status = 'AWAITING_PAYMENT', updated_at = $2 \
+         WHERE id = $1 AND {} AND (paying_until IS NULL OR paying_until < $2)",
+        from_clause(Status::AwaitingPayment)
+    );
+    let n = on_db!(db, |pool| sqlx::query(&sql)
+        .bind(id)
+        .bind(now)
+        .bind(until)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// Give the payment lock back after an attempt that did not complete the session.
+pub async fn release_payment_lock(db: &Db, id: &str, now: DateTime<Utc>) -> DbResult<()> {
+    let sql = "UPDATE checkout_sessions SET paying_until = NULL, updated_at = $2 WHERE id = $1";
+    on_db!(db, |pool| sqlx::query(sql).bind(id).bind(now).execute(pool).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Move an open session to a final status inside `tx`. False when it was no longer open:
+/// someone else completed, expired or cancelled it first. Expiring or cancelling also waits
+/// for a payment in progress (`paying_until`), so money is never taken for a closed session.
+pub async fn finish(tx: &mut Tx, id: &str, to: Status, now: DateTime<Utc>) -> DbResult<bool> {
+    let unlocked = if to == Status::Completed { "" } else { " AND (paying_until IS NULL OR paying_until < $3)" };
+    let sql = format!(
+        "UPDATE checkout_sessions SET status = $2, paying_until = NULL, updated_at = $3, \
+         completed_at = CASE WHEN $2 = 'COMPLETED' THEN $3 ELSE completed_at END WHERE id = $1 AND {}{unlocked}",
+        from_clause(to)
+    );
+    let n = on_tx!(tx, |conn| sqlx::query(&sql)
+        .bind(id)
+        .bind(to.as_str())
+        .bind(now)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// Record what fulfilment created (inside the fulfilment transaction).
+pub async fn set_results(
+    tx: &mut Tx,
+    id: &str,
+    customer_id: &str,
+    subscription_id: Option<&str>,
+    invoice_id: &str,
+    payment_id: Option<&str>,
+) -> DbResult<()> {
+    let sql = "UPDATE checkout_sessions SET customer_id = $2, subscription_id = $3, invoice_id = $4, payment_id = $5 \
+               WHERE id = $1";
+    on_tx!(tx, |conn| sqlx::query(sql)
+        .bind(id)
+        .bind(customer_id)
+        .bind(subscription_id)
+        .bind(invoice_id)
+        .bind(payment_id)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Open sessions whose `expires_at` has passed: what the sweeper expires.
+pub async fn overdue(db: &Db, now: DateTime<Utc>, limit: i64) -> DbResult<Vec<CheckoutSession>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM checkout_sessions WHERE {} AND expires_at IS NOT NULL AND expires_at <= $1 \
+         ORDER BY expires_at LIMIT $2",
+        from_clause(Status::Expired)
+    );
+    Ok(on_db!(db, |pool| sqlx::query_as::<_, CheckoutSession>(&sql).bind(now).bind(limit).fetch_all(pool).await)?)
+}

@@ -1,0 +1,77 @@
+//! Closing open checkout sessions: expiry (checked on every request and by a periodic
+//! sweeper, which emits `checkout.expired`) and the merchant's expire and cancel.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::app::AppState;
+use crate::db::{self, checkouts::CheckoutSession};
+use crate::domain::checkout::Status;
+use crate::error::{ApiError, ApiResult};
+
+/// The session as it stands now: an open session past `expires_at` is expired first.
+pub async fn refresh(state: &AppState, session: CheckoutSession) -> ApiResult<CheckoutSession> {
+    let overdue = session.expires_at.is_some_and(|t| t <= state.clock.now());
+    if session.status().is_open() && overdue { close(state, session, Status::Expired).await } else { Ok(session) }
+}
+
+/// Move an open session to EXPIRED or CANCELLED. Doing it again is a no-op; a session that
+/// already ended otherwise (completed, or the other one) is a 409.
+pub async fn close(state: &AppState, session: CheckoutSession, to: Status) -> ApiResult<CheckoutSession> {
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    if db::checkouts::finish(&mut tx, &session.id, to, now).await? {
+        if to == Status::Expired {
+            let data = json!({"checkout_id": session.id, "customer_id": session.customer_id, "source": session.source});
+            db::webhooks::enqueue(&mut tx, &session.company_id, "checkout.expired", data, now).await?;
+        }
+        tx.commit().await?;
+    } else {
+        drop(tx);
+    }
+    let current = db::checkouts::get(&state.db, &session.company_id, &session.id)
+        .await?
+        .ok_or_else(|| ApiError::internal(format!("checkout {} vanished", session.id)))?;
+    if current.status() == to {
+        Ok(current)
+    } else {
+        Err(ApiError::conflict(
+            "checkout_closed",
+            format!("This checkout is already {} and cannot become {}.", current.status, to.as_str()),
+        ))
+    }
+}
+
+/// Every minute, expire the sessions whose time ran out, so `checkout.expired` goes out even
+/// if nobody opens them again. Several instances may sweep at once: `close` is a compare-and-set.
+pub fn spawn_sweeper(state: AppState, every: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            sweep(&state).await;
+        }
+    })
+}
+
+/// One pass of the sweeper; returns how many sessions it expired.
+pub async fn sweep(state: &AppState) -> usize {
+    let overdue = match db::checkouts::overdue(&state.db, state.clock.now(), 100).await {
+        Ok(rows) => rows,
+        Err(e) => {
+            tracing::warn!(error = %e, "listing expired checkouts failed");
+            return 0;
+        }
+    };
+    let mut expired = 0;
+    for session in overdue {
+        match close(state, session, Status::Expired).await {
+            Ok(_) => expired += 1,
+            // Completed in the meantime: nothing to do.
+            Err(e) if e.status.is_client_error() => {}
+            Err(e) => tracing::warn!(error = %e, "expiring a checkout failed"),
+        }
+    }
+    expired
+}

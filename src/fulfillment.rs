@@ -1,0 +1,233 @@
+//! Turning a paid (or accepted) checkout into customer, subscription, invoice and payment —
+//! exactly once — and queuing the merchant's webhooks in the same transaction.
+//!
+//! The transaction starts with the compare-and-set that moves the session to COMPLETED. Only
+//! the request that wins it writes anything; concurrent submits, reloads, back-button
+//! resubmits and provider callbacks lose it, roll back, and read the finished result.
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::json;
+
+use crate::app::AppState;
+use crate::db::billing::{Invoice, Subscription};
+use crate::db::checkouts::CheckoutSession;
+use crate::db::customers::Customer;
+use crate::db::{self, Tx};
+use crate::domain::checkout::Status;
+use crate::domain::ids::{self, prefix};
+use crate::domain::pricing::{Charge, Quote};
+use crate::error::{ApiError, ApiResult};
+use crate::session::{Entered, Parsed, Priced};
+
+/// How the money stands when fulfilment runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Settlement {
+    /// Collected now (or nothing was due): the invoice is PAID.
+    Paid,
+    /// Accepted, to be paid later (bank transfer, pending debit): the invoice stays OPEN.
+    Open,
+}
+
+/// What fulfilment needs to know about the payment that led to it.
+pub struct PaymentDone<'a> {
+    /// The payment row of the attempt, if one was made (none when nothing was due).
+    pub payment_id: Option<&'a str>,
+    pub settlement: Settlement,
+}
+
+/// Complete `session` once. Returns the session as it stands afterwards — completed by this
+/// call or by a concurrent one.
+pub async fn fulfil(
+    state: &AppState,
+    session: &CheckoutSession,
+    parsed: &Parsed,
+    priced: &Priced,
+    payment: PaymentDone<'_>,
+) -> ApiResult<CheckoutSession> {
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    if !db::checkouts::finish(&mut tx, &session.id, Status::Completed, now).await? {
+        drop(tx);
+        return reload(state, session).await;
+    }
+    let customer_id = match &session.customer_id {
+        Some(id) => id.clone(),
+        None => create_customer(&mut tx, session, &parsed.entered, now).await?,
+    };
+    let quote = &priced.quote;
+    let subscription_id = if quote.recurring.is_empty() {
+        None
+    } else {
+        Some(create_subscription(&mut tx, session, parsed, quote, &customer_id, now).await?)
+    };
+    let paid = payment.settlement == Settlement::Paid || quote.due_today.total == 0;
+    let invoice =
+        build_invoice(&mut tx, session, parsed, quote, &customer_id, subscription_id.clone(), paid, now).await?;
+    db::billing::insert_invoice(&mut tx, &invoice).await?;
+    if let Some(payment_id) = payment.payment_id {
+        let status = if paid { "SUCCEEDED" } else { "PENDING" };
+        db::billing::attach_payment(&mut tx, payment_id, &invoice.id, status, now).await?;
+    }
+    let promo_id = priced.resolved.promo.as_ref().map(|(id, _)| id.as_str());
+    db::billing::redeem(&mut tx, promo_id, &parsed.order.coupon_ids, now).await?;
+    db::checkouts::set_results(
+        &mut tx,
+        &session.id,
+        &customer_id,
+        subscription_id.as_deref(),
+        &invoice.id,
+        payment.payment_id,
+    )
+    .await?;
+
+    let company = &session.company_id;
+    let checkout = json!({
+        "checkout_id": session.id, "source": session.source, "link_id": session.link_id,
+        "customer_id": customer_id, "subscription_id": subscription_id, "invoice_id": invoice.id,
+        "payment_id": payment.payment_id, "currency": invoice.currency, "amount_paid": if paid { invoice.total } else { 0 },
+        "metadata": serde_json::from_str::<serde_json::Value>(&session.metadata).unwrap_or_default(),
+    });
+    db::webhooks::enqueue(&mut tx, company, "checkout.completed", checkout, now).await?;
+    db::webhooks::enqueue(&mut tx, company, "invoice.created", invoice_event(&invoice), now).await?;
+    if paid {
+        db::webhooks::enqueue(&mut tx, company, "invoice.paid", invoice_event(&invoice), now).await?;
+    }
+    tx.commit().await?;
+    reload(state, session).await
+}
+
+async fn reload(state: &AppState, session: &CheckoutSession) -> ApiResult<CheckoutSession> {
+    db::checkouts::get(&state.db, &session.company_id, &session.id)
+        .await?
+        .ok_or_else(|| ApiError::internal(format!("checkout {} vanished", session.id)))
+}
+
+fn invoice_event(i: &Invoice) -> serde_json::Value {
+    json!({
+        "invoice_id": i.id, "number": i.number, "status": i.status, "customer_id": i.customer_id,
+        "subscription_id": i.subscription_id, "checkout_id": i.checkout_id, "currency": i.currency,
+        "total": i.total, "amount_due": i.amount_due,
+    })
+}
+
+/// A customer from what was entered on the page (already checked there).
+async fn create_customer(tx: &mut Tx, session: &CheckoutSession, e: &Entered, now: DateTime<Utc>) -> ApiResult<String> {
+    let customer = Customer {
+        id: ids::new_id(prefix::CUSTOMER, now),
+        company_id: session.company_id.clone(),
+        email: e.email.clone(),
+        name: e.name.clone(),
+        org_name: e.company.clone(),
+        identifier: None,
+        phone: e.phone.clone(),
+        address_line1: e.address.line1.clone(),
+        address_line2: e.address.line2.clone(),
+        address_city: e.address.city.clone(),
+        address_state: e.address.state.clone(),
+        address_postal_code: e.address.postal_code.clone(),
+        address_country: e.address.country.clone(),
+        metadata: "{}".into(),
+        archived_at: None,
+        created_at: now,
+        updated_at: now,
+    };
+    db::customers::insert(tx, &customer).await?;
+    Ok(customer.id)
+}
+
+fn lines_json(quote: &Quote, charge: &Charge, due_today_only: bool) -> serde_json::Value {
+    let lines: Vec<_> = quote
+        .lines
+        .iter()
+        .filter(|l| !due_today_only || l.due_today)
+        .map(|l| {
+            json!({
+                "name": l.name, "description": l.description, "product_id": l.product_id,
+                "product_pricing_id": l.product_pricing_id, "item_pricing_id": l.item_pricing_id,
+                "quantity": l.quantity, "amount": l.amount, "metered": l.metered,
+                "billing_period": l.frequency.period().map(|p| json!({"count": p.count, "frequency": p.unit.as_str()})),
+            })
+        })
+        .collect();
+    let discounts: Vec<_> = charge.discounts.iter().map(|d| json!({"name": d.name, "amount": d.amount})).collect();
+    json!({"lines": lines, "discounts": discounts})
+}
+
+async fn create_subscription(
+    tx: &mut Tx,
+    session: &CheckoutSession,
+    parsed: &Parsed,
+    quote: &Quote,
+    customer_id: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<String> {
+    let recurring: Vec<_> = quote
+        .recurring
+        .iter()
+        .map(|r| {
+            json!({
+                "billing_period": {"count": r.period.count, "frequency": r.period.unit.as_str()},
+                "next_charge_at": r.charge.at, "subtotal": r.charge.subtotal,
+                "discount_total": r.charge.discount_total, "total": r.charge.total,
+            })
+        })
+        .collect();
+    let mut details = lines_json(quote, &quote.due_today, false);
+    details["recurring"] = json!(recurring);
+    details["term"] = json!(parsed.order.term);
+    let subscription = Subscription {
+        id: ids::new_id(prefix::SUBSCRIPTION, now),
+        company_id: session.company_id.clone(),
+        customer_id: customer_id.to_string(),
+        checkout_id: Some(session.id.clone()),
+        status: if quote.trial_ends_at.is_some() { "TRIALING" } else { "ACTIVE" }.into(),
+        currency: quote.currency.code().into(),
+        started_at: now,
+        trial_ends_at: quote.trial_ends_at,
+        next_charge_at: quote.first_recurring_charge_at,
+        term_ends_at: quote.term_ends_at,
+        billing_day_anchor: parsed.options.billing_day_anchor.and_then(|d| i32::try_from(d).ok()),
+        details: details.to_string(),
+        created_at: now,
+        updated_at: now,
+    };
+    db::billing::insert_subscription(tx, &subscription).await?;
+    Ok(subscription.id)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn build_invoice(
+    tx: &mut Tx,
+    session: &CheckoutSession,
+    parsed: &Parsed,
+    quote: &Quote,
+    customer_id: &str,
+    subscription_id: Option<String>,
+    paid: bool,
+    now: DateTime<Utc>,
+) -> ApiResult<Invoice> {
+    let charge = &quote.due_today;
+    let net_terms = i64::from(parsed.options.net_terms.unwrap_or(14));
+    Ok(Invoice {
+        id: ids::new_id(prefix::INVOICE, now),
+        company_id: session.company_id.clone(),
+        customer_id: customer_id.to_string(),
+        subscription_id,
+        checkout_id: Some(session.id.clone()),
+        number: db::billing::next_invoice_number(tx, &session.company_id, now).await?,
+        token: ids::token(),
+        status: if paid { "PAID" } else { "OPEN" }.into(),
+        currency: quote.currency.code().into(),
+        subtotal: charge.subtotal,
+        discount_total: charge.discount_total,
+        total: charge.total,
+        amount_due: if paid { 0 } else { charge.total },
+        lines: lines_json(quote, charge, true).to_string(),
+        payment_instructions: if paid { None } else { parsed.options.payment_instructions.clone() },
+        issued_at: now,
+        due_at: if paid { None } else { Some(now + Duration::days(net_terms)) },
+        paid_at: paid.then_some(now),
+        created_at: now,
+        updated_at: now,
+    })
+}

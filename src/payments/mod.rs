@@ -1,0 +1,140 @@
+//! The payment-provider adapter: one trait with normalized types, so no provider's own types
+//! leak into fulfilment or pages.
+//!
+//! A provider is asked to `prepare` what the payment step of a page needs, then to `charge`
+//! (or, with nothing due today, to `save` a payment method). A decline is an `Ok` outcome the
+//! customer can act on; an `Err` is a failure to reach the provider, retried with the same
+//! idempotency key (our payment id) so a retry never charges twice. A client-side flow
+//! (Stripe's Payment Element) returns `RequiresAction` with where to send the customer and
+//! completes through `confirm` or a verified provider webhook.
+
+pub mod manual;
+pub mod sandbox;
+
+use std::future::Future;
+
+/// Which provider a checkout uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProviderKind {
+    /// Built-in test cards; the offline default.
+    Sandbox,
+    /// No card: an open invoice with payment instructions (bank transfer).
+    Manual,
+}
+
+impl ProviderKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProviderKind::Sandbox => "sandbox",
+            ProviderKind::Manual => "manual",
+        }
+    }
+}
+
+/// What the payment step of a page shows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PagePayment {
+    /// Card fields posted to Kasse (sandbox).
+    CardForm { test_mode: bool },
+    /// No card is collected; the customer gets an invoice with these instructions.
+    Instructions { text: String },
+}
+
+/// The card details a sandbox form posts. Real providers never send card data to Kasse.
+#[derive(Clone, Debug, Default)]
+pub struct CardInput {
+    pub number: String,
+    pub expiry: String,
+    pub cvc: String,
+}
+
+/// A request to collect money.
+#[derive(Clone, Debug)]
+pub struct ChargeRequest<'a> {
+    /// Our payment id; also the idempotency key toward the provider.
+    pub payment_id: &'a str,
+    pub amount: i64,
+    pub currency: &'a str,
+    pub card: Option<&'a CardInput>,
+}
+
+/// What happened, in our words.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Succeeded {
+        reference: String,
+    },
+    /// Accepted, settles later (bank transfer, some debits).
+    Pending {
+        reference: String,
+    },
+    /// The customer must do something first (a 3-D Secure challenge): send them to `url`.
+    RequiresAction {
+        reference: String,
+        url: String,
+    },
+    /// Refused, with a reason fit to show the customer.
+    Failed {
+        reason: String,
+    },
+}
+
+/// The provider could not be asked (network, timeout): retry with the same payment id.
+#[derive(Debug, thiserror::Error)]
+#[error("payment provider unavailable: {0}")]
+pub struct ProviderError(pub String);
+
+/// A payment provider. Implementations are cheap to construct per request.
+pub trait PaymentProvider: Send + Sync {
+    fn kind(&self) -> ProviderKind;
+    /// What the page shows for the payment step.
+    fn prepare(&self, amount: i64, currency: &str) -> PagePayment;
+    /// Collect `amount`; with `amount == 0` only check and keep the payment method.
+    fn charge(&self, request: &ChargeRequest<'_>) -> impl Future<Output = Result<Outcome, ProviderError>> + Send;
+    /// Settle an action the customer finished (approved or denied a challenge).
+    fn confirm(&self, reference: &str, approved: bool) -> impl Future<Output = Result<Outcome, ProviderError>> + Send;
+}
+
+/// The provider a checkout uses, chosen per session. An enum rather than a trait object: the
+/// trait's `async fn`s make it not object-safe, and the set of providers is closed.
+pub enum Provider {
+    Sandbox(sandbox::Sandbox),
+    Manual(manual::Manual),
+}
+
+impl Provider {
+    pub fn new(kind: ProviderKind, challenge_base: String, instructions: Option<String>) -> Provider {
+        match kind {
+            ProviderKind::Sandbox => Provider::Sandbox(sandbox::Sandbox { challenge_base }),
+            ProviderKind::Manual => Provider::Manual(manual::Manual { instructions: instructions.unwrap_or_default() }),
+        }
+    }
+
+    pub fn kind(&self) -> ProviderKind {
+        match self {
+            Provider::Sandbox(p) => p.kind(),
+            Provider::Manual(p) => p.kind(),
+        }
+    }
+
+    pub fn prepare(&self, amount: i64, currency: &str) -> PagePayment {
+        match self {
+            Provider::Sandbox(p) => p.prepare(amount, currency),
+            Provider::Manual(p) => p.prepare(amount, currency),
+        }
+    }
+
+    pub async fn charge(&self, request: &ChargeRequest<'_>) -> Result<Outcome, ProviderError> {
+        match self {
+            Provider::Sandbox(p) => p.charge(request).await,
+            Provider::Manual(p) => p.charge(request).await,
+        }
+    }
+
+    pub async fn confirm(&self, reference: &str, approved: bool) -> Result<Outcome, ProviderError> {
+        match self {
+            Provider::Sandbox(p) => p.confirm(reference, approved).await,
+            Provider::Manual(p) => p.confirm(reference, approved).await,
+        }
+    }
+}

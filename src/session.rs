@@ -1,0 +1,174 @@
+//! A checkout session's behaviour (options), what the customer has entered, and the quote the
+//! two come to. Shared by the merchant API (which shows the quote) and the hosted page.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::api::customers::AddressBody;
+use crate::api::quote_spec::{self, OrderSpec, ResolvedQuote};
+use crate::app::AppState;
+use crate::db::checkouts::CheckoutSession;
+use crate::domain::pricing::{self, Quote};
+use crate::error::{ApiError, ApiResult};
+use crate::payments::ProviderKind;
+
+/// What happens after a completed checkout.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum CompletionAction {
+    /// Show the confirmation message and the order summary.
+    #[default]
+    ConfirmationMessage,
+    /// 303 to `redirect_url` with the checkout's ids in the query.
+    Redirect,
+}
+
+/// How the hosted page behaves, fixed when the session is created.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Options {
+    #[serde(default)]
+    pub allow_promo_code: bool,
+    #[serde(default)]
+    pub completion_action: CompletionAction,
+    pub confirmation_message: Option<String>,
+    pub redirect_url: Option<String>,
+    /// The "back to merchant" link.
+    pub back_url: Option<String>,
+    #[serde(default)]
+    pub requires_customer_address: bool,
+    #[serde(default)]
+    pub requires_phone: bool,
+    /// Ask for a company name; `require_company` makes it mandatory (business purchases).
+    #[serde(default)]
+    pub collect_company: bool,
+    #[serde(default)]
+    pub require_company: bool,
+    /// `sandbox` (cards) or `manual` (invoice with instructions).
+    #[serde(default = "default_provider")]
+    pub provider: String,
+    pub payment_instructions: Option<String>,
+    /// Keep the card for later charges.
+    #[serde(default)]
+    pub save_payment_method: bool,
+    pub billing_day_anchor: Option<u32>,
+    /// Days until payment is due for manual invoices.
+    pub net_terms: Option<u32>,
+}
+
+fn default_provider() -> String {
+    ProviderKind::Sandbox.as_str().to_string()
+}
+
+impl Options {
+    pub fn provider(&self) -> ProviderKind {
+        if self.provider == ProviderKind::Manual.as_str() { ProviderKind::Manual } else { ProviderKind::Sandbox }
+    }
+}
+
+/// What the customer has entered on the page so far, kept between requests.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Entered {
+    /// Chosen quantities by item pricing id (or product pricing id for a plan-wide quantity).
+    #[serde(default)]
+    pub quantities: BTreeMap<String, i64>,
+    pub promo_code: Option<String>,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub company: Option<String>,
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub address: AddressBody,
+}
+
+/// A session's order and options, read from their stored JSON.
+pub struct Parsed {
+    pub order: OrderSpec,
+    pub options: Options,
+    pub entered: Entered,
+}
+
+fn corrupt(what: &str, session: &CheckoutSession) -> ApiError {
+    ApiError::internal(format!("checkout {} has unreadable {what}", session.id))
+}
+
+pub fn parse(session: &CheckoutSession) -> ApiResult<Parsed> {
+    Ok(Parsed {
+        order: serde_json::from_str(&session.order_spec).map_err(|_| corrupt("order_spec", session))?,
+        options: serde_json::from_str(&session.options).map_err(|_| corrupt("options", session))?,
+        entered: serde_json::from_str(&session.entered).map_err(|_| corrupt("entered", session))?,
+    })
+}
+
+/// A quantity the customer may change on the page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Adjustable {
+    /// The key in `Entered::quantities`: an item pricing id, or a product pricing id.
+    pub key: String,
+    pub min: i64,
+    pub max: i64,
+}
+
+/// The quantities the customer may change: config items with `allow_custom_quantity`.
+pub fn adjustable(order: &OrderSpec) -> Vec<Adjustable> {
+    order
+        .config_items
+        .iter()
+        .filter(|c| c.quantity_config.is_some_and(|q| q.allow_custom_quantity == Some(true)))
+        .filter_map(|c| {
+            let key = c.product_metric_pricing_id.clone().or_else(|| c.product_pricing_id.clone())?;
+            let q = c.quantity_config.unwrap_or(quote_spec::QuantityConfig {
+                allow_custom_quantity: None,
+                min_quantity: None,
+                max_quantity: None,
+            });
+            let min = q.min_quantity.into_iter().chain(c.minimum_units).max().unwrap_or(0);
+            Some(Adjustable { key, min, max: q.max_quantity.unwrap_or(crate::api::validate::QUANTITY_MAX) })
+        })
+        .collect()
+}
+
+/// The order with the customer's quantities applied to the adjustable config items.
+pub fn with_quantities(order: &OrderSpec, entered: &Entered) -> OrderSpec {
+    let mut order = order.clone();
+    for c in &mut order.config_items {
+        if c.quantity_config.is_none_or(|q| q.allow_custom_quantity != Some(true)) {
+            continue;
+        }
+        let key = c.product_metric_pricing_id.as_ref().or(c.product_pricing_id.as_ref());
+        if let Some(q) = key.and_then(|k| entered.quantities.get(k)) {
+            c.num_licenses = Some(*q);
+        }
+    }
+    order
+}
+
+/// A session priced as the customer sees it now.
+pub struct Priced {
+    pub quote: Quote,
+    pub resolved: ResolvedQuote,
+    /// The customer's promo code was refused: why (shown beside the field). The quote is then without it.
+    pub promo_error: Option<ApiError>,
+}
+
+/// Price the session with what the customer entered. An error names the field at fault
+/// (`config_items[0].num_licenses` for a quantity out of bounds).
+pub async fn price(
+    state: &AppState,
+    session: &CheckoutSession,
+    order: &OrderSpec,
+    entered: &Entered,
+) -> ApiResult<Priced> {
+    let order = with_quantities(order, entered);
+    let promo = entered.promo_code.as_deref().filter(|c| !c.trim().is_empty());
+    let (resolved, promo_error) = match quote_spec::resolve(state, &session.company_id, &order.quote_spec(promo)).await
+    {
+        Ok(r) => (r, None),
+        Err(e) if promo.is_some() && e.param.as_deref() == Some("promo_code") => {
+            (quote_spec::resolve(state, &session.company_id, &order.quote_spec(None)).await?, Some(e))
+        }
+        Err(e) => return Err(e),
+    };
+    let quote = pricing::quote(&resolved.input).map_err(crate::api::preview::pricing_error)?;
+    Ok(Priced { quote, resolved, promo_error })
+}

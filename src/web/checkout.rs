@@ -1,0 +1,973 @@
+//! The hosted checkout page `GET/POST /checkout/{token}`: review the order, change quantities,
+//! apply a promo code, enter contact and address, pay; then the redirect or the confirmation.
+//!
+//! Works without JavaScript: every button is a submit of one form with an `action` value.
+//! Whatever the customer typed is saved with the session (`entered`), so a page with errors,
+//! a reload or the back button shows it again. Paying takes the session's payment lock first,
+//! so concurrent submits charge once; they all end on the same completed session.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::time::Duration as StdDuration;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{ConnectInfo, Form, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Extension, Router};
+use chrono::Duration;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::checkout_view::{self as view, Choice, Form as FormView, LineView, Merchant, Summary};
+use super::csrf;
+use super::i18n::{self, Locale, Texts};
+use super::security_headers::CspNonce;
+use crate::app::AppState;
+use crate::db::checkouts::CheckoutSession;
+use crate::db::companies::Company;
+use crate::db::{self};
+use crate::domain::checkout::Status;
+use crate::domain::ids::{self, prefix};
+use crate::error::ApiError;
+use crate::fulfillment::{self, PaymentDone, Settlement};
+use crate::payments::{CardInput, ChargeRequest, Outcome, PagePayment, Provider, ProviderKind};
+use crate::session::{self, CompletionAction, Entered, Parsed, Priced};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/checkout/{token}", get(show).post(submit))
+        .route("/checkout/{token}/challenge/{payment_id}", get(challenge).post(answer_challenge))
+}
+
+/// How long a payment attempt may hold the session before another may try.
+const PAYMENT_LOCK: i64 = 60;
+
+/// A session with everything its pages need.
+struct Loaded {
+    session: CheckoutSession,
+    parsed: Parsed,
+    company: Company,
+    locale: Locale,
+}
+
+impl Loaded {
+    fn t(&self) -> &'static Texts {
+        i18n::texts(self.locale)
+    }
+    fn merchant(&self) -> Merchant {
+        Merchant::new(&self.company, &self.parsed.options, self.locale)
+    }
+    fn action(&self) -> String {
+        format!("/checkout/{}", self.session.token)
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "checkout/page.html")]
+struct PageTemplate {
+    t: &'static Texts,
+    lang: &'static str,
+    nonce: String,
+    csrf: String,
+    action: String,
+    preview: bool,
+    test_mode: bool,
+    merchant: Merchant,
+    lines: Vec<LineView>,
+    summary: Summary,
+    promo_allowed: bool,
+    promo_applied: Option<String>,
+    promo_error: Option<String>,
+    ask_email: bool,
+    ask_name: bool,
+    ask_company: bool,
+    company_required: bool,
+    ask_phone: bool,
+    ask_address: bool,
+    address_fields: Vec<(&'static str, &'static str, &'static str, bool)>,
+    form: FormView,
+    countries: Vec<Choice>,
+    card: bool,
+    instructions: Option<String>,
+    button: String,
+    alert: Option<String>,
+    /// (field id, message) for the error summary.
+    errors: Vec<(String, String)>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "checkout/done.html")]
+struct DoneTemplate {
+    t: &'static Texts,
+    lang: &'static str,
+    nonce: String,
+    merchant: Merchant,
+    heading: String,
+    message: String,
+    rows: Vec<(String, String)>,
+    instructions: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "checkout/challenge.html")]
+struct ChallengeTemplate {
+    t: &'static Texts,
+    lang: &'static str,
+    nonce: String,
+    csrf: String,
+    action: String,
+    merchant: Merchant,
+    amount: String,
+}
+
+#[derive(Deserialize)]
+struct PageQuery {
+    preview: Option<String>,
+}
+
+/// A page for a failure on our side: the request id is in the log.
+fn server_error(e: impl std::fmt::Display) -> Response {
+    ApiError::internal(e);
+    (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side. Please try again in a moment.")
+        .into_response()
+}
+
+fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, super::NotFoundPage).into_response()
+}
+
+async fn load(state: &AppState, token: &str, headers: &HeaderMap, refresh: bool) -> Result<Loaded, Response> {
+    if token.len() != 32 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(not_found());
+    }
+    let session = db::checkouts::by_token(&state.db, token).await.map_err(server_error)?.ok_or_else(not_found)?;
+    let session = if refresh {
+        crate::expiry::refresh(state, session).await.map_err(|e| server_error(e.message))?
+    } else {
+        session
+    };
+    let parsed = session::parse(&session).map_err(|e| server_error(e.message))?;
+    let company = db::companies::get(&state.db, &session.company_id)
+        .await
+        .map_err(server_error)?
+        .ok_or_else(|| server_error("checkout without company"))?;
+    let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+    let locale = Locale::negotiate(session.locale.as_deref(), accept);
+    Ok(Loaded { session, parsed, company, locale })
+}
+
+fn with_cookie(mut response: Response, cookie: Option<HeaderValue>) -> Response {
+    if let Some(c) = cookie {
+        response.headers_mut().append(header::SET_COOKIE, c);
+    }
+    // Pages carry per-customer data and a CSRF token: never cache them.
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+async fn show(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    Query(query): Query<PageQuery>,
+    Extension(nonce): Extension<CspNonce>,
+    headers: HeaderMap,
+) -> Response {
+    let preview = match query.preview.as_deref() {
+        None => false,
+        Some(sig) if super::preview::verify(&state.secret, &token, sig, state.clock.now()) => true,
+        Some(_) => return not_found(),
+    };
+    // A preview changes nothing, not even an overdue status.
+    let loaded = match load(&state, &token, &headers, !preview).await {
+        Ok(l) => l,
+        Err(r) => return r,
+    };
+    let (csrf_token, cookie) = csrf::token(&state, &headers);
+    let response = match loaded.session.status() {
+        Status::Completed => confirmation(&state, &loaded, &nonce.0).await,
+        Status::Expired | Status::Cancelled => closed(&loaded, &nonce.0),
+        Status::Created | Status::AwaitingPayment => {
+            let form = FormView::from_entered(&loaded.parsed.entered);
+            render(&state, &loaded, form, None, StatusCode::OK, csrf_token, nonce.0, preview).await
+        }
+    };
+    with_cookie(response, cookie)
+}
+
+fn closed(loaded: &Loaded, nonce: &str) -> Response {
+    let t = loaded.t();
+    let heading = if loaded.session.status() == Status::Cancelled { t.checkout_cancelled } else { t.checkout_expired };
+    let page = DoneTemplate {
+        t,
+        lang: loaded.locale.code(),
+        nonce: nonce.to_string(),
+        merchant: loaded.merchant(),
+        heading: heading.to_string(),
+        message: t.start_again_hint.to_string(),
+        rows: Vec::new(),
+        instructions: None,
+    };
+    (StatusCode::GONE, page).into_response()
+}
+
+async fn confirmation(state: &AppState, loaded: &Loaded, nonce: &str) -> Response {
+    let t = loaded.t();
+    let s = &loaded.session;
+    let invoice = match &s.invoice_id {
+        Some(id) => db::billing::get_invoice(&state.db, &s.company_id, id).await.ok().flatten(),
+        None => None,
+    };
+    let mut rows = Vec::new();
+    let mut instructions = None;
+    if let Some(inv) = &invoice {
+        let currency = crate::domain::money::Currency::parse(&inv.currency).ok();
+        if let Some(c) = currency {
+            if inv.status == "PAID" {
+                rows.push((t.amount_paid.to_string(), view::money(inv.total, c, loaded.locale)));
+            } else {
+                rows.push((t.due_today.to_string(), view::money(inv.amount_due, c, loaded.locale)));
+                instructions = inv.payment_instructions.clone();
+            }
+        }
+        rows.push((t.order_reference.to_string(), inv.number.clone()));
+    }
+    let message = loaded.parsed.options.confirmation_message.clone().unwrap_or_else(|| t.order_complete.to_string());
+    let page = DoneTemplate {
+        t,
+        lang: loaded.locale.code(),
+        nonce: nonce.to_string(),
+        merchant: loaded.merchant(),
+        heading: t.thank_you.to_string(),
+        message,
+        rows,
+        instructions,
+    };
+    page.into_response()
+}
+
+/// The config item a pricing error points at, as an adjustable-quantity key.
+fn quantity_key(e: &ApiError, parsed: &Parsed) -> Option<String> {
+    let param = e.param.as_deref()?;
+    let index: usize = param.strip_prefix("config_items[")?.split(']').next()?.parse().ok()?;
+    let c = parsed.order.config_items.get(index)?;
+    c.product_metric_pricing_id.clone().or_else(|| c.product_pricing_id.clone())
+}
+
+fn promo_message(t: &Texts, e: &ApiError) -> String {
+    match e.code {
+        "promo_code_expired" => t.promo_code_expired.to_string(),
+        "rate_limited" => t.too_many_attempts.to_string(),
+        _ => t.promo_code_invalid.to_string(),
+    }
+}
+
+/// Price the session as entered; quantities the order refuses are reported per field and
+/// left out, so the page can still show a summary.
+async fn price_for_page(
+    state: &AppState,
+    loaded: &Loaded,
+    entered: &mut Entered,
+) -> Result<(Priced, HashMap<String, String>), Response> {
+    let mut errors = HashMap::new();
+    for _ in 0..=entered.quantities.len() {
+        match session::price(state, &loaded.session, &loaded.parsed.order, entered).await {
+            Ok(p) => return Ok((p, errors)),
+            Err(e) => match quantity_key(&e, &loaded.parsed) {
+                Some(key) if entered.quantities.remove(&key).is_some() => {
+                    errors.insert(key, loaded.t().invalid_quantity.to_string());
+                }
+                _ if e.status.is_client_error() => return Err(closed_for_catalog(loaded)),
+                _ => return Err(server_error(e.message)),
+            },
+        }
+    }
+    Err(server_error("quantities could not be resolved"))
+}
+
+/// The catalog changed under an open session (an archived plan): it cannot be bought any more.
+fn closed_for_catalog(loaded: &Loaded) -> Response {
+    let t = loaded.t();
+    let page = DoneTemplate {
+        t,
+        lang: loaded.locale.code(),
+        nonce: String::new(),
+        merchant: loaded.merchant(),
+        heading: t.checkout_expired.to_string(),
+        message: t.start_again_hint.to_string(),
+        rows: Vec::new(),
+        instructions: None,
+    };
+    (StatusCode::GONE, page).into_response()
+}
+
+fn provider(state: &AppState, loaded: &Loaded) -> Provider {
+    Provider::new(
+        loaded.parsed.options.provider(),
+        format!("{}/checkout/{}/challenge", state.public_url, loaded.session.token),
+        loaded.parsed.options.payment_instructions.clone(),
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn render(
+    state: &AppState,
+    loaded: &Loaded,
+    mut form: FormView,
+    alert: Option<String>,
+    status: StatusCode,
+    csrf: String,
+    nonce: String,
+    preview: bool,
+) -> Response {
+    let t = loaded.t();
+    let locale = loaded.locale;
+    let mut entered = loaded.parsed.entered.clone();
+    let (priced, quantity_errors) = match price_for_page(state, loaded, &mut entered).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    // Show the quantities as typed, also the refused ones.
+    let typed = loaded.parsed.entered.clone();
+    let adjustable = session::adjustable(&loaded.parsed.order);
+    let lines = view::lines(
+        &priced.quote,
+        &priced.resolved.input.selections,
+        &priced.resolved.unit_labels,
+        &adjustable,
+        &typed,
+        &quantity_errors,
+        locale,
+    );
+    let options = &loaded.parsed.options;
+    let payment = provider(state, loaded).prepare(priced.quote.due_today.total, &loaded.session.currency);
+    let promo_error = priced.promo_error.as_ref().map(|e| promo_message(t, e));
+    if let Some(e) = &promo_error {
+        form.fail("promo_code", e);
+    }
+    let new_customer = loaded.session.customer_id.is_none();
+    let address_fields = vec![
+        ("line1", t.address_line1, "address-line1", true),
+        ("line2", t.address_line2, "address-line2", false),
+        ("postal_code", t.postal_code, "postal-code", true),
+        ("city", t.city, "address-level2", true),
+        ("state", t.state, "address-level1", false),
+    ];
+    let mut errors: Vec<(String, String)> = Vec::new();
+    for line in &lines {
+        if let Some(q) = &line.input
+            && let Some(e) = &q.error
+        {
+            errors.push((q.id.clone(), format!("{}: {e}", line.name)));
+        }
+    }
+    for name in [
+        "email",
+        "name",
+        "company",
+        "phone",
+        "country",
+        "line1",
+        "postal_code",
+        "city",
+        "card_number",
+        "card_expiry",
+        "card_cvc",
+        "promo_code",
+    ] {
+        if let Some(e) = form.error(name) {
+            errors.push((name.to_string(), e.to_string()));
+        }
+    }
+    let button = view::button_label(&priced.quote, &payment, t, locale);
+    let (card, test_mode, instructions) = match payment {
+        PagePayment::CardForm { test_mode } => (true, test_mode, None),
+        PagePayment::Instructions { text } => (false, false, Some(text)),
+    };
+    let page = PageTemplate {
+        t,
+        lang: locale.code(),
+        nonce,
+        csrf,
+        action: loaded.action(),
+        preview,
+        test_mode,
+        merchant: loaded.merchant(),
+        lines,
+        summary: view::summary(&priced.quote, locale),
+        promo_allowed: options.allow_promo_code,
+        promo_applied: if priced.promo_error.is_none() { priced.resolved.promo.map(|(_, code)| code) } else { None },
+        promo_error,
+        ask_email: new_customer,
+        ask_name: new_customer,
+        ask_company: new_customer && options.collect_company,
+        company_required: options.require_company,
+        ask_phone: options.requires_phone,
+        ask_address: options.requires_customer_address,
+        address_fields,
+        countries: view::countries(locale, form.value("country")),
+        form,
+        card,
+        instructions,
+        button,
+        alert,
+        errors,
+    };
+    let status = if page.errors.is_empty() {
+        status
+    } else if status.is_success() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        status
+    };
+    (status, page).into_response()
+}
+
+/// Apply a posted form to what the session had: quantities, contact, address, promo code.
+fn merge(loaded: &Loaded, fields: &HashMap<String, String>, action: &str) -> (Entered, FormView) {
+    let mut entered = loaded.parsed.entered.clone();
+    let get = |name: &str| fields.get(name).map(|v| v.trim().to_string());
+    let mut form = FormView::default();
+    for a in session::adjustable(&loaded.parsed.order) {
+        if let Some(raw) = get(&format!("qty.{}", a.key)) {
+            match raw.parse::<i64>() {
+                Ok(q) => {
+                    entered.quantities.insert(a.key.clone(), q);
+                }
+                // Not a number at all: keep the last good value; the page says what went wrong.
+                Err(_) => form.fail("quantity", loaded.t().invalid_quantity),
+            }
+        }
+    }
+    let text =
+        |name: &str, max: usize| get(name).filter(|v| !v.is_empty()).map(|v| v.chars().take(max).collect::<String>());
+    if fields.contains_key("email") {
+        entered.email = text("email", 254);
+    }
+    if fields.contains_key("name") {
+        entered.name = text("name", 200);
+    }
+    if fields.contains_key("company") {
+        entered.company = text("company", 200);
+    }
+    if fields.contains_key("phone") {
+        entered.phone = text("phone", 40);
+    }
+    if fields.contains_key("country") {
+        entered.address.country = text("country", 2).map(|c| c.to_ascii_uppercase());
+        entered.address.line1 = text("line1", 200);
+        entered.address.line2 = text("line2", 200);
+        entered.address.city = text("city", 100);
+        entered.address.state = text("state", 100);
+        entered.address.postal_code = text("postal_code", 20);
+    }
+    match action {
+        "apply_promo" => entered.promo_code = text("promo_code", 40),
+        "remove_promo" => entered.promo_code = None,
+        _ => {}
+    }
+    let mut shown = FormView::from_entered(&entered);
+    shown.fields.extend(form.fields);
+    if let Some(card) = get("card_number") {
+        shown.set("card_number", Some(&card));
+    }
+    if let Some(expiry) = get("card_expiry") {
+        shown.set("card_expiry", Some(&expiry));
+    }
+    (entered, shown)
+}
+
+/// Check what paying needs; errors go beside their fields in `form`.
+fn check_for_payment(
+    loaded: &Loaded,
+    entered: &Entered,
+    fields: &HashMap<String, String>,
+    form: &mut FormView,
+    card: bool,
+) {
+    let t = loaded.t();
+    let options = &loaded.parsed.options;
+    if loaded.session.customer_id.is_none() {
+        match entered.email.as_deref() {
+            None => form.fail("email", t.required),
+            Some(e) if crate::api::validate::email("email", e).is_err() => form.fail("email", t.invalid_email),
+            Some(_) => {}
+        }
+        if entered.name.is_none() {
+            form.fail("name", t.required);
+        }
+        if options.require_company && entered.company.is_none() {
+            form.fail("company", t.required);
+        }
+    }
+    if options.requires_phone {
+        match entered.phone.as_deref() {
+            None => form.fail("phone", t.required),
+            Some(p)
+                if !p.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c))
+                    || p.chars().filter(char::is_ascii_digit).count() < 5 =>
+            {
+                form.fail("phone", t.invalid_phone)
+            }
+            Some(_) => {}
+        }
+    }
+    if options.requires_customer_address {
+        let a = &entered.address;
+        let country = a.country.as_deref().and_then(crate::domain::address::country);
+        if country.is_none() {
+            form.fail("country", t.required);
+        }
+        if a.line1.is_none() {
+            form.fail("line1", t.required);
+        }
+        if a.city.is_none() {
+            form.fail("city", t.required);
+        }
+        match (&a.postal_code, country) {
+            (None, _) => form.fail("postal_code", t.required),
+            (Some(code), Some(c)) if !crate::domain::address::postal_code_fits(c, code) => {
+                form.fail("postal_code", t.invalid_postal_code)
+            }
+            _ => {}
+        }
+    }
+    if card {
+        let number = crate::payments::sandbox::digits(fields.get("card_number").map(String::as_str).unwrap_or(""));
+        if number.is_empty() {
+            form.fail("card_number", t.required);
+        } else if !crate::payments::sandbox::luhn_ok(&number) {
+            form.fail("card_number", t.invalid_card_number);
+        }
+        let expiry = fields.get("card_expiry").map(|s| s.trim()).unwrap_or("");
+        match parse_expiry(expiry) {
+            None => form.fail("card_expiry", t.invalid_expiry),
+            Some((year, month)) => {
+                let now = chrono::Utc::now();
+                let current = (chrono::Datelike::year(&now), chrono::Datelike::month(&now));
+                if (year, month) < current {
+                    form.fail("card_expiry", t.card_expired);
+                }
+            }
+        }
+        let cvc = fields.get("card_cvc").map(|s| s.trim()).unwrap_or("");
+        if !(3..=4).contains(&cvc.len()) || !cvc.bytes().all(|b| b.is_ascii_digit()) {
+            form.fail("card_cvc", t.invalid_cvc);
+        }
+    }
+}
+
+/// `MM/YY` or `MM/YYYY` → (year, month).
+fn parse_expiry(s: &str) -> Option<(i32, u32)> {
+    let (m, y) = s.split_once('/')?;
+    let month: u32 = m.trim().parse().ok()?;
+    let year: i32 = y.trim().parse().ok()?;
+    let year = if year < 100 { 2000 + year } else { year };
+    ((1..=12).contains(&month) && (2000..=2100).contains(&year)).then_some((year, month))
+}
+
+async fn submit(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    Extension(nonce): Extension<CspNonce>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let loaded = match load(&state, &token, &headers, true).await {
+        Ok(l) => l,
+        Err(r) => return r,
+    };
+    let fields: HashMap<String, String> = pairs.into_iter().collect();
+    if !csrf::verify(&state, &headers, fields.get(csrf::FIELD).map(String::as_str)) {
+        return (StatusCode::FORBIDDEN, loaded.t().session_expired).into_response();
+    }
+    let (csrf_token, cookie) = csrf::token(&state, &headers);
+    let response = match loaded.session.status() {
+        Status::Completed => Redirect::to(&loaded.action()).into_response(),
+        Status::Expired | Status::Cancelled => closed(&loaded, &nonce.0),
+        Status::Created | Status::AwaitingPayment => {
+            submit_open(&state, loaded, &fields, peer, csrf_token, nonce.0).await
+        }
+    };
+    with_cookie(response, cookie)
+}
+
+async fn submit_open(
+    state: &AppState,
+    mut loaded: Loaded,
+    fields: &HashMap<String, String>,
+    peer: SocketAddr,
+    csrf: String,
+    nonce: String,
+) -> Response {
+    let action = fields.get("action").map(String::as_str).unwrap_or("update");
+    let (entered, mut form) = merge(&loaded, fields, action);
+    if action == "apply_promo" && loaded.parsed.options.allow_promo_code {
+        let now = state.clock.now();
+        let by_session = state.promo_limiter.allow(&format!("s:{}", loaded.session.id), now);
+        let by_ip = state.promo_limiter.allow(&format!("ip:{}", peer.ip()), now);
+        if !(by_session && by_ip) {
+            form.fail("promo_code", loaded.t().too_many_attempts);
+            return render(state, &loaded, form, None, StatusCode::TOO_MANY_REQUESTS, csrf, nonce, false).await;
+        }
+    }
+    let json = serde_json::to_string(&entered).unwrap_or_else(|_| "{}".into());
+    match db::checkouts::save_entered(&state.db, &loaded.session.id, &json, state.clock.now()).await {
+        Ok(true) => {}
+        // Closed between loading and saving: show what it is now.
+        Ok(false) => return Redirect::to(&loaded.action()).into_response(),
+        Err(e) => return server_error(e),
+    }
+    loaded.parsed.entered = entered;
+    if action != "pay" {
+        if form.has_errors() {
+            return render(state, &loaded, form, None, StatusCode::UNPROCESSABLE_ENTITY, csrf, nonce, false).await;
+        }
+        // Post/redirect/get: a reload shows the page again instead of resubmitting.
+        return Redirect::to(&loaded.action()).into_response();
+    }
+    pay(state, loaded, fields, form, csrf, nonce).await
+}
+
+async fn pay(
+    state: &AppState,
+    loaded: Loaded,
+    fields: &HashMap<String, String>,
+    mut form: FormView,
+    csrf: String,
+    nonce: String,
+) -> Response {
+    let t = loaded.t();
+    let provider = provider(state, &loaded);
+    let card = provider.kind() == ProviderKind::Sandbox;
+    check_for_payment(&loaded, &loaded.parsed.entered, fields, &mut form, card);
+    let priced = match session::price(state, &loaded.session, &loaded.parsed.order, &loaded.parsed.entered).await {
+        Ok(p) if p.promo_error.is_none() && !form.has_errors() => p,
+        // Anything wrong: the page shows it, with everything typed kept.
+        _ => return render(state, &loaded, form, None, StatusCode::UNPROCESSABLE_ENTITY, csrf, nonce, false).await,
+    };
+
+    let now = state.clock.now();
+    match db::checkouts::lock_for_payment(&state.db, &loaded.session.id, now, now + Duration::seconds(PAYMENT_LOCK))
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => return await_other_attempt(state, &loaded, csrf, nonce).await,
+        Err(e) => return server_error(e),
+    }
+    let amount = priced.quote.due_today.total;
+    // A payment that succeeded before a failure on our side is used, never charged again.
+    let earlier = db::billing::last_payment_of_checkout(&state.db, &loaded.session.id).await.ok().flatten();
+    if let Some(p) = earlier.filter(|p| p.status == "SUCCEEDED" && p.invoice_id.is_none() && p.amount == amount) {
+        return complete(state, &loaded, &priced, Some(&p.id), Settlement::Paid, &nonce).await;
+    }
+    let payment = db::billing::Payment {
+        id: ids::new_id(prefix::PAYMENT, now),
+        company_id: loaded.session.company_id.clone(),
+        checkout_id: Some(loaded.session.id.clone()),
+        invoice_id: None,
+        provider: provider.kind().as_str().to_string(),
+        provider_ref: None,
+        status: "PROCESSING".into(),
+        amount,
+        currency: loaded.session.currency.clone(),
+        failure_reason: None,
+        created_at: now,
+        updated_at: now,
+    };
+    if let Err(e) = db::billing::insert_payment(&state.db, &payment).await {
+        let _ = db::checkouts::release_payment_lock(&state.db, &loaded.session.id, now).await;
+        return server_error(e);
+    }
+    let card_input = CardInput {
+        number: fields.get("card_number").cloned().unwrap_or_default(),
+        expiry: fields.get("card_expiry").cloned().unwrap_or_default(),
+        cvc: fields.get("card_cvc").cloned().unwrap_or_default(),
+    };
+    let request = ChargeRequest {
+        payment_id: &payment.id,
+        amount,
+        currency: &payment.currency,
+        card: card.then_some(&card_input),
+    };
+    let outcome = provider.charge(&request).await;
+    let now = state.clock.now();
+    let processing = ["PROCESSING"];
+    match outcome {
+        Ok(Outcome::Succeeded { reference }) => {
+            let _ = db::billing::set_payment_status(
+                &state.db,
+                &payment.id,
+                &processing,
+                "SUCCEEDED",
+                Some(&reference),
+                None,
+                now,
+            )
+            .await;
+            complete(state, &loaded, &priced, Some(&payment.id), Settlement::Paid, &nonce).await
+        }
+        Ok(Outcome::Pending { reference }) => {
+            let _ = db::billing::set_payment_status(
+                &state.db,
+                &payment.id,
+                &processing,
+                "PENDING",
+                Some(&reference),
+                None,
+                now,
+            )
+            .await;
+            complete(state, &loaded, &priced, Some(&payment.id), Settlement::Open, &nonce).await
+        }
+        Ok(Outcome::RequiresAction { reference, url }) => {
+            let _ = db::billing::set_payment_status(
+                &state.db,
+                &payment.id,
+                &processing,
+                "REQUIRES_ACTION",
+                Some(&reference),
+                None,
+                now,
+            )
+            .await;
+            let _ = db::checkouts::release_payment_lock(&state.db, &loaded.session.id, now).await;
+            Redirect::to(&url).into_response()
+        }
+        Ok(Outcome::Failed { reason }) => {
+            failed(state, &loaded, &payment.id, &reason).await;
+            let alert = i18n::payment_declined(loaded.locale, &reason);
+            render(state, &loaded, form, Some(alert), StatusCode::PAYMENT_REQUIRED, csrf, nonce, false).await
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "payment provider unavailable");
+            let _ = db::checkouts::release_payment_lock(&state.db, &loaded.session.id, now).await;
+            render(
+                state,
+                &loaded,
+                form,
+                Some(t.payment_failed.to_string()),
+                StatusCode::SERVICE_UNAVAILABLE,
+                csrf,
+                nonce,
+                false,
+            )
+            .await
+        }
+    }
+}
+
+/// Record a refused payment, free the session for another try, tell the merchant.
+async fn failed(state: &AppState, loaded: &Loaded, payment_id: &str, reason: &str) {
+    let now = state.clock.now();
+    let from = ["PROCESSING", "REQUIRES_ACTION"];
+    let _ = db::billing::set_payment_status(&state.db, payment_id, &from, "FAILED", None, Some(reason), now).await;
+    let _ = db::checkouts::release_payment_lock(&state.db, &loaded.session.id, now).await;
+    let data = json!({
+        "payment_id": payment_id, "checkout_id": loaded.session.id, "customer_id": loaded.session.customer_id,
+        "reason": reason,
+    });
+    let event = async {
+        let mut tx = state.db.begin().await?;
+        db::webhooks::enqueue(&mut tx, &loaded.session.company_id, "payment.failed", data, now).await?;
+        tx.commit().await
+    };
+    if let Err(e) = event.await {
+        tracing::error!(error = %e, "recording payment.failed failed");
+    }
+}
+
+/// Fulfil, then finish as the session asks: redirect to the merchant, or the confirmation.
+async fn complete(
+    state: &AppState,
+    loaded: &Loaded,
+    priced: &Priced,
+    payment_id: Option<&str>,
+    settlement: Settlement,
+    nonce: &str,
+) -> Response {
+    let done =
+        fulfillment::fulfil(state, &loaded.session, &loaded.parsed, priced, PaymentDone { payment_id, settlement })
+            .await;
+    match done {
+        Ok(session) => finish(state, loaded, session, nonce).await,
+        Err(e) => server_error(e.message),
+    }
+}
+
+/// Where a completed session sends the customer.
+async fn finish(state: &AppState, loaded: &Loaded, session: CheckoutSession, nonce: &str) -> Response {
+    if session.status() != Status::Completed {
+        let loaded = Loaded { session, ..clone_loaded(loaded) };
+        return closed(&loaded, nonce);
+    }
+    let options = &loaded.parsed.options;
+    match (&options.completion_action, &options.redirect_url) {
+        (CompletionAction::Redirect, Some(url)) => {
+            let mut target = url.clone();
+            target.push(if url.contains('?') { '&' } else { '?' });
+            target.push_str(&format!("checkout_id={}", session.id));
+            if let Some(c) = &session.customer_id {
+                target.push_str(&format!("&customer_id={c}"));
+            }
+            if let Some(s) = &session.subscription_id {
+                target.push_str(&format!("&subscription_id={s}"));
+            }
+            Redirect::to(&target).into_response()
+        }
+        _ => {
+            let _ = state;
+            Redirect::to(&loaded.action()).into_response()
+        }
+    }
+}
+
+fn clone_loaded(l: &Loaded) -> Loaded {
+    Loaded {
+        session: l.session.clone(),
+        parsed: Parsed {
+            order: l.parsed.order.clone(),
+            options: l.parsed.options.clone(),
+            entered: l.parsed.entered.clone(),
+        },
+        company: l.company.clone(),
+        locale: l.locale,
+    }
+}
+
+/// Another attempt holds the payment lock (a double click, a second tab): wait for it and
+/// end where it ends.
+async fn await_other_attempt(state: &AppState, loaded: &Loaded, csrf: String, nonce: String) -> Response {
+    for _ in 0..150 {
+        tokio::time::sleep(StdDuration::from_millis(100)).await;
+        let Ok(Some(current)) = db::checkouts::get(&state.db, &loaded.session.company_id, &loaded.session.id).await
+        else {
+            continue;
+        };
+        if current.status() == Status::Completed {
+            return finish(state, loaded, current, &nonce).await;
+        }
+        if !current.status().is_open() || current.paying_until.is_none() {
+            let reloaded = Loaded { session: current, ..clone_loaded(loaded) };
+            let form = FormView::from_entered(&reloaded.parsed.entered);
+            return render(state, &reloaded, form, None, StatusCode::CONFLICT, csrf, nonce, false).await;
+        }
+    }
+    let form = FormView::from_entered(&loaded.parsed.entered);
+    render(
+        state,
+        loaded,
+        form,
+        Some(loaded.t().payment_processing.to_string()),
+        StatusCode::CONFLICT,
+        csrf,
+        nonce,
+        false,
+    )
+    .await
+}
+
+async fn challenge(
+    State(state): State<AppState>,
+    Path((token, payment_id)): Path<(String, String)>,
+    Extension(nonce): Extension<CspNonce>,
+    headers: HeaderMap,
+) -> Response {
+    let loaded = match load(&state, &token, &headers, true).await {
+        Ok(l) => l,
+        Err(r) => return r,
+    };
+    let payment = db::billing::get_payment(&state.db, &payment_id).await.ok().flatten();
+    let Some(payment) = payment.filter(|p| p.checkout_id.as_deref() == Some(loaded.session.id.as_str())) else {
+        return not_found();
+    };
+    if payment.status != "REQUIRES_ACTION" || !loaded.session.status().is_open() {
+        return Redirect::to(&loaded.action()).into_response();
+    }
+    let (csrf_token, cookie) = csrf::token(&state, &headers);
+    let amount = crate::domain::money::Currency::parse(&payment.currency)
+        .map(|c| view::money(payment.amount, c, loaded.locale))
+        .unwrap_or_default();
+    let page = ChallengeTemplate {
+        t: loaded.t(),
+        lang: loaded.locale.code(),
+        nonce: nonce.0,
+        csrf: csrf_token,
+        action: format!("/checkout/{token}/challenge/{payment_id}"),
+        merchant: loaded.merchant(),
+        amount,
+    };
+    with_cookie(page.into_response(), cookie)
+}
+
+#[derive(Deserialize)]
+struct ChallengeAnswer {
+    csrf: Option<String>,
+    answer: Option<String>,
+}
+
+async fn answer_challenge(
+    State(state): State<AppState>,
+    Path((token, payment_id)): Path<(String, String)>,
+    Extension(nonce): Extension<CspNonce>,
+    headers: HeaderMap,
+    Form(form): Form<ChallengeAnswer>,
+) -> Response {
+    let loaded = match load(&state, &token, &headers, true).await {
+        Ok(l) => l,
+        Err(r) => return r,
+    };
+    if !csrf::verify(&state, &headers, form.csrf.as_deref()) {
+        return (StatusCode::FORBIDDEN, loaded.t().session_expired).into_response();
+    }
+    let payment = db::billing::get_payment(&state.db, &payment_id).await.ok().flatten();
+    let Some(payment) = payment.filter(|p| p.checkout_id.as_deref() == Some(loaded.session.id.as_str())) else {
+        return not_found();
+    };
+    let now = state.clock.now();
+    // Claim the answer: a second click or tab finds the payment no longer waiting.
+    match db::billing::set_payment_status(&state.db, &payment.id, &["REQUIRES_ACTION"], "PROCESSING", None, None, now)
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => return Redirect::to(&loaded.action()).into_response(),
+        Err(e) => return server_error(e),
+    }
+    let (csrf_token, cookie) = csrf::token(&state, &headers);
+    let approved = form.answer.as_deref() == Some("approve");
+    let reference = payment.provider_ref.clone().unwrap_or_default();
+    let outcome = provider(&state, &loaded).confirm(&reference, approved).await;
+    let response = match outcome {
+        Ok(Outcome::Succeeded { reference }) if loaded.session.status().is_open() => {
+            let _ = db::billing::set_payment_status(
+                &state.db,
+                &payment.id,
+                &["PROCESSING"],
+                "SUCCEEDED",
+                Some(&reference),
+                None,
+                now,
+            )
+            .await;
+            match session::price(&state, &loaded.session, &loaded.parsed.order, &loaded.parsed.entered).await {
+                Ok(priced) => complete(&state, &loaded, &priced, Some(&payment.id), Settlement::Paid, &nonce.0).await,
+                Err(e) => server_error(e.message),
+            }
+        }
+        Ok(Outcome::Failed { reason }) | Err(crate::payments::ProviderError(reason)) => {
+            failed(&state, &loaded, &payment.id, &reason).await;
+            let alert = i18n::payment_declined(loaded.locale, &reason);
+            let form = FormView::from_entered(&loaded.parsed.entered);
+            render(&state, &loaded, form, Some(alert), StatusCode::PAYMENT_REQUIRED, csrf_token, nonce.0, false).await
+        }
+        // Approved, but the session closed meanwhile (expired): take nothing.
+        _ => {
+            failed(&state, &loaded, &payment.id, "The checkout closed before the payment completed.").await;
+            Redirect::to(&loaded.action()).into_response()
+        }
+    };
+    with_cookie(response, cookie)
+}
