@@ -31,6 +31,50 @@ pub struct DemoSeed {
     pub created: bool,
 }
 
+/// A fresh checkout session for the demo's Team plan: adjustable seats, the onboarding fee,
+/// promo codes allowed, a billing address asked for. Returns its hosted URL.
+pub async fn checkout(state: &AppState, seed: &DemoSeed) -> Result<String, SeedError> {
+    let team = seed.product_pricing_ids.get("Team").cloned().unwrap_or_default();
+    let onboarding = seed.product_pricing_ids.get("Onboarding").cloned().unwrap_or_default();
+    let team_pricing = db::pricings::get(&state.db, &seed.company_id, &team).await?;
+    let seats = team_pricing
+        .and_then(|p| p.items.into_iter().find(|i| i.name == "Seats"))
+        .map(|i| i.id)
+        .unwrap_or_default();
+    let order = crate::api::quote_spec::OrderSpec {
+        product_pricing_ids: vec![team.clone()],
+        config_items: vec![serde_json::from_value(json!({
+            "product_pricing_id": team, "product_metric_pricing_id": seats, "num_licenses": 5,
+            "quantity_config": {"allow_custom_quantity": true, "min_quantity": 1, "max_quantity": 100}
+        }))?],
+        onetime_items: vec![serde_json::from_value(json!({"product_pricing_id": onboarding, "aggregate": 1}))?],
+        ..Default::default()
+    };
+    let options = crate::session::Options {
+        allow_promo_code: true,
+        requires_customer_address: true,
+        collect_company: true,
+        confirmation_message: Some("Welcome to Acme Analytics! Your workspace is ready.".into()),
+        back_url: Some("https://acme.example/pricing".into()),
+        provider: "sandbox".into(),
+        ..Default::default()
+    };
+    let new = crate::api::checkout::NewSession {
+        source: "CHECKOUT",
+        link_id: None,
+        customer_id: None,
+        order,
+        promo_code: None,
+        options,
+        extra: json!({}),
+        metadata: json!({"demo": "true"}),
+        locale: None,
+        expires_in_hours: 24,
+    };
+    let session = crate::api::checkout::create_session(state, &seed.company_id, new).await?;
+    Ok(crate::api::checkout::session_url(state, &session.token))
+}
+
 #[derive(Debug, thiserror::Error)]
 #[error("seeding the demo failed: {0}")]
 pub struct SeedError(String);

@@ -54,6 +54,8 @@ pub struct QuantityInput {
 /// One line of the order.
 pub struct LineView {
     pub name: String,
+    /// Usage-based: no quantity is bought up front.
+    pub metered: bool,
     pub description: String,
     pub quantity: i64,
     pub input: Option<QuantityInput>,
@@ -187,6 +189,7 @@ pub fn lines(
             };
             LineView {
                 name: line.name.clone(),
+                metered: line.metered,
                 description,
                 quantity: line.quantity,
                 input,
