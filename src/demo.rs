@@ -37,10 +37,8 @@ pub async fn checkout(state: &AppState, seed: &DemoSeed) -> Result<String, SeedE
     let team = seed.product_pricing_ids.get("Team").cloned().unwrap_or_default();
     let onboarding = seed.product_pricing_ids.get("Onboarding").cloned().unwrap_or_default();
     let team_pricing = db::pricings::get(&state.db, &seed.company_id, &team).await?;
-    let seats = team_pricing
-        .and_then(|p| p.items.into_iter().find(|i| i.name == "Seats"))
-        .map(|i| i.id)
-        .unwrap_or_default();
+    let seats =
+        team_pricing.and_then(|p| p.items.into_iter().find(|i| i.name == "Seats")).map(|i| i.id).unwrap_or_default();
     let order = crate::api::quote_spec::OrderSpec {
         product_pricing_ids: vec![team.clone()],
         config_items: vec![serde_json::from_value(json!({
@@ -199,4 +197,36 @@ async fn describe(state: &AppState, company_id: &str, created: bool) -> Result<D
         customer_ids: customers.into_iter().map(|c| (c.identifier.unwrap_or_else(|| c.id.clone()), c.id)).collect(),
         created,
     })
+}
+
+/// The demo's reusable link (created once): the Starter plan, quantity chosen by the visitor,
+/// promo codes allowed, a 14-day trial. Returns its URL.
+pub async fn link(state: &AppState, seed: &DemoSeed) -> Result<String, SeedError> {
+    const SLUG: &str = "acme-starter";
+    if db::links::by_slug(&state.db, SLUG).await?.is_none() {
+        let starter = seed.product_pricing_ids.get("Starter").cloned().unwrap_or_default();
+        let spec = crate::api::checkout_links::LinkSpec {
+            items: vec![serde_json::from_value(json!({"type": "plan", "product_pricing_id": starter, "quantity": 1}))?],
+            options: serde_json::from_value(json!({"coupons_allowed": true, "trial_days": 14}))?,
+            action: crate::api::checkout_links::LinkAction::ConfirmationMessage,
+            redirect_url: None,
+            confirmation_message: Some("Your Starter trial has begun. Enjoy!".into()),
+            back_url: Some("https://acme.example/pricing".into()),
+            requires_customer_address: false,
+            locale: None,
+        };
+        let now = state.clock.now();
+        let link = db::links::CheckoutLink {
+            id: crate::domain::ids::new_id(crate::domain::ids::prefix::CHECKOUT_LINK, now),
+            company_id: seed.company_id.clone(),
+            slug: SLUG.into(),
+            name: "Acme Starter".into(),
+            enabled: true,
+            spec: serde_json::to_string(&spec)?,
+            created_at: now,
+            updated_at: now,
+        };
+        db::links::insert(&state.db, &link).await?;
+    }
+    Ok(format!("{}/l/{SLUG}", state.public_url))
 }

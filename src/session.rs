@@ -109,19 +109,30 @@ pub struct Adjustable {
     pub max: i64,
 }
 
+/// The key under which the customer's quantity for config item `c` is kept: its item, else its
+/// plan, else the order's only plan (as `quote_spec` reads such an item).
+pub fn config_key(order: &OrderSpec, c: &quote_spec::ConfigItem) -> Option<String> {
+    c.product_metric_pricing_id.clone().or_else(|| c.product_pricing_id.clone()).or_else(|| {
+        match order.product_pricing_ids.as_slice() {
+            [only] => Some(only.clone()),
+            _ => None,
+        }
+    })
+}
+
+fn adjustable_config(c: &quote_spec::ConfigItem) -> bool {
+    c.quantity_config.is_some_and(|q| q.allow_custom_quantity == Some(true))
+}
+
 /// The quantities the customer may change: config items with `allow_custom_quantity`.
 pub fn adjustable(order: &OrderSpec) -> Vec<Adjustable> {
     order
         .config_items
         .iter()
-        .filter(|c| c.quantity_config.is_some_and(|q| q.allow_custom_quantity == Some(true)))
+        .filter(|c| adjustable_config(c))
         .filter_map(|c| {
-            let key = c.product_metric_pricing_id.clone().or_else(|| c.product_pricing_id.clone())?;
-            let q = c.quantity_config.unwrap_or(quote_spec::QuantityConfig {
-                allow_custom_quantity: None,
-                min_quantity: None,
-                max_quantity: None,
-            });
+            let key = config_key(order, c)?;
+            let q = c.quantity_config?;
             let min = q.min_quantity.into_iter().chain(c.minimum_units).max().unwrap_or(0);
             Some(Adjustable { key, min, max: q.max_quantity.unwrap_or(crate::api::validate::QUANTITY_MAX) })
         })
@@ -130,17 +141,16 @@ pub fn adjustable(order: &OrderSpec) -> Vec<Adjustable> {
 
 /// The order with the customer's quantities applied to the adjustable config items.
 pub fn with_quantities(order: &OrderSpec, entered: &Entered) -> OrderSpec {
-    let mut order = order.clone();
-    for c in &mut order.config_items {
-        if c.quantity_config.is_none_or(|q| q.allow_custom_quantity != Some(true)) {
+    let mut out = order.clone();
+    for (c, original) in out.config_items.iter_mut().zip(&order.config_items) {
+        if !adjustable_config(original) {
             continue;
         }
-        let key = c.product_metric_pricing_id.as_ref().or(c.product_pricing_id.as_ref());
-        if let Some(q) = key.and_then(|k| entered.quantities.get(k)) {
+        if let Some(q) = config_key(order, original).and_then(|k| entered.quantities.get(&k)) {
             c.num_licenses = Some(*q);
         }
     }
-    order
+    out
 }
 
 /// A session priced as the customer sees it now.

@@ -438,3 +438,50 @@ pub async fn expire(
     let s = crate::expiry::close(&state, s, Status::Expired).await?;
     Ok(Json(response(&state, s, true).await?))
 }
+
+/// How long a preview link stays valid.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PreviewLinkRequest {
+    /// Hours until the preview link expires: 1 to 720, default 168 (a week).
+    pub expires_in_hours: Option<i64>,
+}
+
+/// A signed, expiring URL to the customer's page in preview mode.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PreviewLink {
+    pub url: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Read an optional JSON body (a POST without a body is the common case here).
+pub fn optional_body<T: serde::de::DeserializeOwned + Default>(bytes: &[u8]) -> ApiResult<T> {
+    if bytes.iter().all(u8::is_ascii_whitespace) { Ok(T::default()) } else { super::extract::parse_json(bytes) }
+}
+
+/// A preview URL of `kind` (`checkout` or `link`) for `id`.
+pub fn preview_link_for(
+    state: &AppState,
+    kind: &str,
+    id: &str,
+    request: &PreviewLinkRequest,
+) -> ApiResult<PreviewLink> {
+    let hours = validate::count("expires_in_hours", request.expires_in_hours.unwrap_or(168), 1, 720)?;
+    let expires_at = state.clock.now() + Duration::hours(hours);
+    let query = crate::web::preview::query(&state.secret, id, expires_at);
+    Ok(PreviewLink { url: format!("{}/preview/{kind}/{id}?{query}", state.public_url), expires_at })
+}
+
+#[utoipa::path(post, path = "/api/v1/companies/{company_id}/checkout/{id}/preview_link", tag = "checkout",
+    params(("company_id" = String, Path), ("id" = String, Path)), request_body = Option<PreviewLinkRequest>,
+    responses((status = 200, body = PreviewLink), (status = 404, body = ErrorBody)))]
+pub async fn preview_link(
+    State(state): State<AppState>,
+    ctx: CompanyCtx,
+    Path((_, id)): Path<(String, String)>,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<PreviewLink>> {
+    let request: PreviewLinkRequest = optional_body(&body)?;
+    let s = db::checkouts::get(&state.db, ctx.id(), &id).await?.ok_or_else(|| ApiError::not_found("checkout", &id))?;
+    Ok(Json(preview_link_for(&state, "checkout", &s.id, &request)?))
+}

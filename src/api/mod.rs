@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod checkout;
+pub mod checkout_links;
 pub mod checkout_sessions;
 pub mod coupons;
 pub mod customers;
@@ -49,6 +50,11 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route(&format!("{company}/checkout"), post(checkout::create).get(checkout::list))
         .route(&format!("{company}/checkout/{{id}}"), get(checkout::get))
         .route(&format!("{company}/checkout/{{id}}/expire"), post(checkout::expire))
+        .route(&format!("{company}/checkout/{{id}}/preview_link"), post(checkout::preview_link))
+        .route(&format!("{company}/checkout_links"), post(checkout_links::create).get(checkout_links::list))
+        .route(&format!("{company}/checkout_links/{{id}}"), get(checkout_links::get).post(checkout_links::update))
+        .route(&format!("{company}/checkout_links/{{id}}/disable"), post(checkout_links::disable))
+        .route(&format!("{company}/checkout_links/{{id}}/preview_link"), post(checkout_links::preview_link))
         .route("/api/v1/checkout-sessions", post(checkout_sessions::create).get(checkout_sessions::list))
         .route("/api/v1/checkout-sessions/{id}", get(checkout_sessions::get))
         .route("/api/v1/checkout-sessions/{id}/cancel", post(checkout_sessions::cancel))

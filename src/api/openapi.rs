@@ -7,7 +7,10 @@ use axum::response::{IntoResponse, Response};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{coupons, customers, preview, product_pricings, products};
+use super::{
+    checkout, checkout_links, checkout_sessions, coupons, customers, preview, product_pricings, products,
+    webhook_endpoints,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -23,6 +26,11 @@ Amounts are integer minor units of their currency."
         coupons::create, coupons::get, coupons::list, coupons::archive,
         customers::create, customers::get, customers::list, customers::archive,
         preview::preview,
+        checkout::create, checkout::get, checkout::list, checkout::expire, checkout::preview_link,
+        checkout_sessions::create, checkout_sessions::get, checkout_sessions::list, checkout_sessions::cancel,
+        checkout_links::create, checkout_links::get, checkout_links::list, checkout_links::update,
+        checkout_links::disable, checkout_links::preview_link,
+        webhook_endpoints::create, webhook_endpoints::get_one, webhook_endpoints::list, webhook_endpoints::disable,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
@@ -30,6 +38,8 @@ Amounts are integer minor units of their currency."
         (name = "catalog", description = "Products, product pricings (plans) and coupons"),
         (name = "customers", description = "The people and organisations you bill"),
         (name = "pricing", description = "Quotes computed by the pricing engine"),
+        (name = "checkout", description = "Checkout sessions, reusable links and preview links"),
+        (name = "webhooks", description = "Signed event notifications to your endpoints"),
     )
 )]
 pub struct ApiDoc;

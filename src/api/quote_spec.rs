@@ -389,8 +389,15 @@ fn plan_selections(plans: &[&PricingWithItems], config_items: &[ConfigItem]) -> 
                 }
             }
             None => {
-                let Some(plan) = plan else {
-                    return Err(ApiError::missing(format!("{param}.product_metric_pricing_id")));
+                // Seed 000 sends config items naming neither plan nor item: with one plan in
+                // the order, that plan is meant.
+                let plan = match (plan, plans) {
+                    (Some(p), _) => p,
+                    (None, [only]) => only,
+                    (None, _) => {
+                        return Err(ApiError::missing(format!("{param}.product_pricing_id"))
+                            .with_message("With several plans in the order, say which one: `product_pricing_id`."));
+                    }
                 };
                 if c.custom_amount.is_some() {
                     return Err(ApiError::invalid(

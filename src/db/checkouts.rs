@@ -96,6 +96,12 @@ pub async fn by_token(db: &Db, token: &str) -> DbResult<Option<CheckoutSession>>
     Ok(on_db!(db, |pool| sqlx::query_as::<_, CheckoutSession>(&sql).bind(token).fetch_optional(pool).await)?)
 }
 
+/// A session by id alone, for signed preview links (the signature stands in for the tenant check).
+pub async fn by_id(db: &Db, id: &str) -> DbResult<Option<CheckoutSession>> {
+    let sql = format!("SELECT {COLUMNS} FROM checkout_sessions WHERE id = $1");
+    Ok(on_db!(db, |pool| sqlx::query_as::<_, CheckoutSession>(&sql).bind(id).fetch_optional(pool).await)?)
+}
+
 pub async fn get(db: &Db, company_id: &str, id: &str) -> DbResult<Option<CheckoutSession>> {
     let sql = format!("SELECT {COLUMNS} FROM checkout_sessions WHERE company_id = $1 AND id = $2");
     Ok(on_db!(db, |pool| sqlx::query_as::<_, CheckoutSession>(&sql)

@@ -11,6 +11,7 @@ pub mod companies;
 pub mod coupons;
 pub mod customers;
 pub mod idempotency;
+pub mod links;
 pub mod pricings;
 pub mod products;
 pub mod settings;

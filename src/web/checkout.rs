@@ -40,13 +40,14 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/checkout/{token}", get(show).post(submit))
         .route("/checkout/{token}/challenge/{payment_id}", get(challenge).post(answer_challenge))
+        .route("/preview/checkout/{id}", get(preview))
 }
 
 /// How long a payment attempt may hold the session before another may try.
 const PAYMENT_LOCK: i64 = 60;
 
 /// A session with everything its pages need.
-struct Loaded {
+pub(crate) struct Loaded {
     session: CheckoutSession,
     parsed: Parsed,
     company: Company,
@@ -123,11 +124,6 @@ struct ChallengeTemplate {
     amount: String,
 }
 
-#[derive(Deserialize)]
-struct PageQuery {
-    preview: Option<String>,
-}
-
 /// A page for a failure on our side: the request id is in the log.
 fn server_error(e: impl std::fmt::Display) -> Response {
     ApiError::internal(e);
@@ -149,6 +145,15 @@ async fn load(state: &AppState, token: &str, headers: &HeaderMap, refresh: bool)
     } else {
         session
     };
+    load_session(state, session, headers).await
+}
+
+/// Everything the pages need around `session`: its parsed JSON, its company, the language.
+pub(crate) async fn load_session(
+    state: &AppState,
+    session: CheckoutSession,
+    headers: &HeaderMap,
+) -> Result<Loaded, Response> {
     let parsed = session::parse(&session).map_err(|e| server_error(e.message))?;
     let company = db::companies::get(&state.db, &session.company_id)
         .await
@@ -171,17 +176,10 @@ fn with_cookie(mut response: Response, cookie: Option<HeaderValue>) -> Response 
 async fn show(
     State(state): State<AppState>,
     Path(token): Path<String>,
-    Query(query): Query<PageQuery>,
     Extension(nonce): Extension<CspNonce>,
     headers: HeaderMap,
 ) -> Response {
-    let preview = match query.preview.as_deref() {
-        None => false,
-        Some(sig) if super::preview::verify(&state.secret, &token, sig, state.clock.now()) => true,
-        Some(_) => return not_found(),
-    };
-    // A preview changes nothing, not even an overdue status.
-    let loaded = match load(&state, &token, &headers, !preview).await {
+    let loaded = match load(&state, &token, &headers, true).await {
         Ok(l) => l,
         Err(r) => return r,
     };
@@ -191,10 +189,60 @@ async fn show(
         Status::Expired | Status::Cancelled => closed(&loaded, &nonce.0),
         Status::Created | Status::AwaitingPayment => {
             let form = FormView::from_entered(&loaded.parsed.entered);
-            render(&state, &loaded, form, None, StatusCode::OK, csrf_token, nonce.0, preview).await
+            render(&state, &loaded, form, None, StatusCode::OK, csrf_token, nonce.0, false).await
         }
     };
     with_cookie(response, cookie)
+}
+
+#[derive(Deserialize)]
+struct PreviewQuery {
+    expires: Option<i64>,
+    signature: Option<String>,
+}
+
+/// `GET /preview/checkout/{id}`: the customer's page as it stands, for a sales rep. Nothing is
+/// recorded (not even an overdue expiry) and the form cannot be submitted.
+async fn preview(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<PreviewQuery>,
+    Extension(nonce): Extension<CspNonce>,
+    headers: HeaderMap,
+) -> Response {
+    let valid = match (q.expires, q.signature.as_deref()) {
+        (Some(expires), Some(sig)) => super::preview::verify(&state.secret, &id, expires, sig, state.clock.now()),
+        _ => false,
+    };
+    if !valid {
+        return not_found();
+    }
+    let session = match db::checkouts::by_id(&state.db, &id).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return not_found(),
+        Err(e) => return server_error(e),
+    };
+    let loaded = match load_session(&state, session, &headers).await {
+        Ok(l) => l,
+        Err(r) => return r,
+    };
+    show_preview(&state, &loaded, nonce.0).await
+}
+
+/// Render `loaded` as a preview: the page of its status, with the banner and a dead form.
+pub(crate) async fn show_preview(state: &AppState, loaded: &Loaded, nonce: String) -> Response {
+    let response = match loaded.session.status() {
+        Status::Completed => confirmation(state, loaded, &nonce).await,
+        Status::Expired | Status::Cancelled => closed(loaded, &nonce),
+        Status::Created | Status::AwaitingPayment => {
+            let form = FormView::from_entered(&loaded.parsed.entered);
+            render(state, loaded, form, None, StatusCode::OK, String::new(), nonce, true).await
+        }
+    };
+    let mut response = response;
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response.headers_mut().insert("x-robots-tag", HeaderValue::from_static("noindex"));
+    response
 }
 
 fn closed(loaded: &Loaded, nonce: &str) -> Response {
@@ -252,8 +300,7 @@ async fn confirmation(state: &AppState, loaded: &Loaded, nonce: &str) -> Respons
 fn quantity_key(e: &ApiError, parsed: &Parsed) -> Option<String> {
     let param = e.param.as_deref()?;
     let index: usize = param.strip_prefix("config_items[")?.split(']').next()?.parse().ok()?;
-    let c = parsed.order.config_items.get(index)?;
-    c.product_metric_pricing_id.clone().or_else(|| c.product_pricing_id.clone())
+    session::config_key(&parsed.order, parsed.order.config_items.get(index)?)
 }
 
 fn promo_message(t: &Texts, e: &ApiError) -> String {
@@ -391,7 +438,8 @@ async fn render(
         lang: locale.code(),
         nonce,
         csrf,
-        action: loaded.action(),
+        // A preview's form leads nowhere: the customer's token never appears in it.
+        action: if preview { String::new() } else { loaded.action() },
         preview,
         test_mode,
         merchant: loaded.merchant(),

@@ -211,6 +211,7 @@ pub struct Texts {
     pub order_reference: &'static str,
     // Expired, cancelled, finished.
     pub checkout_expired: &'static str,
+    pub link_inactive: &'static str,
     pub checkout_cancelled: &'static str,
     pub checkout_already_complete: &'static str,
     pub start_again_hint: &'static str,
@@ -336,6 +337,7 @@ static EN: Texts = Texts {
     amount_paid: "Amount paid",
     order_reference: "Order reference",
     checkout_expired: "This checkout has expired",
+    link_inactive: "This link is no longer active",
     checkout_cancelled: "This checkout was cancelled",
     checkout_already_complete: "This checkout is already complete",
     start_again_hint: "Return to the merchant to start a new checkout.",
@@ -452,6 +454,7 @@ static DE: Texts = Texts {
     amount_paid: "Bezahlter Betrag",
     order_reference: "Bestellnummer",
     checkout_expired: "Dieser Bezahlvorgang ist abgelaufen",
+    link_inactive: "Dieser Link ist nicht mehr aktiv",
     checkout_cancelled: "Dieser Bezahlvorgang wurde abgebrochen",
     checkout_already_complete: "Dieser Bezahlvorgang ist bereits abgeschlossen",
     start_again_hint: "Bitte kehren Sie zum Händler zurück, um einen neuen Bezahlvorgang zu starten.",

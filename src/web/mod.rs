@@ -5,6 +5,7 @@ pub mod checkout_view;
 pub mod csrf;
 pub mod format;
 pub mod i18n;
+pub mod link;
 pub mod preview;
 pub mod rate_limit;
 pub mod security_headers;
@@ -30,6 +31,8 @@ pub fn router() -> Router<AppState> {
         .route("/static/app.css", get(app_css))
         .route("/static/app.js", get(app_js))
         .merge(checkout::router())
+        .route("/l/{slug}", get(link::visit))
+        .route("/preview/link/{id}", get(link::preview))
 }
 
 #[derive(Template, WebTemplate)]

@@ -1,30 +1,32 @@
 //! Signed, expiring preview links for sales reps: the exact customer page with a banner, where
 //! nothing can be submitted and nothing is recorded.
+//!
+//! A preview URL names the checkout (or link) by id and carries `expires` and an HMAC over
+//! both: it never contains the customer's token, so sharing a preview cannot hand anyone the
+//! power to pay or change the real session.
 
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-fn mac(secret: &[u8], token: &str, expires: i64) -> String {
+fn mac(secret: &[u8], id: &str, expires: i64) -> String {
     let Ok(mut m) = Hmac::<Sha256>::new_from_slice(secret) else { return String::new() };
-    m.update(format!("preview:{token}:{expires}").as_bytes());
+    m.update(format!("preview:{id}:{expires}").as_bytes());
     hex::encode(m.finalize().into_bytes())
 }
 
-/// The `preview` query value for `token`, valid until `expires`.
-pub fn sign(secret: &[u8], token: &str, expires: DateTime<Utc>) -> String {
+/// The query string (`expires=…&signature=…`) of a preview of `id`, valid until `expires`.
+pub fn query(secret: &[u8], id: &str, expires: DateTime<Utc>) -> String {
     let at = expires.timestamp();
-    format!("{at}.{}", mac(secret, token, at))
+    format!("expires={at}&signature={}", mac(secret, id, at))
 }
 
-/// Whether `value` is a preview signature for `token` that has not expired at `now`.
-pub fn verify(secret: &[u8], token: &str, value: &str, now: DateTime<Utc>) -> bool {
-    let Some((at, sig)) = value.split_once('.') else { return false };
-    let Ok(at) = at.parse::<i64>() else { return false };
-    let expected = mac(secret, token, at);
-    at > now.timestamp()
-        && expected.len() == sig.len()
-        && expected.bytes().zip(sig.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+/// Whether `signature` is a preview signature for `id` and `expires` that holds at `now`.
+pub fn verify(secret: &[u8], id: &str, expires: i64, signature: &str, now: DateTime<Utc>) -> bool {
+    let expected = mac(secret, id, expires);
+    expires > now.timestamp()
+        && expected.len() == signature.len()
+        && expected.bytes().zip(signature.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
 }
 
 #[cfg(test)]
@@ -32,14 +34,28 @@ mod tests {
     use super::*;
     use chrono::Duration;
 
+    fn parts(q: &str) -> (i64, String) {
+        let mut expires = 0;
+        let mut sig = String::new();
+        for pair in q.split('&') {
+            match pair.split_once('=') {
+                Some(("expires", v)) => expires = v.parse().unwrap(),
+                Some(("signature", v)) => sig = v.to_string(),
+                _ => {}
+            }
+        }
+        (expires, sig)
+    }
+
     #[test]
-    fn a_preview_signature_holds_for_its_token_until_it_expires() {
+    fn a_preview_signature_holds_for_its_id_until_it_expires() {
         let now = Utc::now();
-        let sig = sign(b"secret", "tok", now + Duration::hours(1));
-        assert!(verify(b"secret", "tok", &sig, now));
-        assert!(!verify(b"secret", "other", &sig, now));
-        assert!(!verify(b"other-secret", "tok", &sig, now));
-        assert!(!verify(b"secret", "tok", &sig, now + Duration::hours(2)));
-        assert!(!verify(b"secret", "tok", "garbage", now));
+        let (expires, sig) = parts(&query(b"secret", "chk_1", now + Duration::hours(1)));
+        assert!(verify(b"secret", "chk_1", expires, &sig, now));
+        assert!(!verify(b"secret", "chk_2", expires, &sig, now));
+        assert!(!verify(b"other-secret", "chk_1", expires, &sig, now));
+        assert!(!verify(b"secret", "chk_1", expires + 1, &sig, now));
+        assert!(!verify(b"secret", "chk_1", expires, &sig, now + Duration::hours(2)));
+        assert!(!verify(b"secret", "chk_1", expires, "garbage", now));
     }
 }

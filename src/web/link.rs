@@ -1,0 +1,121 @@
+//! `GET /l/{slug}`: a reusable link starts a fresh checkout session for each visitor; and link previews.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Extension;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::i18n::{Locale, Texts, texts};
+use super::security_headers::CspNonce;
+use crate::api::checkout::{NewSession, create_session};
+use crate::api::checkout_links::new_session_for;
+use crate::app::AppState;
+use crate::db::checkouts::CheckoutSession;
+use crate::db::{self};
+use crate::domain::checkout::Status;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "checkout/link_gone.html")]
+struct LinkGone {
+    t: &'static Texts,
+    lang: &'static str,
+}
+
+fn gone(headers: &HeaderMap, status: StatusCode) -> Response {
+    let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+    let locale = Locale::negotiate(None, accept);
+    (status, LinkGone { t: texts(locale), lang: locale.code() }).into_response()
+}
+
+/// Start a session from the link and send the visitor to it.
+pub async fn visit(State(state): State<AppState>, Path(slug): Path<String>, headers: HeaderMap) -> Response {
+    let link = match db::links::by_slug(&state.db, &slug.to_ascii_lowercase()).await {
+        Ok(Some(l)) => l,
+        Ok(None) => return gone(&headers, StatusCode::NOT_FOUND),
+        Err(e) => {
+            tracing::error!(error = %e, "loading a link failed");
+            return gone(&headers, StatusCode::SERVICE_UNAVAILABLE);
+        }
+    };
+    if !link.enabled {
+        return gone(&headers, StatusCode::GONE);
+    }
+    let session = match new_session_for(&state, &link).await {
+        Ok(new) => create_session(&state, &link.company_id, new).await,
+        Err(e) => Err(e),
+    };
+    match session {
+        Ok(s) => Redirect::to(&format!("/checkout/{}", s.token)).into_response(),
+        // The catalog moved on (an archived plan): the link cannot sell any more.
+        Err(e) if e.status.is_client_error() => gone(&headers, StatusCode::GONE),
+        Err(e) => {
+            tracing::error!(error = %e, "starting a session from a link failed");
+            gone(&headers, StatusCode::SERVICE_UNAVAILABLE)
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PreviewQuery {
+    expires: Option<i64>,
+    signature: Option<String>,
+}
+
+/// `GET /preview/link/{id}`: what a visitor would see, without creating a session.
+pub async fn preview(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<PreviewQuery>,
+    Extension(nonce): Extension<CspNonce>,
+    headers: HeaderMap,
+) -> Response {
+    let valid = match (q.expires, q.signature.as_deref()) {
+        (Some(expires), Some(sig)) => super::preview::verify(&state.secret, &id, expires, sig, state.clock.now()),
+        _ => false,
+    };
+    let link = match db::links::by_id(&state.db, &id).await {
+        Ok(Some(l)) if valid => l,
+        _ => return gone(&headers, StatusCode::NOT_FOUND),
+    };
+    let new = match new_session_for(&state, &link).await {
+        Ok(n) => n,
+        Err(_) => return gone(&headers, StatusCode::GONE),
+    };
+    let session = unsaved_session(&state, &link.company_id, new);
+    match super::checkout::load_session(&state, session, &headers).await {
+        Ok(loaded) => super::checkout::show_preview(&state, &loaded, nonce.0).await,
+        Err(r) => r,
+    }
+}
+
+/// A session as a visit would create it, kept in memory only (previews record nothing).
+fn unsaved_session(state: &AppState, company_id: &str, new: NewSession) -> CheckoutSession {
+    let now = state.clock.now();
+    CheckoutSession {
+        id: "preview".into(),
+        company_id: company_id.to_string(),
+        token: String::new(),
+        source: new.source.into(),
+        link_id: new.link_id,
+        status: Status::Created.as_str().into(),
+        customer_id: None,
+        currency: String::new(),
+        order_spec: serde_json::to_string(&new.order).unwrap_or_default(),
+        options: serde_json::to_string(&new.options).unwrap_or_default(),
+        entered: "{}".into(),
+        extra: "{}".into(),
+        metadata: "{}".into(),
+        locale: new.locale,
+        expires_at: None,
+        paying_until: None,
+        completed_at: None,
+        subscription_id: None,
+        invoice_id: None,
+        payment_id: None,
+        created_at: now,
+        updated_at: now,
+    }
+}
