@@ -5,9 +5,11 @@ mod support;
 
 mod auth;
 mod catalog;
+mod checkout;
 mod cli;
 mod idempotency;
 mod ops;
 mod preview;
+mod receiver;
 mod validation;
 mod webhooks;

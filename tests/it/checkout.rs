@@ -1,0 +1,258 @@
+//! The hosted checkout walked over HTTP as a browser would (cookie client, no JavaScript):
+//! creation through each API shape, the page, quantities, promo codes, declines, payment,
+//! completion, exactly-once fulfilment, expiry, links and previews.
+
+use chrono::Duration;
+use kasse::db::Db;
+use serde_json::{Value, json};
+
+use crate::receiver::Receiver;
+use crate::support::{Resp, TestApp};
+
+const SUCCESS: &str = "4242 4242 4242 4242";
+const DECLINE: &str = "4000 0000 0000 0002";
+const CHALLENGE: &str = "4000 0027 6000 3184";
+
+/// The catalog these tests sell: a per-seat plan with graduated tiers and a one-time fee.
+struct Catalog {
+    team: String,
+    seats: String,
+    onboarding: String,
+    product: String,
+}
+
+async fn catalog(app: &TestApp) -> Catalog {
+    let monthly = json!({"count": 1, "frequency": "MONTH"});
+    let team = app
+        .pricing(
+            "USD",
+            json!([{"name": "Seats", "unit_label": "seat", "pricing_model": "GRADUATED", "billing_period": monthly,
+            "tiers": [{"up_to": 10, "unit_amount": 1500}, {"up_to": null, "unit_amount": 1200}]}]),
+        )
+        .await;
+    let onboarding =
+        app.pricing("USD", json!([{"name": "Onboarding", "pricing_model": "FLAT", "amount": 49900}])).await;
+    let coupon = |name: &str, codes: Value| json!({"name": name, "type": "DISCOUNT_PERCENT", "percent": 0.1, "promo_codes": codes});
+    app.post_company("/coupons", &coupon("Ten off", json!([{"code": "SAVE10"}]))).await.ok();
+    app.post_company("/coupons", &coupon("Old", json!([{"code": "OLD", "expiration_date": "2020-01-01"}]))).await.ok();
+    app.post_company("/coupons", &coupon("Scarce", json!([{"code": "USEDUP", "max_redemptions": 1}]))).await.ok();
+    sql(&app.db, "UPDATE promo_codes SET times_redeemed = 1 WHERE code = 'USEDUP'").await;
+    Catalog {
+        seats: team["items"][0]["id"].as_str().unwrap().to_string(),
+        product: team["product_id"].as_str().unwrap().to_string(),
+        team: team["id"].as_str().unwrap().to_string(),
+        onboarding: onboarding["id"].as_str().unwrap().to_string(),
+    }
+}
+
+async fn sql(db: &Db, statement: &str) {
+    match db {
+        Db::Sqlite(p) => sqlx::query(statement).execute(p).await.map(|_| ()),
+        Db::Postgres(p) => sqlx::query(statement).execute(p).await.map(|_| ()),
+    }
+    .unwrap();
+}
+
+async fn scalar(db: &Db, query: &str) -> i64 {
+    let (n,): (i64,) = match db {
+        Db::Sqlite(p) => sqlx::query_as(query).fetch_one(p).await,
+        Db::Postgres(p) => sqlx::query_as(query).fetch_one(p).await,
+    }
+    .unwrap();
+    n
+}
+
+/// A seed-000 body for the catalog, adjusted by `f`.
+fn order(c: &Catalog, f: impl FnOnce(&mut Value)) -> Value {
+    let mut body = json!({
+        "product_pricing_ids": [c.team],
+        "config_items": [{"product_pricing_id": c.team, "product_metric_pricing_id": c.seats, "num_licenses": 5,
+            "quantity_config": {"allow_custom_quantity": true, "min_quantity": 1, "max_quantity": 50}}],
+        "onetime_items": [{"product_pricing_id": c.onboarding, "aggregate": 1}],
+        "options": {"allow_promo_code": true, "requires_customer_address": true},
+    });
+    f(&mut body);
+    body
+}
+
+/// Create a checkout and return (id, url path).
+async fn create(app: &TestApp, body: &Value) -> (String, String) {
+    let r = app.post_company("/checkout", body).await;
+    let b = r.ok();
+    let url = b["url"].as_str().unwrap();
+    let path = url.strip_prefix(&app.base).expect("url on this server").to_string();
+    (b["id"].as_str().unwrap().to_string(), path)
+}
+
+/// A page as the browser gets it.
+async fn get_page(app: &TestApp, path: &str) -> (u16, String) {
+    let r = app.client.get(format!("{}{path}", app.base)).send().await.unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+fn csrf_of(html: &str) -> String {
+    let start = html.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
+    html[start..start + 64].to_string()
+}
+
+/// The value attribute of the input with `id`.
+fn input_value(html: &str, id: &str) -> String {
+    let at = html.find(&format!("id=\"{id}\"")).unwrap_or_else(|| panic!("no input {id}"));
+    let rest = &html[at..];
+    let v = rest.find("value=\"").unwrap() + 7;
+    rest[v..v + rest[v..].find('"').unwrap()].to_string()
+}
+
+/// Submit the page's form with `fields` (plus its csrf token).
+async fn submit(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> Resp {
+    let (_, html) = get_page(app, path).await;
+    post_form(app, path, &csrf_of(&html), fields).await
+}
+
+async fn post_form(app: &TestApp, path: &str, csrf: &str, fields: &[(&str, &str)]) -> Resp {
+    let mut form: Vec<(&str, &str)> = vec![("csrf", csrf)];
+    form.extend_from_slice(fields);
+    let r = app.client.post(format!("{}{path}", app.base)).form(&form).send().await.unwrap();
+    let status = r.status().as_u16();
+    let headers = r.headers().clone();
+    let bytes = r.bytes().await.unwrap().to_vec();
+    Resp { status, headers, body: Value::String(String::from_utf8_lossy(&bytes).into_owned()), bytes }
+}
+
+fn html(r: &Resp) -> &str {
+    r.body.as_str().unwrap_or("")
+}
+
+fn location(r: &Resp) -> String {
+    r.headers.get("location").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default()
+}
+
+/// Everything paying needs besides the card.
+fn customer_fields() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("email", "ana@example.com"),
+        ("name", "Ana Lima"),
+        ("country", "US"),
+        ("line1", "1 Market St"),
+        ("city", "San Francisco"),
+        ("postal_code", "94103"),
+    ]
+}
+
+fn pay_fields(card: &'static str) -> Vec<(&'static str, &'static str)> {
+    let mut f = customer_fields();
+    f.extend([("card_number", card), ("card_expiry", "12/34"), ("card_cvc", "123"), ("action", "pay")]);
+    f
+}
+
+async fn count_where(app: &TestApp, table: &str, condition: &str) -> i64 {
+    scalar(&app.db, &format!("SELECT COUNT(*) FROM {table} WHERE company_id = '{}' AND {condition}", app.company_id))
+        .await
+}
+
+async fn events(app: &TestApp, event_type: &str) -> i64 {
+    count_where(app, "outbox_events", &format!("event_type = '{event_type}'")).await
+}
+
+on_both_stores! {
+    async fn a_customer_walks_the_whole_checkout_and_the_merchant_hears_of_it_once(app) {
+        let c = catalog(app).await;
+        let receiver = Receiver::start(0).await;
+        let endpoint = app.post_company("/webhook_endpoints", &json!({"url": receiver.url})).await;
+        let secret = endpoint.ok()["secret"].as_str().unwrap().to_string();
+        let (id, path) = create(app, &order(&c, |b| {
+            b["options"]["completion_action"] = json!("REDIRECT");
+            b["options"]["redirect_url"] = json!("https://merchant.example/thanks?from=kasse");
+        }))
+        .await;
+
+        // The page: 5 seats × $15 + $499 onboarding.
+        let (status, page) = get_page(app, &path).await;
+        let first_page = page.clone();
+        assert_eq!(status, 200);
+        assert!(page.contains("Test Merchant") && page.contains("Seats") && page.contains("$574.00"), "{page}");
+        assert!(page.contains("autocomplete=\"email\"") && page.contains("autocomplete=\"postal-code\""));
+
+        // A quantity out of bounds: refused beside the field, the typed value kept.
+        let qty = format!("qty.{}", c.seats);
+        let r = submit(app, &path, &[(&qty, "500"), ("action", "update")]).await;
+        assert_eq!(r.status, 303);
+        let (status, page) = get_page(app, &path).await;
+        assert_eq!(status, 422);
+        assert!(page.contains(&format!("id=\"qty-{}-error\"", c.seats)), "{page}");
+        assert_eq!(input_value(&page, &format!("qty-{}", c.seats)), "500");
+        // 7 seats: 7 × $15 + $499 = $604.
+        submit(app, &path, &[(&qty, "7"), ("action", "update")]).await;
+        let (status, page) = get_page(app, &path).await;
+        assert_eq!(status, 200);
+        assert!(page.contains("$604.00"), "{page}");
+
+        // Promo codes: a valid one (10 % of $604 = $60.40), then the refused kinds, then removed.
+        submit(app, &path, &[("promo_code", "save10"), ("action", "apply_promo")]).await;
+        let (_, page) = get_page(app, &path).await;
+        assert!(page.contains("SAVE10") && page.contains("−$60.40") && page.contains("$543.60"), "{page}");
+        for (code, message) in [("NOPE", "not valid"), ("OLD", "expired"), ("USEDUP", "not valid")] {
+            submit(app, &path, &[("action", "remove_promo")]).await;
+            submit(app, &path, &[("promo_code", code), ("action", "apply_promo")]).await;
+            let (status, page) = get_page(app, &path).await;
+            assert_eq!(status, 422, "{code}");
+            let error = &page[page.find("id=\"promo_code-error\"").unwrap_or_else(|| panic!("{code}: {page}"))..];
+            assert!(error[..200].to_lowercase().contains(message), "{code}: {}", &error[..200]);
+            assert_eq!(input_value(&page, "promo_code"), code);
+        }
+        submit(app, &path, &[("action", "remove_promo")]).await;
+        let (_, page) = get_page(app, &path).await;
+        assert!(!page.contains("−$") && page.contains("$604.00"), "{page}");
+
+        // The decline card: the reason is shown, everything typed is kept.
+        let r = submit(app, &path, &pay_fields(DECLINE)).await;
+        assert_eq!(r.status, 402);
+        assert!(html(&r).contains("declined"), "{}", html(&r));
+        assert_eq!(input_value(html(&r), "email"), "ana@example.com");
+        assert_eq!(input_value(html(&r), "postal_code"), "94103");
+
+        // The success card: back to the merchant with the ids.
+        let r = submit(app, &path, &pay_fields(SUCCESS)).await;
+        assert_eq!(r.status, 303, "{}", html(&r));
+        let to = location(&r);
+        assert!(to.starts_with("https://merchant.example/thanks?from=kasse&checkout_id="), "{to}");
+
+        let api = app.get_company(&format!("/checkout/{id}")).await;
+        let s = api.ok();
+        assert_eq!(s["status"], "COMPLETED");
+        let subscription = s["subscription_id"].as_str().unwrap();
+        assert!(to.contains(&format!("subscription_id={subscription}")) && to.contains("customer_id=cus_"), "{to}");
+        assert_eq!(s["quote"]["total_due_today"], 60400);
+
+        // Every row exactly once.
+        assert_eq!(app.count("customers").await, 1);
+        assert_eq!(app.count("subscriptions").await, 1);
+        assert_eq!(count_where(app, "invoices", "status = 'PAID' AND total = 60400").await, 1);
+        assert_eq!(count_where(app, "payments", "status = 'SUCCEEDED' AND amount = 60400").await, 1);
+        assert_eq!(count_where(app, "payments", "status = 'FAILED'").await, 1);
+        for (event, n) in [("checkout.completed", 1), ("invoice.created", 1), ("invoice.paid", 1), ("payment.failed", 1)] {
+            assert_eq!(events(app, event).await, n, "{event}");
+        }
+        let customer = app.get_company(&format!("/customers/{}", s["customer_id"].as_str().unwrap())).await;
+        assert_eq!(customer.ok()["email"], "ana@example.com");
+        assert_eq!(customer.body["address"]["postal_code"], "94103");
+
+        // The merchant's endpoint got checkout.completed, signed.
+        let hits = receiver.wait_for(4).await;
+        let completed = hits.iter().find(|h| String::from_utf8_lossy(&h.body).contains("\"checkout.completed\"")).expect("checkout.completed");
+        let signature = completed.header("kasse-signature");
+        assert!(kasse::outbox::verify(&secret, signature, &completed.body, app.clock.now(), Duration::minutes(5)));
+        let event: Value = serde_json::from_slice(&completed.body).unwrap();
+        assert_eq!(event["data"]["checkout_id"], id.as_str());
+
+        // Afterwards: the page confirms, and paying again changes nothing.
+        let (status, page) = get_page(app, &path).await;
+        assert_eq!(status, 200);
+        assert!(page.contains("Thank you"), "{page}");
+        // (The back button resubmits the old form: same cookie, same token.)
+        let again = post_form(app, &path, &csrf_of(&first_page), &pay_fields(SUCCESS)).await;
+        assert_eq!((again.status, location(&again)), (303, path.clone()));
+        assert_eq!(app.count("payments").await, 2);
+        assert_eq!(events(app, "checkout.completed").await, 1);
+    }
+}
