@@ -256,3 +256,66 @@ on_both_stores! {
         assert_eq!(events(app, "checkout.completed").await, 1);
     }
 }
+
+/// Post the pay form `n` times at once, spread over `bases` (servers sharing one store).
+async fn pay_concurrently(app: &TestApp, bases: &[String], path: &str, n: usize) -> Vec<(u16, String)> {
+    let (_, page) = get_page(app, path).await;
+    let csrf = csrf_of(&page);
+    let mut form: Vec<(&str, &str)> = vec![("csrf", csrf.as_str())];
+    form.extend(pay_fields(SUCCESS));
+    let requests = (0..n).map(|i| {
+        let url = format!("{}{path}", bases[i % bases.len()]);
+        let request = app.client.post(url).form(&form);
+        async move {
+            let r = request.send().await.unwrap();
+            let location = r.headers().get("location").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+            (r.status().as_u16(), location)
+        }
+    });
+    futures_util::future::join_all(requests).await
+}
+
+async fn assert_fulfilled_once(app: &TestApp, results: &[(u16, String)]) {
+    for (status, location) in results {
+        assert_eq!(*status, 303, "every submit ends on the finished checkout ({location})");
+        assert_eq!(location, &results[0].1, "all of them end in the same place");
+    }
+    assert_eq!(app.count("subscriptions").await, 1);
+    assert_eq!(app.count("invoices").await, 1);
+    assert_eq!(app.count("payments").await, 1);
+    assert_eq!(app.count("customers").await, 1);
+    assert_eq!(events(app, "checkout.completed").await, 1);
+    assert_eq!(events(app, "invoice.paid").await, 1);
+}
+
+on_both_stores! {
+    async fn twenty_simultaneous_pay_submissions_fulfil_exactly_once(app) {
+        let c = catalog(app).await;
+        let (_, path) = create(app, &order(&c, |_| {})).await;
+        let results = pay_concurrently(app, &[app.base.clone()], &path, 20).await;
+        assert_fulfilled_once(app, &results).await;
+    }
+
+    async fn two_processes_sharing_the_store_fulfil_once_and_deliver_each_event_once(app) {
+        let c = catalog(app).await;
+        let receiver = Receiver::start(0).await;
+        app.post_company("/webhook_endpoints", &json!({"url": receiver.url})).await.ok();
+        let other = app.another_process().await;
+        let (_, path) = create(app, &order(&c, |_| {})).await;
+        let results = pay_concurrently(app, &[app.base.clone(), other.base.clone()], &path, 20).await;
+        assert_fulfilled_once(app, &results).await;
+
+        // checkout.completed, invoice.created, invoice.paid: each delivered by one process only.
+        let hits = receiver.wait_for(3).await;
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let hits = if receiver.hits().len() > hits.len() { receiver.hits() } else { hits };
+        let mut ids: Vec<String> = hits.iter().map(|h| h.header("kasse-event-id").to_string()).collect();
+        ids.sort();
+        let before = ids.len();
+        ids.dedup();
+        assert_eq!((before, ids.len()), (3, 3), "each event exactly once");
+        let delivered = count_where(app, "webhook_deliveries", "status = 'DELIVERED' AND attempts = 1").await;
+        assert_eq!(delivered, 3);
+        other.stop().await;
+    }
+}

@@ -286,3 +286,39 @@ macro_rules! on_both_stores {
         )*
     };
 }
+
+/// A second Kasse process (server, webhook worker, sweeper) on the same store as `app`, as a
+/// second instance behind a load balancer would be.
+pub struct OtherProcess {
+    pub base: String,
+    db: Db,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl TestApp {
+    pub async fn another_process(&self) -> OtherProcess {
+        let db = Db::connect(&self.database_url).await.expect("connect");
+        let mut config = Config::new("127.0.0.1:0", &self.database_url, None).expect("config");
+        config.outbox_poll = Duration::from_millis(50);
+        let app = App::build(&config, db.clone(), self.clock.clone()).await.expect("build app");
+        let base = format!("http://127.0.0.1:{}", app.port());
+        let (tx, rx) = oneshot::channel::<()>();
+        let server = tokio::spawn(app.run_until_stopped(async move {
+            let _ = rx.await;
+        }));
+        OtherProcess { base, db, shutdown: Some(tx), server: Some(server) }
+    }
+}
+
+impl OtherProcess {
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(10), server).await;
+        }
+        self.db.close().await;
+    }
+}
