@@ -319,3 +319,166 @@ on_both_stores! {
         other.stop().await;
     }
 }
+
+/// The exact body of seed 000 with its placeholders replaced by real ids and values.
+fn seed_000(c: &Catalog) -> Value {
+    json!({
+        "auto_charges": null, "auto_renews": null, "change_proration_type": null,
+        "change_reset_billing_anchor": null, "change_timing": null,
+        "config_items": [{"minimum_units": 1, "num_licenses": 1, "product_metric_pricing_id": null, "product_pricing_id": null,
+            "quantity_config": {"allow_custom_quantity": true, "max_quantity": 20, "min_quantity": 1},
+            "upsell_product_metric_pricing_id": null}],
+        "customer_id": null,
+        "discounts": [{"amount": {"currency": "USD", "value_in_cents": 500}, "cap": {"currency": "USD", "value_in_cents": 1000},
+            "coupon_id": null, "customer_id": null, "expiration_date": null, "import_created_at_ref": null, "import_ref": null,
+            "imported_from": null, "item_pricing_id": null, "name": "Welcome", "onetime_billable_id": null, "percent": 1,
+            "product_id": null, "product_pricing_id": null, "proposal_id": null, "state": null, "subscription_id": null,
+            "type": "DISCOUNT_AMOUNT"}],
+        "metadata": {},
+        "onetime_items": [{"aggregate": 2, "custom_price": {"amount": {"currency": "USD", "value_in_cents": 2500},
+            "description": null, "product_id": c.product}, "product_pricing_id": null,
+            "quantity_config": {"allow_custom_quantity": true, "max_quantity": 5, "min_quantity": 1}}],
+        "options": {"allow_promo_code": null, "completion_action": null, "confirmation_message": null, "redirect_url": null,
+            "requires_customer_address": null},
+        "previous_subscription_id": null,
+        "product_pricing_ids": [c.team],
+        "term": {"count": 2, "frequency": "HOUR"},
+        "trial": null,
+        "trial_term": {"count": 2, "frequency": "HOUR"},
+        "type": "CHECKOUT_SESSION"
+    })
+}
+
+on_both_stores! {
+    async fn the_exact_body_of_seed_000_is_accepted(app) {
+        let c = catalog(app).await;
+        let r = app.post_company("/checkout", &seed_000(&c)).await;
+        let b = r.ok();
+        assert!(b["id"].as_str().unwrap().starts_with("chk_"));
+        assert!(b["url"].as_str().unwrap().starts_with(&format!("{}/checkout/", app.base)));
+        let s = app.get_company(&format!("/checkout/{}", b["id"].as_str().unwrap())).await;
+        let q = &s.ok()["quote"];
+        // Today: 2 × $25 custom one-time, $5 off; the seats (1 × $15) start after the 2-hour trial.
+        assert_eq!((q["subtotal"].as_i64(), q["total_due_today"].as_i64()), (Some(5000), Some(4500)));
+        assert!(q["trial_ends_at"].is_string());
+        assert_eq!(s.body["status"], "CREATED");
+    }
+
+    async fn the_exact_body_of_seed_001_is_accepted_and_answers_the_seed_shape(app) {
+        let c = catalog(app).await;
+        let customer = app.post_company("/customers", &json!({"email": "b@example.com", "identifier": "crm-9"})).await;
+        customer.ok();
+        let other = app.post_company("/coupons", &json!({"name": "Fiver", "type": "DISCOUNT_AMOUNT",
+            "amount": {"currency": "USD", "value_in_cents": 500}})).await;
+        let coupon = other.ok()["id"].as_str().unwrap().to_string();
+        let body = json!({
+            "customer_id": "crm-9", "plan_version_id": c.team,
+            "add_ons": [{"add_on_id": c.onboarding, "customization": {"price_entry": {}, "name": "Setup"}, "quantity": 1}],
+            "auto_advance_invoices": true, "billing_day_anchor": 15, "billing_start_date": "2023-12-25",
+            "charge_automatically": true,
+            "components": {"extra_components": [{"name": "x", "price_entry": {}, "product_ref": {}}],
+                "overridden_components": [{"component_id": c.seats, "name": "x", "price_entry": {}}],
+                "parameterized_components": [{"component_id": c.seats,
+                    "parameters": {"billing_period": "MONTHLY", "committed_capacity": 1, "initial_slot_count": 3}}],
+                "remove_components": []},
+            "coupon_code": "SAVE10", "coupon_ids": [coupon], "end_date": "2023-12-25", "expires_in_hours": 1,
+            "invoice_memo": "Thanks", "invoice_threshold": "1000", "metadata": "anything",
+            "net_terms": 30,
+            "payment_methods_config": {"type": "online", "config": {"card": {"enabled": true}, "direct_debit": {"enabled": true}}},
+            "purchase_order": "PO-1", "trial_duration_days": 14
+        });
+        let r = app.post("/api/v1/checkout-sessions", &body).await;
+        let s = &r.ok()["session"];
+        for key in ["checkout_type", "created_at", "customer_id", "id", "plan_version_id", "status", "billing_day_anchor",
+            "billing_start_date", "checkout_url", "completed_at", "coupon_code", "expires_at", "net_terms",
+            "payment_methods_config", "subscription_id", "trial_duration_days"] {
+            assert!(s.get(key).is_some(), "missing {key}: {s}");
+        }
+        assert_eq!((s["checkout_type"].as_str(), s["status"].as_str()), (Some("SELF_SERVE"), Some("CREATED")));
+        assert!(s["customer_id"].as_str().unwrap().starts_with("cus_"), "the alias resolves to the id");
+        assert_eq!((s["billing_day_anchor"].as_i64(), s["net_terms"].as_i64(), s["trial_duration_days"].as_i64()), (Some(15), Some(30), Some(14)));
+        let expires = chrono::DateTime::parse_from_rfc3339(s["expires_at"].as_str().unwrap()).unwrap();
+        let created = chrono::DateTime::parse_from_rfc3339(s["created_at"].as_str().unwrap()).unwrap();
+        assert_eq!(expires - created, Duration::hours(1));
+        let got = app.get(&format!("/api/v1/checkout-sessions/{}", s["id"].as_str().unwrap())).await;
+        assert_eq!(got.ok()["session"]["id"], s["id"]);
+        // The page prices it: 3 seats in trial, $499 today less $5 and 10 %: 499 − 5 = 494, −10 % = 444.60.
+        let path = s["checkout_url"].as_str().unwrap().strip_prefix(&app.base).unwrap().to_string();
+        let (status, page) = get_page(app, &path).await;
+        assert_eq!(status, 200);
+        assert!(page.contains("$444.60"), "{page}");
+    }
+
+    async fn unknown_ids_and_unsafe_redirects_are_refused_at_creation(app) {
+        let c = catalog(app).await;
+        let r = app.post_company("/checkout", &order(&c, |b| b["customer_id"] = json!("cus_nope"))).await;
+        r.assert_error(422, "customer_id");
+        let r = app.post_company("/checkout", &order(&c, |b| {
+            b["options"]["completion_action"] = json!("REDIRECT");
+            b["options"]["redirect_url"] = json!("javascript:alert(1)");
+        })).await;
+        r.assert_error(422, "options.redirect_url");
+        let r = app.post_company("/checkout", &order(&c, |b| b["options"]["completion_action"] = json!("REDIRECT"))).await;
+        r.assert_error(422, "options.redirect_url");
+        let r = app.post("/api/v1/checkout-sessions", &json!({"plan_version_id": "pp_nope"})).await;
+        r.assert_error(422, "plan_version_id");
+        let r = app.post("/api/v1/checkout-sessions", &json!({"plan_version_id": c.team, "coupon_code": "NOPE"})).await;
+        r.assert_error(422, "coupon_code");
+        assert_eq!(app.count("checkout_sessions").await, 0);
+    }
+
+    async fn an_expired_session_answers_410_and_emits_checkout_expired_once(app) {
+        let c = catalog(app).await;
+        let (id, path) = create(app, &order(&c, |b| b["expires_in_hours"] = json!(1))).await;
+        let (_, page) = get_page(app, &path).await;
+        app.clock.advance(Duration::hours(2));
+        let (status, gone) = get_page(app, &path).await;
+        assert_eq!(status, 410);
+        assert!(gone.contains("expired"), "{gone}");
+        let r = post_form(app, &path, &csrf_of(&page), &pay_fields(SUCCESS)).await;
+        assert_eq!(r.status, 410);
+        assert_eq!(app.get_company(&format!("/checkout/{id}")).await.ok()["status"], "EXPIRED");
+        assert_eq!(events(app, "checkout.expired").await, 1);
+        assert_eq!(app.count("payments").await, 0);
+        // Expiring it again through the API is a no-op.
+        assert_eq!(app.post_company(&format!("/checkout/{id}/expire"), &json!({})).await.ok()["status"], "EXPIRED");
+        assert_eq!(events(app, "checkout.expired").await, 1);
+    }
+
+    async fn the_sweeper_expires_sessions_nobody_opens(app) {
+        let c = catalog(app).await;
+        let (id, _) = create(app, &order(&c, |b| b["expires_in_hours"] = json!(1))).await;
+        let (never, _) = create(app, &order(&c, |b| b["expires_in_hours"] = json!(0))).await;
+        app.clock.advance(Duration::hours(2));
+        let config = kasse::config::Config::new("127.0.0.1:0", &app.database_url, None).unwrap();
+        let state = kasse::app::AppState::new(&app.db, app.clock.clone(), app.base.clone(), &config).await.unwrap();
+        assert_eq!(kasse::expiry::sweep(&state).await, 1);
+        assert_eq!(app.get_company(&format!("/checkout/{id}")).await.ok()["status"], "EXPIRED");
+        assert_eq!(app.get_company(&format!("/checkout/{never}")).await.ok()["status"], "CREATED", "0 hours = never");
+        assert_eq!(events(app, "checkout.expired").await, 1);
+        assert_eq!(kasse::expiry::sweep(&state).await, 0);
+    }
+
+    async fn a_cancelled_session_shows_a_clear_page_and_a_completed_one_cannot_be_cancelled(app) {
+        let c = catalog(app).await;
+        let r = app.post("/api/v1/checkout-sessions", &json!({"plan_version_id": c.team})).await;
+        let s = r.ok()["session"].clone();
+        let id = s["id"].as_str().unwrap();
+        let path = s["checkout_url"].as_str().unwrap().strip_prefix(&app.base).unwrap().to_string();
+        assert_eq!(app.post(&format!("/api/v1/checkout-sessions/{id}/cancel"), &json!({})).await.ok()["session"]["status"], "CANCELLED");
+        let (status, page) = get_page(app, &path).await;
+        assert_eq!(status, 410);
+        assert!(page.contains("cancelled"), "{page}");
+
+        let r = app.post("/api/v1/checkout-sessions", &json!({"plan_version_id": c.team})).await;
+        let s = r.ok()["session"].clone();
+        let path = s["checkout_url"].as_str().unwrap().strip_prefix(&app.base).unwrap().to_string();
+        let mut fields = pay_fields(SUCCESS);
+        fields.retain(|(k, _)| !["country", "line1", "city", "postal_code"].contains(k));
+        assert_eq!(submit(app, &path, &fields).await.status, 303);
+        let r = app.post(&format!("/api/v1/checkout-sessions/{}/cancel", s["id"].as_str().unwrap()), &json!({})).await;
+        r.assert_error(409, "");
+        let listed = app.get("/api/v1/checkout-sessions?status=COMPLETED").await;
+        assert_eq!(listed.ok()["data"].as_array().unwrap().len(), 1);
+    }
+}
