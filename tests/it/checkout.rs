@@ -482,3 +482,186 @@ on_both_stores! {
         assert_eq!(listed.ok()["data"].as_array().unwrap().len(), 1);
     }
 }
+
+on_both_stores! {
+    async fn without_automatic_charges_the_order_is_accepted_with_an_open_invoice(app) {
+        let c = catalog(app).await;
+        let (_, path) = create(app, &order(&c, |b| {
+            b["auto_charges"] = json!(false);
+            b["options"]["payment_instructions"] = json!("IBAN DE00 1234, reference your order number");
+        }))
+        .await;
+        let (_, page) = get_page(app, &path).await;
+        assert!(!page.contains("card_number") && page.contains("IBAN DE00 1234"), "{page}");
+        let mut fields = customer_fields();
+        fields.push(("action", "pay"));
+        let r = submit(app, &path, &fields).await;
+        assert_eq!((r.status, location(&r)), (303, path.clone()));
+        let (_, done) = get_page(app, &path).await;
+        assert!(done.contains("Thank you") && done.contains("IBAN DE00 1234"), "{done}");
+        assert_eq!(count_where(app, "invoices", "status = 'OPEN' AND amount_due = 57400").await, 1);
+        assert_eq!(count_where(app, "payments", "status = 'PENDING'").await, 1);
+        assert_eq!((events(app, "invoice.created").await, events(app, "invoice.paid").await), (1, 0));
+    }
+
+    async fn a_trial_starts_with_nothing_due_and_a_card_on_file(app) {
+        let c = catalog(app).await;
+        let (_, path) = create(app, &order(&c, |b| {
+            b["onetime_items"] = json!([]);
+            b["trial_term"] = json!({"count": 14, "frequency": "DAY"});
+        }))
+        .await;
+        let (_, page) = get_page(app, &path).await;
+        assert!(page.contains("Start") && page.contains("$0.00"), "{page}");
+        let r = submit(app, &path, &pay_fields(SUCCESS)).await;
+        assert_eq!(r.status, 303);
+        assert_eq!(count_where(app, "subscriptions", "status = 'TRIALING' AND trial_ends_at IS NOT NULL").await, 1);
+        assert_eq!(count_where(app, "invoices", "status = 'PAID' AND total = 0").await, 1);
+    }
+
+    async fn the_challenge_card_asks_for_approval_and_a_denial_lets_the_customer_retry(app) {
+        let c = catalog(app).await;
+        let (_, path) = create(app, &order(&c, |_| {})).await;
+        let r = submit(app, &path, &pay_fields(CHALLENGE)).await;
+        assert_eq!(r.status, 303);
+        let challenge = location(&r).strip_prefix(&app.base).unwrap().to_string();
+        assert!(challenge.starts_with(&format!("{path}/challenge/pay_")), "{challenge}");
+        let (status, page) = get_page(app, &challenge).await;
+        assert_eq!(status, 200);
+        assert!(page.contains("$574.00"), "{page}");
+        let denied = post_form(app, &challenge, &csrf_of(&page), &[("answer", "deny")]).await;
+        assert_eq!(denied.status, 402);
+        assert_eq!(count_where(app, "payments", "status = 'FAILED'").await, 1);
+        assert_eq!(events(app, "payment.failed").await, 1);
+        // The same challenge cannot be answered twice.
+        let again = post_form(app, &challenge, &csrf_of(&page), &[("answer", "approve")]).await;
+        assert_eq!((again.status, location(&again)), (303, path.clone()));
+        assert_eq!(app.count("subscriptions").await, 0);
+
+        let r = submit(app, &path, &pay_fields(CHALLENGE)).await;
+        let challenge = location(&r).strip_prefix(&app.base).unwrap().to_string();
+        let (_, page) = get_page(app, &challenge).await;
+        let approved = post_form(app, &challenge, &csrf_of(&page), &[("answer", "approve")]).await;
+        assert_eq!((approved.status, location(&approved)), (303, path.clone()));
+        assert_eq!(count_where(app, "payments", "status = 'SUCCEEDED'").await, 1);
+        assert_eq!(app.count("subscriptions").await, 1);
+    }
+
+    async fn a_form_without_its_csrf_token_changes_nothing(app) {
+        let c = catalog(app).await;
+        let (_, path) = create(app, &order(&c, |_| {})).await;
+        get_page(app, &path).await;
+        let r = post_form(app, &path, "0".repeat(64).as_str(), &pay_fields(SUCCESS)).await;
+        assert_eq!(r.status, 403);
+        let stranger = reqwest::Client::new();
+        let mut form = vec![("csrf", "x")];
+        form.extend(pay_fields(SUCCESS));
+        let r = stranger.post(format!("{}{path}", app.base)).form(&form).send().await.unwrap();
+        assert_eq!(r.status(), 403);
+        assert_eq!(app.count("payments").await, 0);
+        let (status, _) = get_page(app, &path).await;
+        assert_eq!(status, 200);
+    }
+
+    async fn unknown_checkouts_and_links_get_friendly_pages(app) {
+        for path in ["/checkout/00000000000000000000000000000000", "/checkout/nope", "/l/no-such-link"] {
+            let (status, page) = get_page(app, path).await;
+            assert_eq!(status, 404, "{path}");
+            assert!(page.contains("<h1>"), "{path}: {page}");
+        }
+    }
+
+    async fn a_preview_shows_the_customer_page_without_its_token_and_records_nothing(app) {
+        let c = catalog(app).await;
+        let (id, path) = create(app, &order(&c, |b| b["expires_in_hours"] = json!(1))).await;
+        let link = app.post_company(&format!("/checkout/{id}/preview_link"), &json!({"expires_in_hours": 3})).await;
+        let url = link.ok()["url"].as_str().unwrap().to_string();
+        let preview = url.strip_prefix(&app.base).unwrap().to_string();
+        // Past the session's own expiry, the preview still shows the page and expires nothing.
+        app.clock.advance(Duration::hours(2));
+        let (status, page) = get_page(app, &preview).await;
+        assert_eq!(status, 200);
+        assert!(page.contains("Preview") && page.contains("$574.00"), "{page}");
+        assert!(!page.contains(path.trim_start_matches("/checkout/")), "the customer's token must not leak");
+        assert!(page.contains("disabled"));
+        // Read the row itself: the merchant API would (rightly) expire the overdue session.
+        let untouched = format!("id = '{id}' AND status = 'CREATED' AND updated_at = created_at");
+        assert_eq!(count_where(app, "checkout_sessions", &untouched).await, 1);
+        assert_eq!(events(app, "checkout.expired").await, 0);
+        // A tampered or expired preview is nothing.
+        let (status, _) = get_page(app, &preview.replace("signature=", "signature=0")).await;
+        assert_eq!(status, 404);
+        app.clock.advance(Duration::hours(2));
+        let (status, _) = get_page(app, &preview).await;
+        assert_eq!(status, 404);
+        let r = app.client.post(format!("{}{preview}", app.base)).form(&pay_fields(SUCCESS)).send().await.unwrap();
+        assert_eq!(r.status(), 405);
+        assert_eq!(app.count("payments").await, 0);
+    }
+
+    async fn a_reusable_link_starts_a_fresh_session_for_each_visitor(app) {
+        let c = catalog(app).await;
+        let r = app.post_company("/checkout_links", &json!({
+            "name": "Team plan", "slug": "team-plan",
+            "items": [{"type": "plan", "product_pricing_id": c.team, "quantity": 3, "max_quantity": 20},
+                      {"type": "product", "product_pricing_id": c.onboarding}],
+            "options": {"coupons_allowed": true, "force_company": true, "trial_days": 7},
+            "action": "confirmation_message", "confirmation_message": "Welcome aboard",
+            "back_url": "https://merchant.example"
+        })).await;
+        let link = r.ok().clone();
+        assert_eq!(link["url"], format!("{}/l/team-plan", app.base));
+        let visit = |client: reqwest::Client| async move {
+            let r = client.get(format!("{}/l/team-plan", app.base)).send().await.unwrap();
+            assert_eq!(r.status(), 303);
+            r.headers()["location"].to_str().unwrap().to_string()
+        };
+        let first = visit(app.client.clone()).await;
+        let second = visit(app.client.clone()).await;
+        assert!(first.starts_with("/checkout/") && first != second);
+        let (status, page) = get_page(app, &first).await;
+        assert_eq!(status, 200);
+        // 3 seats in a 7-day trial; today only the $499 onboarding. Company is required.
+        assert!(page.contains("$499.00") && page.contains("autocomplete=\"organization\" required"), "{page}");
+        let mut fields = pay_fields(SUCCESS);
+        fields.retain(|(k, _)| !["country", "line1", "city", "postal_code"].contains(k));
+        let r = submit(app, &first, &fields).await;
+        assert_eq!(r.status, 422, "company is required");
+        fields.push(("company", "Lima Labs"));
+        let r = submit(app, &first, &fields).await;
+        assert_eq!((r.status, location(&r)), (303, first.clone()));
+        let (_, done) = get_page(app, &first).await;
+        assert!(done.contains("Welcome aboard") && done.contains("https://merchant.example"), "{done}");
+        let completed = app.get_company("/checkout?status=COMPLETED").await;
+        assert_eq!(completed.ok()["data"][0]["link_id"], link["id"]);
+
+        let r = app.post_company(&format!("/checkout_links/{}/disable", link["id"].as_str().unwrap()), &json!({})).await;
+        assert_eq!(r.ok()["enabled"], false);
+        let (status, page) = get_page(app, "/l/team-plan").await;
+        assert_eq!(status, 410);
+        assert!(page.contains("no longer active"), "{page}");
+        let r = app.post_company("/checkout_links", &json!({"name": "Dup", "slug": "team-plan",
+            "items": [{"type": "plan", "product_pricing_id": c.team}]})).await;
+        r.assert_error(422, "slug");
+        let r = app.post_company("/checkout_links", &json!({"name": "Bad",
+            "items": [{"type": "plan", "product_pricing_id": "pp_nope"}]})).await;
+        r.assert_error(422, "items[0].product_pricing_id");
+    }
+
+    async fn a_german_customer_gets_a_german_page_with_euros_written_the_german_way(app) {
+        let team = app
+            .pricing("EUR", json!([{"name": "Plätze", "unit_label": "Platz", "pricing_model": "PER_UNIT",
+                "unit_amount": 123456, "billing_period": {"count": 1, "frequency": "MONTH"}}]))
+            .await;
+        let id = team["id"].as_str().unwrap();
+        let (_, path) = create(app, &json!({"product_pricing_ids": [id], "locale": "de"})).await;
+        let (_, page) = get_page(app, &path).await;
+        assert!(page.contains("lang=\"de\""), "{page}");
+        assert!(page.contains("1.234,56 €"), "{page}");
+        assert!(page.contains("Heute fällig") || page.contains("heute fällig"), "{page}");
+        // Without a session locale, the browser's language decides.
+        let (_, path) = create(app, &json!({"product_pricing_ids": [id]})).await;
+        let r = app.client.get(format!("{}{path}", app.base)).header("accept-language", "de-DE,de;q=0.9,en;q=0.5").send().await.unwrap();
+        assert!(r.text().await.unwrap().contains("1.234,56 €"));
+    }
+}
