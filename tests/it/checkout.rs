@@ -292,7 +292,7 @@ on_both_stores! {
     async fn twenty_simultaneous_pay_submissions_fulfil_exactly_once(app) {
         let c = catalog(app).await;
         let (_, path) = create(app, &order(&c, |_| {})).await;
-        let results = pay_concurrently(app, &[app.base.clone()], &path, 20).await;
+        let results = pay_concurrently(app, std::slice::from_ref(&app.base), &path, 20).await;
         assert_fulfilled_once(app, &results).await;
     }
 
