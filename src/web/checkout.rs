@@ -390,7 +390,11 @@ async fn render(
     );
     let options = &loaded.parsed.options;
     let payment = provider(state, loaded).prepare(priced.quote.due_today.total, &loaded.session.currency);
-    let promo_error = priced.promo_error.as_ref().map(|e| promo_message(t, e));
+    // An error the request already set (rate limited) says more than the stored code's.
+    let promo_error = form
+        .error("promo_code")
+        .map(str::to_string)
+        .or_else(|| priced.promo_error.as_ref().map(|e| promo_message(t, e)));
     if let Some(e) = &promo_error {
         form.fail("promo_code", e);
     }

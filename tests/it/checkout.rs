@@ -665,3 +665,23 @@ on_both_stores! {
         assert!(r.text().await.unwrap().contains("1.234,56 €"));
     }
 }
+
+on_both_stores! {
+    async fn guessing_promo_codes_is_rate_limited_per_session(app) {
+        let c = catalog(app).await;
+        let (_, path) = create(app, &order(&c, |_| {})).await;
+        let (_, page) = get_page(app, &path).await;
+        let csrf = csrf_of(&page);
+        for i in 0..10 {
+            let code = format!("GUESS{i}");
+            let r = post_form(app, &path, &csrf, &[("promo_code", code.as_str()), ("action", "apply_promo")]).await;
+            assert_eq!(r.status, 303, "attempt {i}");
+        }
+        let r = post_form(app, &path, &csrf, &[("promo_code", "SAVE10"), ("action", "apply_promo")]).await;
+        assert_eq!(r.status, 429);
+        assert!(html(&r).contains("Too many attempts"), "{}", html(&r));
+        // The refused attempt did not apply the (valid) code.
+        let (_, page) = get_page(app, &path).await;
+        assert!(!page.contains("−$"), "{page}");
+    }
+}

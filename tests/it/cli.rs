@@ -132,6 +132,16 @@ async fn the_demo_prints_a_url_and_a_curl_that_work_and_stops_on_sigterm() {
     let open = text.lines().find_map(|l| l.trim().strip_prefix("Open:")).expect("an Open: line").trim().to_string();
     let page = reqwest::get(&open).await.unwrap();
     assert_eq!(page.status(), 200, "{open}");
+    // The printed checkout opens on the demo's order; the printed link starts a session.
+    let field = |name: &str| text.lines().find_map(|l| l.trim().strip_prefix(name)).map(|v| v.trim().to_string());
+    let checkout = field("Checkout:").expect("a Checkout: line");
+    let page = reqwest::get(&checkout).await.unwrap();
+    assert_eq!(page.status(), 200, "{checkout}");
+    assert!(page.text().await.unwrap().contains("Acme Analytics"));
+    let link = field("Link:").expect("a Link: line");
+    let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let visit = no_redirects.get(&link).send().await.unwrap();
+    assert_eq!(visit.status(), 303, "{link}");
 
     // Take the curl apart as a shell would: URL, the two headers, the -d body.
     let curl = text[text.find("curl -s").expect("a curl")..].replace("\\\n", " ");
