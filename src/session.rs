@@ -82,6 +82,7 @@ pub struct Entered {
 }
 
 /// A session's order and options, read from their stored JSON.
+#[derive(Clone)]
 pub struct Parsed {
     pub order: OrderSpec,
     pub options: Options,

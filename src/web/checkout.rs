@@ -47,6 +47,7 @@ pub fn router() -> Router<AppState> {
 const PAYMENT_LOCK: i64 = 60;
 
 /// A session with everything its pages need.
+#[derive(Clone)]
 pub(crate) struct Loaded {
     session: CheckoutSession,
     parsed: Parsed,
@@ -124,9 +125,9 @@ struct ChallengeTemplate {
     amount: String,
 }
 
-/// A page for a failure on our side: the request id is in the log.
+/// A page for a failure on our side: the cause goes to the log, with the request id.
 fn server_error(e: impl std::fmt::Display) -> Response {
-    ApiError::internal(e);
+    tracing::error!(error = %e, "checkout page failed");
     (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side. Please try again in a moment.")
         .into_response()
 }
@@ -845,15 +846,15 @@ async fn complete(
         fulfillment::fulfil(state, &loaded.session, &loaded.parsed, priced, PaymentDone { payment_id, settlement })
             .await;
     match done {
-        Ok(session) => finish(state, loaded, session, nonce).await,
+        Ok(session) => finish(loaded, session, nonce),
         Err(e) => server_error(e.message),
     }
 }
 
 /// Where a completed session sends the customer.
-async fn finish(state: &AppState, loaded: &Loaded, session: CheckoutSession, nonce: &str) -> Response {
+fn finish(loaded: &Loaded, session: CheckoutSession, nonce: &str) -> Response {
     if session.status() != Status::Completed {
-        let loaded = Loaded { session, ..clone_loaded(loaded) };
+        let loaded = Loaded { session, ..loaded.clone() };
         return closed(&loaded, nonce);
     }
     let options = &loaded.parsed.options;
@@ -870,23 +871,7 @@ async fn finish(state: &AppState, loaded: &Loaded, session: CheckoutSession, non
             }
             Redirect::to(&target).into_response()
         }
-        _ => {
-            let _ = state;
-            Redirect::to(&loaded.action()).into_response()
-        }
-    }
-}
-
-fn clone_loaded(l: &Loaded) -> Loaded {
-    Loaded {
-        session: l.session.clone(),
-        parsed: Parsed {
-            order: l.parsed.order.clone(),
-            options: l.parsed.options.clone(),
-            entered: l.parsed.entered.clone(),
-        },
-        company: l.company.clone(),
-        locale: l.locale,
+        _ => Redirect::to(&loaded.action()).into_response(),
     }
 }
 
@@ -900,10 +885,10 @@ async fn await_other_attempt(state: &AppState, loaded: &Loaded, csrf: String, no
             continue;
         };
         if current.status() == Status::Completed {
-            return finish(state, loaded, current, &nonce).await;
+            return finish(loaded, current, &nonce);
         }
         if !current.status().is_open() || current.paying_until.is_none() {
-            let reloaded = Loaded { session: current, ..clone_loaded(loaded) };
+            let reloaded = Loaded { session: current, ..loaded.clone() };
             let form = FormView::from_entered(&reloaded.parsed.entered);
             return render(state, &reloaded, form, None, StatusCode::CONFLICT, csrf, nonce, false).await;
         }
