@@ -49,6 +49,19 @@ on_both_stores! {
             assert!(paths[&format!("{company}/{resource}/{{id}}/archive")]["post"].is_object(), "{resource} archive");
         }
         assert!(paths[&format!("{company}/pricing/preview")]["post"].is_object());
+        for (path, method) in [
+            (format!("{company}/checkout"), "post"),
+            (format!("{company}/checkout/{{id}}"), "get"),
+            (format!("{company}/checkout/{{id}}/expire"), "post"),
+            (format!("{company}/checkout/{{id}}/preview_link"), "post"),
+            (format!("{company}/checkout_links"), "post"),
+            (format!("{company}/checkout_links/{{id}}/disable"), "post"),
+            (format!("{company}/webhook_endpoints"), "post"),
+            ("/api/v1/checkout-sessions".to_string(), "post"),
+            ("/api/v1/checkout-sessions/{id}/cancel".to_string(), "post"),
+        ] {
+            assert!(paths[&path][method].is_object(), "{method} {path} missing");
+        }
         let schemas = doc["components"]["schemas"].as_object().unwrap();
         for schema in ["ErrorBody", "QuoteBody", "ItemPricingInput", "DiscountBody", "CreateCoupon", "CustomerResponse"] {
             assert!(schemas.contains_key(schema), "schema {schema} missing");
