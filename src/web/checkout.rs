@@ -415,22 +415,23 @@ async fn render(
             errors.push((q.id.clone(), format!("{}: {e}", line.name)));
         }
     }
-    for name in [
-        "email",
-        "name",
-        "company",
-        "phone",
-        "country",
-        "line1",
-        "postal_code",
-        "city",
-        "card_number",
-        "card_expiry",
-        "card_cvc",
-        "promo_code",
-    ] {
+    let labels = [
+        ("email", t.email),
+        ("name", t.full_name),
+        ("company", t.company),
+        ("phone", t.phone),
+        ("country", t.country),
+        ("line1", t.address_line1),
+        ("postal_code", t.postal_code),
+        ("city", t.city),
+        ("card_number", t.card_number),
+        ("card_expiry", t.card_expiry),
+        ("card_cvc", t.card_cvc),
+        ("promo_code", t.promo_code),
+    ];
+    for (name, label) in labels {
         if let Some(e) = form.error(name) {
-            errors.push((name.to_string(), e.to_string()));
+            errors.push((name.to_string(), format!("{label}: {e}")));
         }
     }
     let button = view::button_label(&priced.quote, &payment, t, locale);
@@ -523,9 +524,7 @@ fn merge(loaded: &Loaded, fields: &HashMap<String, String>, action: &str) -> (En
     }
     let mut shown = FormView::from_entered(&entered);
     shown.fields.extend(form.fields);
-    if let Some(card) = get("card_number") {
-        shown.set("card_number", Some(&card));
-    }
+    // The card number is never written back into a page: the customer types it again.
     if let Some(expiry) = get("card_expiry") {
         shown.set("card_expiry", Some(&expiry));
     }
@@ -792,7 +791,8 @@ async fn pay(
         }
         Ok(Outcome::Failed { reason }) => {
             failed(state, &loaded, &payment.id, &reason).await;
-            let alert = i18n::payment_declined(loaded.locale, &reason);
+            // The provider's reason, then what to do about it.
+            let alert = format!("{reason} {}.", t.try_another_card);
             render(state, &loaded, form, Some(alert), StatusCode::PAYMENT_REQUIRED, csrf, nonce, false).await
         }
         Err(e) => {
