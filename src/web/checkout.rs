@@ -196,26 +196,16 @@ async fn show(
     with_cookie(response, cookie)
 }
 
-#[derive(Deserialize)]
-struct PreviewQuery {
-    expires: Option<i64>,
-    signature: Option<String>,
-}
-
 /// `GET /preview/checkout/{id}`: the customer's page as it stands, for a sales rep. Nothing is
 /// recorded (not even an overdue expiry) and the form cannot be submitted.
 async fn preview(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    Query(q): Query<PreviewQuery>,
+    Query(q): Query<super::preview::PreviewQuery>,
     Extension(nonce): Extension<CspNonce>,
     headers: HeaderMap,
 ) -> Response {
-    let valid = match (q.expires, q.signature.as_deref()) {
-        (Some(expires), Some(sig)) => super::preview::verify(&state.secret, &id, expires, sig, state.clock.now()),
-        _ => false,
-    };
-    if !valid {
+    if !q.holds_for(&state, &id) {
         return not_found();
     }
     let session = match db::checkouts::by_id(&state.db, &id).await {
@@ -747,45 +737,17 @@ async fn pay(
     };
     let outcome = provider.charge(&request).await;
     let now = state.clock.now();
-    let processing = ["PROCESSING"];
     match outcome {
         Ok(Outcome::Succeeded { reference }) => {
-            let _ = db::billing::set_payment_status(
-                &state.db,
-                &payment.id,
-                &processing,
-                "SUCCEEDED",
-                Some(&reference),
-                None,
-                now,
-            )
-            .await;
+            record_payment(state, &payment.id, "SUCCEEDED", &reference).await;
             complete(state, &loaded, &priced, Some(&payment.id), Settlement::Paid, &nonce).await
         }
         Ok(Outcome::Pending { reference }) => {
-            let _ = db::billing::set_payment_status(
-                &state.db,
-                &payment.id,
-                &processing,
-                "PENDING",
-                Some(&reference),
-                None,
-                now,
-            )
-            .await;
+            record_payment(state, &payment.id, "PENDING", &reference).await;
             complete(state, &loaded, &priced, Some(&payment.id), Settlement::Open, &nonce).await
         }
         Ok(Outcome::RequiresAction { reference, url }) => {
-            let _ = db::billing::set_payment_status(
-                &state.db,
-                &payment.id,
-                &processing,
-                "REQUIRES_ACTION",
-                Some(&reference),
-                None,
-                now,
-            )
-            .await;
+            record_payment(state, &payment.id, "REQUIRES_ACTION", &reference).await;
             let _ = db::checkouts::release_payment_lock(&state.db, &loaded.session.id, now).await;
             Redirect::to(&url).into_response()
         }
@@ -810,6 +772,19 @@ async fn pay(
             )
             .await
         }
+    }
+}
+
+/// Record what the provider said about an attempt in flight. The money side is settled by
+/// then; if writing this fails, fulfilment (which rewrites the status) or the lock's expiry
+/// converges the rows, so the failure is logged rather than shown to the customer.
+async fn record_payment(state: &AppState, payment_id: &str, status: &str, reference: &str) {
+    let now = state.clock.now();
+    let stored =
+        db::billing::set_payment_status(&state.db, payment_id, &["PROCESSING"], status, Some(reference), None, now)
+            .await;
+    if let Err(e) = stored {
+        tracing::error!(error = %e, payment = payment_id, status, "recording a payment outcome failed");
     }
 }
 

@@ -6,7 +6,6 @@ use axum::Extension;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use serde::Deserialize;
 
 use super::i18n::{Locale, Texts, texts};
 use super::security_headers::CspNonce;
@@ -58,24 +57,15 @@ pub async fn visit(State(state): State<AppState>, Path(slug): Path<String>, head
     }
 }
 
-#[derive(Deserialize)]
-pub struct PreviewQuery {
-    expires: Option<i64>,
-    signature: Option<String>,
-}
-
 /// `GET /preview/link/{id}`: what a visitor would see, without creating a session.
 pub async fn preview(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    Query(q): Query<PreviewQuery>,
+    Query(q): Query<super::preview::PreviewQuery>,
     Extension(nonce): Extension<CspNonce>,
     headers: HeaderMap,
 ) -> Response {
-    let valid = match (q.expires, q.signature.as_deref()) {
-        (Some(expires), Some(sig)) => super::preview::verify(&state.secret, &id, expires, sig, state.clock.now()),
-        _ => false,
-    };
+    let valid = q.holds_for(&state, &id);
     let link = match db::links::by_id(&state.db, &id).await {
         Ok(Some(l)) if valid => l,
         _ => return gone(&headers, StatusCode::NOT_FOUND),

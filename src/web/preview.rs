@@ -21,6 +21,23 @@ pub fn query(secret: &[u8], id: &str, expires: DateTime<Utc>) -> String {
     format!("expires={at}&signature={}", mac(secret, id, at))
 }
 
+/// The query of a preview URL.
+#[derive(Debug, serde::Deserialize)]
+pub struct PreviewQuery {
+    expires: Option<i64>,
+    signature: Option<String>,
+}
+
+impl PreviewQuery {
+    /// Whether this query is a valid, unexpired preview of `id`.
+    pub fn holds_for(&self, state: &crate::app::AppState, id: &str) -> bool {
+        match (self.expires, self.signature.as_deref()) {
+            (Some(expires), Some(sig)) => verify(&state.secret, id, expires, sig, state.clock.now()),
+            _ => false,
+        }
+    }
+}
+
 /// Whether `signature` is a preview signature for `id` and `expires` that holds at `now`.
 pub fn verify(secret: &[u8], id: &str, expires: i64, signature: &str, now: DateTime<Utc>) -> bool {
     let expected = mac(secret, id, expires);
