@@ -1,0 +1,296 @@
+#!/usr/bin/env bash
+# Kasse HTTP benchmark: release build, wrk, SQLite and PostgreSQL, three routes.
+#
+#   bash bench/run.sh
+#
+# For each store it seeds the demo merchant, starts `kasse serve` (release), creates one checkout
+# session with curl, warms up, then measures with wrk, for each connection count:
+#   healthz   GET  /healthz                                  the ceiling: no store, no template
+#   page      GET  /checkout/{token}                         the hosted page (4 reads + template)
+#   create    POST /api/v1/companies/{id}/checkout           API key, pricing, one INSERT
+# and prints one table. Raw outputs go to bench/out/ (gitignored). Not part of .ci/run.
+#
+# Knobs (environment):
+#   BENCH_STORES       stores to run                      (default: "sqlite postgres")
+#   BENCH_CONNECTIONS  wrk connection counts              (default: "1 16 64")
+#   BENCH_THREADS      wrk threads, at most connections   (default: 2)
+#   BENCH_DURATION     one measurement                    (default: 10s)
+#   BENCH_WARMUP       warm-up per route and store        (default: 3s)
+#   BENCH_PORT         server port on 127.0.0.1           (default: 18480)
+#   BENCH_PG_URL       PostgreSQL server, no database     (default: postgres://postgres@127.0.0.1:5432)
+#   BENCH_PG_DB        scratch database, dropped at exit  (default: kasse_bench)
+#   BENCH_RUST_LOG     server RUST_LOG                    (default: warn; "info" logs a line per request)
+#   BENCH_SKIP_BUILD=1 use target/release/kasse as it is
+set -euo pipefail
+
+BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$BENCH_DIR/.." && pwd)"
+OUT="$BENCH_DIR/out"
+STORES="${BENCH_STORES:-sqlite postgres}"
+CONNECTIONS="${BENCH_CONNECTIONS:-1 16 64}"
+THREADS="${BENCH_THREADS:-2}"
+DURATION="${BENCH_DURATION:-10s}"
+WARMUP="${BENCH_WARMUP:-3s}"
+PORT="${BENCH_PORT:-18480}"
+PG_URL="${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432}"
+PG_DB="${BENCH_PG_DB:-kasse_bench}"
+SERVER_LOG_LEVEL="${BENCH_RUST_LOG:-warn}"
+BASE="http://127.0.0.1:$PORT"
+KASSE="${CARGO_TARGET_DIR:-$ROOT/target}/release/kasse"
+
+# CPU time (user + system) the server process has used so far, in clock ticks.
+server_ticks() { awk '{print $14 + $15}' "/proc/$SERVER_PID/stat"; }
+# Busy ticks of the whole machine (user nice system irq softirq steal; not idle, not iowait).
+machine_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9; exit}' /proc/stat; }
+CLK_TCK="$(getconf CLK_TCK)"
+
+pg() { PGOPTIONS="--client-min-messages=warning" psql "$@"; }  # no NOTICE from DROP ... IF EXISTS
+log() { printf '[bench] %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# ---------------------------------------------------------------- cleanup
+SERVER_PID=""
+TMP_DIR="$(mktemp -d -t kasse-bench.XXXXXX)"
+PG_CREATED=""
+
+stop_server() {
+    if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill "$SERVER_PID" 2>/dev/null || true
+        for _ in $(seq 1 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+        kill -9 "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+    SERVER_PID=""
+}
+
+cleanup() {
+    stop_server
+    if [[ -n "$PG_CREATED" ]]; then
+        pg "$PG_URL/postgres" -qAtc "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" >/dev/null 2>&1 || true
+    fi
+    rm -rf "$TMP_DIR"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---------------------------------------------------------------- tools
+# wrk rather than oha: Debian ships wrk as a ~100 kB binary that installs in seconds, while
+# `cargo install oha` compiles a few hundred crates (many minutes on a 2-core machine, and the
+# same two cores the benchmark then uses). wrk's Lua hooks also give us the POST body and headers
+# and an exact non-2xx count.
+need_apt() { # command package
+    command -v "$1" >/dev/null 2>&1 && return 0
+    log "installing $2 (apt-get)"
+    if [[ $(id -u) -eq 0 ]]; then
+        apt-get install -y "$2" >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y "$2" >/dev/null; }
+    else
+        sudo apt-get install -y "$2" >/dev/null 2>&1 || { sudo apt-get update -qq && sudo apt-get install -y "$2" >/dev/null; }
+    fi
+    command -v "$1" >/dev/null 2>&1 || die "$1 is still missing"
+}
+need_apt wrk wrk
+need_apt curl curl
+need_apt jq jq
+[[ " $STORES " == *" sqlite "* ]] && need_apt sqlite3 sqlite3
+[[ " $STORES " == *" postgres "* ]] && need_apt psql postgresql-client
+
+# ---------------------------------------------------------------- build (release only)
+if [[ "${BENCH_SKIP_BUILD:-0}" != 1 ]]; then
+    log "cargo build --release (a no-op when up to date)"
+    (cd "$ROOT" && cargo build --release --quiet)
+fi
+[[ -x "$KASSE" ]] || die "$KASSE not found: build with cargo build --release"
+
+# Is anything else running? Sample the whole machine's CPU for a second before starting.
+IDLE_CHECK0="$(machine_ticks)"; sleep 1; IDLE_CHECK1="$(machine_ticks)"
+BUSY_BEFORE=$(((IDLE_CHECK1 - IDLE_CHECK0) * 100 / CLK_TCK))
+if ((BUSY_BEFORE > 30)); then
+    log "warning: before the start the machine was already ${BUSY_BEFORE}% busy (% of one core, $(nproc) cores):" \
+        "other processes will take CPU from the server and wrk; watch other_cpu in the table"
+fi
+mkdir -p "$OUT"
+rm -f "$OUT"/*.txt "$OUT"/*.log "$OUT"/*.tsv "$OUT"/*.json
+RESULTS="$OUT/results.tsv"
+printf 'store\troute\tconns\treq/s\tp50\tp90\tp99\terrors\tserver_cpu\tother_cpu\n' >"$RESULTS"
+NOTES="$OUT/notes.txt"
+: >"$NOTES"
+
+{
+    echo "date:      $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo "commit:    $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
+    echo "nproc:     $(nproc)"
+    echo "cpu:       $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//')"
+    echo "memory:    $(free -g 2>/dev/null | awk '/Mem:/ {print $2 " GiB"}')"
+    echo "binary:    $KASSE (release profile), $(stat -c %y "$KASSE" | cut -d. -f1)"
+    echo "wrk:       $(wrk -v 2>&1 | head -1)"
+    echo "settings:  connections=[$CONNECTIONS] threads<=$THREADS duration=$DURATION warmup=$WARMUP RUST_LOG=$SERVER_LOG_LEVEL"
+} >"$OUT/machine.txt"
+
+# ---------------------------------------------------------------- helpers
+port_free() { ! curl -s -o /dev/null --max-time 1 "$BASE/healthz"; }
+
+start_server() { # store url
+    local store="$1" url="$2"
+    port_free || die "something already answers on $BASE: set BENCH_PORT"
+    RUST_LOG="$SERVER_LOG_LEVEL" "$KASSE" serve --bind "127.0.0.1:$PORT" --database-url "$url" \
+        >"$OUT/server-$store.log" 2>&1 &
+    SERVER_PID=$!
+    for _ in $(seq 1 100); do
+        if curl -sf -o /dev/null --max-time 1 "$BASE/healthz"; then return 0; fi
+        kill -0 "$SERVER_PID" 2>/dev/null || { cat "$OUT/server-$store.log" >&2; die "server exited"; }
+        sleep 0.1
+    done
+    die "server did not answer /healthz within 10 s"
+}
+
+# wrk_run store route conns duration url [script] -> appends a row (unless it is a warm-up)
+wrk_run() {
+    local store="$1" route="$2" conns="$3" duration="$4" url="$5" script="${6:-$BENCH_DIR/report.lua}"
+    local threads=$((conns < THREADS ? conns : THREADS))
+    local raw="$OUT/wrk-$store-$route-c$conns.txt"
+    [[ "$route" == warmup-* ]] && raw="$OUT/$route-$store.txt"
+    local ticks0 ticks1 stat0 stat1 wrk_cpu
+    ticks0="$(server_ticks)"
+    stat0="$(machine_ticks)"
+    local TIMEFORMAT='%3U %3S'
+    { time wrk -t"$threads" -c"$conns" -d"$duration" --timeout 10s --latency -s "$script" "$url" >"$raw" 2>&1; } \
+        2>"$raw.time" || { cat "$raw" >&2; die "wrk failed ($store $route c$conns)"; }
+    ticks1="$(server_ticks)"
+    stat1="$(machine_ticks)"
+    wrk_cpu="$(awk '{print $1 + $2}' "$raw.time")"
+    rm -f "$raw.time"
+    [[ "$route" == warmup-* ]] && return 0
+    local line
+    line="$(grep '^BENCH ' "$raw")" || die "no BENCH line in $raw"
+    # shellcheck disable=SC2086
+    local $(echo "${line#BENCH }")
+    local errors=$((non2xx + connect_err + read_err + write_err + timeout_err))
+    # CPU over the run in % of one core (200% = the whole 2-core machine):
+    #   server_cpu  the kasse process
+    #   other_cpu   everything else on the machine except wrk: PostgreSQL's processes, and any
+    #               foreign load (another build or test run) that makes the numbers unreliable
+    awk -v s="$store" -v r="$route" -v c="$conns" -v n="$requests" -v d="$duration_us" \
+        -v p50="$p50_us" -v p90="$p90_us" -v p99="$p99_us" -v e="$errors" -v hz="$CLK_TCK" \
+        -v srv="$((ticks1 - ticks0))" -v busy="$(($(cut -d' ' -f1 <<<"$stat1") - $(cut -d' ' -f1 <<<"$stat0")))" \
+        -v wrk="$wrk_cpu" -v raw="$raw" 'BEGIN {
+            secs = d / 1e6
+            srv_pct = 100 * (srv / hz) / secs
+            wrk_pct = 100 * wrk / secs
+            other_pct = 100 * (busy / hz) / secs - srv_pct - wrk_pct
+            if (other_pct < 0) other_pct = 0
+            printf "%s\t%s\t%s\t%.0f\t%.2fms\t%.2fms\t%.2fms\t%d\t%.0f%%\t%.0f%%\n", s, r, c, n / secs,
+                p50 / 1e3, p90 / 1e3, p99 / 1e3, e, srv_pct, other_pct
+            printf "cpu_pct_of_one_core server=%.0f wrk=%.0f other=%.0f\n", srv_pct, wrk_pct, other_pct >> raw
+        }' >>"$RESULTS"
+    if [[ "$route" == create ]]; then
+        CREATED_OK=$((CREATED_OK + requests - non2xx))
+    fi
+    log "$store $route c$conns: $(tail -1 "$RESULTS" | cut -f4-)"
+}
+
+session_count() { # store
+    case "$1" in
+        sqlite) sqlite3 "$SQLITE_PATH" 'SELECT count(*) FROM checkout_sessions' ;;
+        postgres) pg "$PG_URL/$PG_DB" -qAtc 'SELECT count(*) FROM checkout_sessions' ;;
+    esac
+}
+
+store_size() { # store
+    case "$1" in
+        sqlite) echo "$(du -h "$SQLITE_PATH" | cut -f1) db + $(du -h "$SQLITE_PATH-wal" 2>/dev/null | cut -f1 || echo 0) wal" ;;
+        postgres) pg "$PG_URL/$PG_DB" -qAtc "SELECT pg_size_pretty(pg_database_size('$PG_DB'))" ;;
+    esac
+}
+
+# ---------------------------------------------------------------- one store
+bench_store() { # store
+    local store="$1" url
+    case "$store" in
+        sqlite)
+            SQLITE_PATH="$TMP_DIR/kasse-bench.db"
+            url="sqlite://$SQLITE_PATH"
+            ;;
+        postgres)
+            pg_isready -q -d "$PG_URL/postgres" 2>/dev/null || pg "$PG_URL/postgres" -qAtc 'SELECT 1' >/dev/null \
+                || die "PostgreSQL at $PG_URL is not reachable (or run with BENCH_STORES=sqlite)"
+            pg "$PG_URL/postgres" -qAtc "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" >/dev/null
+            pg "$PG_URL/postgres" -qAtc "CREATE DATABASE $PG_DB" >/dev/null
+            PG_CREATED=1
+            url="$PG_URL/$PG_DB"
+            ;;
+        *) die "unknown store '$store' (sqlite or postgres)" ;;
+    esac
+
+    log "$store: seeding"
+    "$KASSE" seed-demo --json --database-url "$url" >"$OUT/seed-$store.json" 2>"$OUT/seed-$store.log" \
+        || { cat "$OUT/seed-$store.log" >&2; die "seed-demo failed"; }
+    local company key team
+    company="$(jq -r .company_id "$OUT/seed-$store.json")"
+    key="$(jq -r .api_key "$OUT/seed-$store.json")"
+    team="$(jq -r '.product_pricing_ids.Team' "$OUT/seed-$store.json")"
+    [[ -n "$company" && "$company" != null && -n "$team" && "$team" != null ]] || die "unexpected seed output"
+
+    start_server "$store" "$url"
+    local create_url="$BASE/api/v1/companies/$company/checkout"
+    local body
+    body="$(jq -cn --arg team "$team" '{
+        product_pricing_ids: [$team],
+        config_items: [{product_pricing_id: $team, num_licenses: 5}],
+        options: {allow_promo_code: true}
+    }')"
+
+    # One session for the page route, made the way a merchant would.
+    local created status page_url
+    created="$(curl -sS --max-time 10 -w '\n%{http_code}' -X POST "$create_url" \
+        -H "Authorization: Bearer $key" -H 'Content-Type: application/json' -d "$body")"
+    status="${created##*$'\n'}"
+    [[ "$status" == 2* ]] || die "creating a checkout answered $status: ${created%$'\n'*}"
+    page_url="$(jq -r .url <<<"${created%$'\n'*}")"
+    [[ "$page_url" == "$BASE/checkout/"* ]] || die "unexpected checkout url '$page_url'"
+    local page_bytes page_status
+    read -r page_status page_bytes < <(curl -s -o /dev/null --max-time 10 -w '%{http_code} %{size_download}\n' "$page_url")
+    [[ "$page_status" == 200 ]] || die "GET $page_url answered $page_status"
+    log "$store: page $page_url ($page_bytes bytes)"
+
+    export KASSE_BENCH_API_KEY="$key" KASSE_BENCH_BODY="$body"
+    log "$store: warm-up ($WARMUP per route)"
+    wrk_run "$store" warmup-healthz 16 "$WARMUP" "$BASE/healthz"
+    wrk_run "$store" warmup-page 16 "$WARMUP" "$page_url"
+    wrk_run "$store" warmup-create 16 "$WARMUP" "$create_url" "$BENCH_DIR/post_checkout.lua"
+
+    local before after c
+    before="$(session_count "$store")"
+    CREATED_OK=0
+    for c in $CONNECTIONS; do
+        wrk_run "$store" healthz "$c" "$DURATION" "$BASE/healthz"
+        wrk_run "$store" page "$c" "$DURATION" "$page_url"
+        wrk_run "$store" create "$c" "$DURATION" "$create_url" "$BENCH_DIR/post_checkout.lua"
+    done
+    after="$(session_count "$store")"
+    {
+        echo "$store: the page is $page_bytes bytes of HTML."
+        echo "$store: checkout_sessions grew from $before to $after rows during the measured POST runs" \
+             "(+$((after - before)); wrk counted $CREATED_OK 2xx answers, the rest were in flight when wrk stopped);" \
+             "store size at the end: $(store_size "$store")."
+    } >>"$NOTES"
+    stop_server
+}
+
+for store in $STORES; do
+    bench_store "$store"
+done
+
+# ---------------------------------------------------------------- report
+{
+    echo
+    cat "$OUT/machine.txt"
+    echo
+    column -t -s $'\t' "$RESULTS"
+    echo
+    cat "$NOTES"
+    echo "errors = non-2xx answers + socket errors (connect/read/write/timeout). Latencies are wrk's, closed loop."
+    echo "server_cpu = CPU of the kasse process during the run, other_cpu = the rest of the machine but wrk"
+    echo "(PostgreSQL, and any foreign load), both in % of one core; the machine has $(nproc)."
+    echo "machine busy in the second before the start: ${BUSY_BEFORE}% of one core."
+    echo "raw outputs: $OUT/"
+} | tee "$OUT/report.txt"
