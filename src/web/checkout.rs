@@ -440,7 +440,7 @@ async fn render(
         test_mode,
         merchant: loaded.merchant(),
         lines,
-        summary: view::summary(&priced.quote, locale),
+        summary: view::summary(&priced.quote, priced.resolved.input.term, locale),
         promo_allowed: options.allow_promo_code,
         promo_applied: if priced.promo_error.is_none() { priced.resolved.promo.map(|(_, code)| code) } else { None },
         promo_error,

@@ -7,6 +7,7 @@ use crate::db::companies::Company;
 use crate::domain::countries::COUNTRY_NAMES;
 use crate::domain::money::Currency;
 use crate::domain::pricing::{Quote, Selection};
+use crate::domain::term::Period;
 use crate::payments::PagePayment;
 use crate::session::{Adjustable, Entered, Options};
 use crate::web::format::{self, TierRow};
@@ -72,6 +73,8 @@ pub struct Summary {
     /// "then $29.00 every month", one per billing period, with its first date.
     pub recurring: Vec<(String, String)>,
     pub trial: Option<String>,
+    /// "Term: 12 months", when the order has a contract length.
+    pub term: Option<String>,
 }
 
 /// A form field's current value and error.
@@ -201,8 +204,8 @@ pub fn lines(
         .collect()
 }
 
-/// Today's charge, then each recurring charge with its date.
-pub fn summary(quote: &Quote, locale: Locale) -> Summary {
+/// Today's charge, then each recurring charge with its date, the trial and the term.
+pub fn summary(quote: &Quote, term: Option<Period>, locale: Locale) -> Summary {
     let c = quote.currency;
     let m = |v: i64| format::money(v, c, locale);
     Summary {
@@ -223,6 +226,7 @@ pub fn summary(quote: &Quote, locale: Locale) -> Summary {
             })
             .collect(),
         trial: quote.trial_ends_at.map(|at| i18n::trial_ends_on(locale, at)),
+        term: term.map(|t| i18n::term_length(locale, t)),
     }
 }
 

@@ -509,10 +509,12 @@ on_both_stores! {
         let (_, path) = create(app, &order(&c, |b| {
             b["onetime_items"] = json!([]);
             b["trial_term"] = json!({"count": 14, "frequency": "DAY"});
+            b["term"] = json!({"count": 12, "frequency": "MONTH"});
         }))
         .await;
         let (_, page) = get_page(app, &path).await;
         assert!(page.contains("Start") && page.contains("$0.00"), "{page}");
+        assert!(page.contains("Term: 12 months"), "{page}");
         let r = submit(app, &path, &pay_fields(SUCCESS)).await;
         assert_eq!(r.status, 303);
         assert_eq!(count_where(app, "subscriptions", "status = 'TRIALING' AND trial_ends_at IS NOT NULL").await, 1);
