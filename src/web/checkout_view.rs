@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use crate::db::companies::Company;
 use crate::domain::countries::COUNTRY_NAMES;
 use crate::domain::money::Currency;
-use crate::domain::pricing::{Quote, Selection};
+use crate::domain::pricing::{PriceModel, Quote, Selection};
 use crate::domain::term::Period;
 use crate::payments::PagePayment;
 use crate::session::{Adjustable, Entered, Options};
@@ -171,6 +171,10 @@ pub fn lines(
             let adjust = adjustable.iter().find(|a| a.key == line.item_pricing_id).or_else(|| {
                 if line.metered { None } else { adjustable.iter().find(|a| a.key == line.product_pricing_id) }
             });
+            // Never where the price ignores the quantity (a flat fee, a customer-chosen amount):
+            // changing it would do nothing.
+            let quantity_matters = !matches!(item.model, PriceModel::Flat { .. } | PriceModel::CustomerChosen { .. });
+            let adjust = adjust.filter(|_| quantity_matters);
             let input = adjust.map(|a| {
                 let value = entered.quantities.get(&a.key).copied().unwrap_or(line.quantity);
                 QuantityInput {

@@ -687,3 +687,18 @@ on_both_stores! {
         assert!(!page.contains("−$"), "{page}");
     }
 }
+
+on_both_stores! {
+    async fn a_flat_price_offers_no_quantity_to_change(app) {
+        let flat = app
+            .pricing("USD", json!([{"name": "Starter plan", "pricing_model": "FLAT", "amount": 2900,
+                "billing_period": {"count": 1, "frequency": "MONTH"}}]))
+            .await;
+        let id = flat["id"].as_str().unwrap();
+        let (_, path) = create(app, &json!({"product_pricing_ids": [id], "config_items": [{"product_pricing_id": id,
+            "num_licenses": 1, "quantity_config": {"allow_custom_quantity": true, "min_quantity": 1, "max_quantity": 9}}]})).await;
+        let (status, page) = get_page(app, &path).await;
+        assert_eq!(status, 200);
+        assert!(page.contains("$29.00") && !page.contains("name=\"qty."), "{page}");
+    }
+}
