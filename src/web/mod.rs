@@ -6,6 +6,7 @@ pub mod csrf;
 pub mod format;
 pub mod i18n;
 pub mod link;
+pub mod pay;
 pub mod preview;
 pub mod rate_limit;
 pub mod security_headers;

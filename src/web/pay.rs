@@ -1,0 +1,446 @@
+//! Paying from the checkout page: the checks a payment needs, the attempt under the
+//! session's payment lock, the provider's outcome, the challenge page, and completion.
+//!
+//! Concurrent submits converge: the first takes the lock and pays, the others wait for it and
+//! end where it ends; fulfilment itself is exactly-once (see `fulfillment`).
+
+use std::collections::HashMap;
+use std::time::Duration as StdDuration;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Extension;
+use axum::extract::{Form, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::Duration;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::checkout::{Loaded, closed, load, not_found, provider, render, server_error, with_cookie};
+use super::checkout_view::{self as view, Form as FormView, Merchant};
+use super::csrf;
+use super::i18n::{self, Texts};
+use super::security_headers::CspNonce;
+use crate::app::AppState;
+use crate::db::checkouts::CheckoutSession;
+use crate::db::{self};
+use crate::domain::checkout::Status;
+use crate::domain::ids::{self, prefix};
+use crate::fulfillment::{self, PaymentDone, Settlement};
+use crate::payments::{CardInput, ChargeRequest, Outcome, ProviderKind};
+use crate::session::{self, CompletionAction, Entered, Priced};
+
+/// How long a payment attempt may hold the session before another may try.
+const PAYMENT_LOCK: i64 = 60;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "checkout/challenge.html")]
+struct ChallengeTemplate {
+    t: &'static Texts,
+    lang: &'static str,
+    nonce: String,
+    csrf: String,
+    action: String,
+    merchant: Merchant,
+    amount: String,
+}
+
+/// Check what paying needs; errors go beside their fields in `form`.
+fn check_for_payment(
+    loaded: &Loaded,
+    entered: &Entered,
+    fields: &HashMap<String, String>,
+    form: &mut FormView,
+    card: bool,
+) {
+    let t = loaded.t();
+    let options = &loaded.parsed.options;
+    if loaded.session.customer_id.is_none() {
+        match entered.email.as_deref() {
+            None => form.fail("email", t.required),
+            Some(e) if crate::api::validate::email("email", e).is_err() => form.fail("email", t.invalid_email),
+            Some(_) => {}
+        }
+        if entered.name.is_none() {
+            form.fail("name", t.required);
+        }
+        if options.require_company && entered.company.is_none() {
+            form.fail("company", t.required);
+        }
+    }
+    if options.requires_phone {
+        match entered.phone.as_deref() {
+            None => form.fail("phone", t.required),
+            Some(p)
+                if !p.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c))
+                    || p.chars().filter(char::is_ascii_digit).count() < 5 =>
+            {
+                form.fail("phone", t.invalid_phone)
+            }
+            Some(_) => {}
+        }
+    }
+    if options.requires_customer_address {
+        let a = &entered.address;
+        let country = a.country.as_deref().and_then(crate::domain::address::country);
+        if country.is_none() {
+            form.fail("country", t.required);
+        }
+        if a.line1.is_none() {
+            form.fail("line1", t.required);
+        }
+        if a.city.is_none() {
+            form.fail("city", t.required);
+        }
+        match (&a.postal_code, country) {
+            (None, _) => form.fail("postal_code", t.required),
+            (Some(code), Some(c)) if !crate::domain::address::postal_code_fits(c, code) => {
+                form.fail("postal_code", t.invalid_postal_code)
+            }
+            _ => {}
+        }
+    }
+    if card {
+        let number = crate::payments::sandbox::digits(fields.get("card_number").map(String::as_str).unwrap_or(""));
+        if number.is_empty() {
+            form.fail("card_number", t.required);
+        } else if !crate::payments::sandbox::luhn_ok(&number) {
+            form.fail("card_number", t.invalid_card_number);
+        }
+        let expiry = fields.get("card_expiry").map(|s| s.trim()).unwrap_or("");
+        match parse_expiry(expiry) {
+            None => form.fail("card_expiry", t.invalid_expiry),
+            Some((year, month)) => {
+                let now = chrono::Utc::now();
+                let current = (chrono::Datelike::year(&now), chrono::Datelike::month(&now));
+                if (year, month) < current {
+                    form.fail("card_expiry", t.card_expired);
+                }
+            }
+        }
+        let cvc = fields.get("card_cvc").map(|s| s.trim()).unwrap_or("");
+        if !(3..=4).contains(&cvc.len()) || !cvc.bytes().all(|b| b.is_ascii_digit()) {
+            form.fail("card_cvc", t.invalid_cvc);
+        }
+    }
+}
+
+/// `MM/YY` or `MM/YYYY` → (year, month).
+fn parse_expiry(s: &str) -> Option<(i32, u32)> {
+    let (m, y) = s.split_once('/')?;
+    let month: u32 = m.trim().parse().ok()?;
+    let year: i32 = y.trim().parse().ok()?;
+    let year = if year < 100 { 2000 + year } else { year };
+    ((1..=12).contains(&month) && (2000..=2100).contains(&year)).then_some((year, month))
+}
+
+pub(super) async fn pay(
+    state: &AppState,
+    loaded: Loaded,
+    fields: &HashMap<String, String>,
+    mut form: FormView,
+    csrf: String,
+    nonce: String,
+) -> Response {
+    let t = loaded.t();
+    let provider = provider(state, &loaded);
+    let card = provider.kind() == ProviderKind::Sandbox;
+    check_for_payment(&loaded, &loaded.parsed.entered, fields, &mut form, card);
+    let priced = match session::price(state, &loaded.session, &loaded.parsed.order, &loaded.parsed.entered).await {
+        Ok(p) if p.promo_error.is_none() && !form.has_errors() => p,
+        // Anything wrong: the page shows it, with everything typed kept.
+        _ => return render(state, &loaded, form, None, StatusCode::UNPROCESSABLE_ENTITY, csrf, nonce, false).await,
+    };
+
+    let now = state.clock.now();
+    match db::checkouts::lock_for_payment(&state.db, &loaded.session.id, now, now + Duration::seconds(PAYMENT_LOCK))
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => return await_other_attempt(state, &loaded, csrf, nonce).await,
+        Err(e) => return server_error(e),
+    }
+    let amount = priced.quote.due_today.total;
+    // A payment that succeeded before a failure on our side is used, never charged again.
+    let earlier = db::billing::last_payment_of_checkout(&state.db, &loaded.session.id).await.ok().flatten();
+    if let Some(p) = earlier.filter(|p| p.status == "SUCCEEDED" && p.invoice_id.is_none() && p.amount == amount) {
+        return complete(state, &loaded, &priced, Some(&p.id), Settlement::Paid, &nonce).await;
+    }
+    let payment = db::billing::Payment {
+        id: ids::new_id(prefix::PAYMENT, now),
+        company_id: loaded.session.company_id.clone(),
+        checkout_id: Some(loaded.session.id.clone()),
+        invoice_id: None,
+        provider: provider.kind().as_str().to_string(),
+        provider_ref: None,
+        status: "PROCESSING".into(),
+        amount,
+        currency: loaded.session.currency.clone(),
+        failure_reason: None,
+        created_at: now,
+        updated_at: now,
+    };
+    if let Err(e) = db::billing::insert_payment(&state.db, &payment).await {
+        let _ = db::checkouts::release_payment_lock(&state.db, &loaded.session.id, now).await;
+        return server_error(e);
+    }
+    let card_input = CardInput {
+        number: fields.get("card_number").cloned().unwrap_or_default(),
+        expiry: fields.get("card_expiry").cloned().unwrap_or_default(),
+        cvc: fields.get("card_cvc").cloned().unwrap_or_default(),
+    };
+    let request = ChargeRequest {
+        payment_id: &payment.id,
+        amount,
+        currency: &payment.currency,
+        card: card.then_some(&card_input),
+    };
+    let outcome = provider.charge(&request).await;
+    let now = state.clock.now();
+    match outcome {
+        Ok(Outcome::Succeeded { reference }) => {
+            record_payment(state, &payment.id, "SUCCEEDED", &reference).await;
+            complete(state, &loaded, &priced, Some(&payment.id), Settlement::Paid, &nonce).await
+        }
+        Ok(Outcome::Pending { reference }) => {
+            record_payment(state, &payment.id, "PENDING", &reference).await;
+            complete(state, &loaded, &priced, Some(&payment.id), Settlement::Open, &nonce).await
+        }
+        Ok(Outcome::RequiresAction { reference, url }) => {
+            record_payment(state, &payment.id, "REQUIRES_ACTION", &reference).await;
+            let _ = db::checkouts::release_payment_lock(&state.db, &loaded.session.id, now).await;
+            Redirect::to(&url).into_response()
+        }
+        Ok(Outcome::Failed { reason }) => {
+            failed(state, &loaded, &payment.id, &reason).await;
+            // The provider's reason, then what to do about it.
+            let alert = format!("{reason} {}.", t.try_another_card);
+            render(state, &loaded, form, Some(alert), StatusCode::PAYMENT_REQUIRED, csrf, nonce, false).await
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "payment provider unavailable");
+            let _ = db::checkouts::release_payment_lock(&state.db, &loaded.session.id, now).await;
+            render(
+                state,
+                &loaded,
+                form,
+                Some(t.payment_failed.to_string()),
+                StatusCode::SERVICE_UNAVAILABLE,
+                csrf,
+                nonce,
+                false,
+            )
+            .await
+        }
+    }
+}
+
+/// Record what the provider said about an attempt in flight. The money side is settled by
+/// then; if writing this fails, fulfilment (which rewrites the status) or the lock's expiry
+/// converges the rows, so the failure is logged rather than shown to the customer.
+async fn record_payment(state: &AppState, payment_id: &str, status: &str, reference: &str) {
+    let now = state.clock.now();
+    let stored =
+        db::billing::set_payment_status(&state.db, payment_id, &["PROCESSING"], status, Some(reference), None, now)
+            .await;
+    if let Err(e) = stored {
+        tracing::error!(error = %e, payment = payment_id, status, "recording a payment outcome failed");
+    }
+}
+
+/// Record a refused payment, free the session for another try, tell the merchant.
+async fn failed(state: &AppState, loaded: &Loaded, payment_id: &str, reason: &str) {
+    let now = state.clock.now();
+    let from = ["PROCESSING", "REQUIRES_ACTION"];
+    let _ = db::billing::set_payment_status(&state.db, payment_id, &from, "FAILED", None, Some(reason), now).await;
+    let _ = db::checkouts::release_payment_lock(&state.db, &loaded.session.id, now).await;
+    let data = json!({
+        "payment_id": payment_id, "checkout_id": loaded.session.id, "customer_id": loaded.session.customer_id,
+        "reason": reason,
+    });
+    let event = async {
+        let mut tx = state.db.begin().await?;
+        db::webhooks::enqueue(&mut tx, &loaded.session.company_id, "payment.failed", data, now).await?;
+        tx.commit().await
+    };
+    if let Err(e) = event.await {
+        tracing::error!(error = %e, "recording payment.failed failed");
+    }
+}
+
+/// Fulfil, then finish as the session asks: redirect to the merchant, or the confirmation.
+async fn complete(
+    state: &AppState,
+    loaded: &Loaded,
+    priced: &Priced,
+    payment_id: Option<&str>,
+    settlement: Settlement,
+    nonce: &str,
+) -> Response {
+    let done =
+        fulfillment::fulfil(state, &loaded.session, &loaded.parsed, priced, PaymentDone { payment_id, settlement })
+            .await;
+    match done {
+        Ok(session) => finish(loaded, session, nonce),
+        Err(e) => server_error(e.message),
+    }
+}
+
+/// Where a completed session sends the customer.
+fn finish(loaded: &Loaded, session: CheckoutSession, nonce: &str) -> Response {
+    if session.status() != Status::Completed {
+        let loaded = Loaded { session, ..loaded.clone() };
+        return closed(&loaded, nonce);
+    }
+    let options = &loaded.parsed.options;
+    match (&options.completion_action, &options.redirect_url) {
+        (CompletionAction::Redirect, Some(url)) => {
+            let mut target = url.clone();
+            target.push(if url.contains('?') { '&' } else { '?' });
+            target.push_str(&format!("checkout_id={}", session.id));
+            if let Some(c) = &session.customer_id {
+                target.push_str(&format!("&customer_id={c}"));
+            }
+            if let Some(s) = &session.subscription_id {
+                target.push_str(&format!("&subscription_id={s}"));
+            }
+            Redirect::to(&target).into_response()
+        }
+        _ => Redirect::to(&loaded.action()).into_response(),
+    }
+}
+
+/// Another attempt holds the payment lock (a double click, a second tab): wait for it and
+/// end where it ends.
+async fn await_other_attempt(state: &AppState, loaded: &Loaded, csrf: String, nonce: String) -> Response {
+    for _ in 0..150 {
+        tokio::time::sleep(StdDuration::from_millis(100)).await;
+        let Ok(Some(current)) = db::checkouts::get(&state.db, &loaded.session.company_id, &loaded.session.id).await
+        else {
+            continue;
+        };
+        if current.status() == Status::Completed {
+            return finish(loaded, current, &nonce);
+        }
+        if !current.status().is_open() || current.paying_until.is_none() {
+            let reloaded = Loaded { session: current, ..loaded.clone() };
+            let form = FormView::from_entered(&reloaded.parsed.entered);
+            return render(state, &reloaded, form, None, StatusCode::CONFLICT, csrf, nonce, false).await;
+        }
+    }
+    let form = FormView::from_entered(&loaded.parsed.entered);
+    render(
+        state,
+        loaded,
+        form,
+        Some(loaded.t().payment_processing.to_string()),
+        StatusCode::CONFLICT,
+        csrf,
+        nonce,
+        false,
+    )
+    .await
+}
+
+pub(super) async fn challenge(
+    State(state): State<AppState>,
+    Path((token, payment_id)): Path<(String, String)>,
+    Extension(nonce): Extension<CspNonce>,
+    headers: HeaderMap,
+) -> Response {
+    let loaded = match load(&state, &token, &headers, true).await {
+        Ok(l) => l,
+        Err(r) => return r,
+    };
+    let payment = db::billing::get_payment(&state.db, &payment_id).await.ok().flatten();
+    let Some(payment) = payment.filter(|p| p.checkout_id.as_deref() == Some(loaded.session.id.as_str())) else {
+        return not_found();
+    };
+    if payment.status != "REQUIRES_ACTION" || !loaded.session.status().is_open() {
+        return Redirect::to(&loaded.action()).into_response();
+    }
+    let (csrf_token, cookie) = csrf::token(&state, &headers);
+    let amount = crate::domain::money::Currency::parse(&payment.currency)
+        .map(|c| view::money(payment.amount, c, loaded.locale))
+        .unwrap_or_default();
+    let page = ChallengeTemplate {
+        t: loaded.t(),
+        lang: loaded.locale.code(),
+        nonce: nonce.0,
+        csrf: csrf_token,
+        action: format!("/checkout/{token}/challenge/{payment_id}"),
+        merchant: loaded.merchant(),
+        amount,
+    };
+    with_cookie(page.into_response(), cookie)
+}
+
+#[derive(Deserialize)]
+pub(super) struct ChallengeAnswer {
+    csrf: Option<String>,
+    answer: Option<String>,
+}
+
+pub(super) async fn answer_challenge(
+    State(state): State<AppState>,
+    Path((token, payment_id)): Path<(String, String)>,
+    Extension(nonce): Extension<CspNonce>,
+    headers: HeaderMap,
+    Form(form): Form<ChallengeAnswer>,
+) -> Response {
+    let loaded = match load(&state, &token, &headers, true).await {
+        Ok(l) => l,
+        Err(r) => return r,
+    };
+    if !csrf::verify(&state, &headers, form.csrf.as_deref()) {
+        return (StatusCode::FORBIDDEN, loaded.t().session_expired).into_response();
+    }
+    let payment = db::billing::get_payment(&state.db, &payment_id).await.ok().flatten();
+    let Some(payment) = payment.filter(|p| p.checkout_id.as_deref() == Some(loaded.session.id.as_str())) else {
+        return not_found();
+    };
+    let now = state.clock.now();
+    // Claim the answer: a second click or tab finds the payment no longer waiting.
+    match db::billing::set_payment_status(&state.db, &payment.id, &["REQUIRES_ACTION"], "PROCESSING", None, None, now)
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => return Redirect::to(&loaded.action()).into_response(),
+        Err(e) => return server_error(e),
+    }
+    let (csrf_token, cookie) = csrf::token(&state, &headers);
+    let approved = form.answer.as_deref() == Some("approve");
+    let reference = payment.provider_ref.clone().unwrap_or_default();
+    let outcome = provider(&state, &loaded).confirm(&reference, approved).await;
+    let response = match outcome {
+        Ok(Outcome::Succeeded { reference }) if loaded.session.status().is_open() => {
+            let _ = db::billing::set_payment_status(
+                &state.db,
+                &payment.id,
+                &["PROCESSING"],
+                "SUCCEEDED",
+                Some(&reference),
+                None,
+                now,
+            )
+            .await;
+            match session::price(&state, &loaded.session, &loaded.parsed.order, &loaded.parsed.entered).await {
+                Ok(priced) => complete(&state, &loaded, &priced, Some(&payment.id), Settlement::Paid, &nonce.0).await,
+                Err(e) => server_error(e.message),
+            }
+        }
+        Ok(Outcome::Failed { reason }) | Err(crate::payments::ProviderError(reason)) => {
+            failed(&state, &loaded, &payment.id, &reason).await;
+            let alert = i18n::payment_declined(loaded.locale, &reason);
+            let form = FormView::from_entered(&loaded.parsed.entered);
+            render(&state, &loaded, form, Some(alert), StatusCode::PAYMENT_REQUIRED, csrf_token, nonce.0, false).await
+        }
+        // Approved, but the session closed meanwhile (expired): take nothing.
+        _ => {
+            failed(&state, &loaded, &payment.id, "The checkout closed before the payment completed.").await;
+            Redirect::to(&loaded.action()).into_response()
+        }
+    };
+    with_cookie(response, cookie)
+}
