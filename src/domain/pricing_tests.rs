@@ -1,4 +1,5 @@
 //! Tests of the pricing engine: hand-computed worked examples first, then proptest properties.
+//! Compiled only as the `#[cfg(test)]` module of its parent file, so unwraps here never reach a request.
 
 use super::super::term::PeriodUnit;
 use super::*;

@@ -1,4 +1,5 @@
 //! Tests of the page formatting, with the exact strings a customer sees.
+//! Compiled only as the `#[cfg(test)]` module of its parent file, so unwraps here never reach a request.
 
 use super::*;
 use crate::domain::term::Frequency;

@@ -1,4 +1,5 @@
 //! Tests of locale negotiation and of the page texts in both languages.
+//! Compiled only as the `#[cfg(test)]` module of its parent file, so unwraps here never reach a request.
 
 use chrono::TimeZone;
 
