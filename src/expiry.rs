@@ -51,6 +51,7 @@ pub fn spawn_sweeper(state: AppState, every: Duration) -> tokio::task::JoinHandl
         loop {
             tick.tick().await;
             sweep(&state).await;
+            crate::signing::sweep(&state).await;
         }
     })
 }

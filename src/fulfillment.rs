@@ -46,32 +46,49 @@ pub async fn fulfil(
 ) -> ApiResult<CheckoutSession> {
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
-    if !db::checkouts::finish(&mut tx, &session.id, Status::Completed, now).await? {
+    if fulfil_in(&mut tx, session, parsed, priced, payment, now).await? {
+        tx.commit().await?;
+    } else {
         drop(tx);
-        return reload(state, session).await;
+    }
+    reload(state, session).await
+}
+
+/// [`fulfil`] inside the caller's transaction (a contract's last signature completes it in the
+/// same transaction that records the signature). False when the session was no longer open:
+/// someone else completed or closed it first, and nothing was written.
+pub async fn fulfil_in(
+    tx: &mut Tx,
+    session: &CheckoutSession,
+    parsed: &Parsed,
+    priced: &Priced,
+    payment: PaymentDone<'_>,
+    now: DateTime<Utc>,
+) -> ApiResult<bool> {
+    if !db::checkouts::finish(tx, &session.id, Status::Completed, now).await? {
+        return Ok(false);
     }
     let customer_id = match &session.customer_id {
         Some(id) => id.clone(),
-        None => create_customer(&mut tx, session, &parsed.entered, now).await?,
+        None => create_customer(tx, session, &parsed.entered, now).await?,
     };
     let quote = &priced.quote;
     let subscription_id = if quote.recurring.is_empty() {
         None
     } else {
-        Some(create_subscription(&mut tx, session, parsed, quote, &customer_id, now).await?)
+        Some(create_subscription(tx, session, parsed, quote, &customer_id, now).await?)
     };
     let paid = payment.settlement == Settlement::Paid || quote.due_today.total == 0;
-    let invoice =
-        build_invoice(&mut tx, session, parsed, quote, &customer_id, subscription_id.clone(), paid, now).await?;
-    db::billing::insert_invoice(&mut tx, &invoice).await?;
+    let invoice = build_invoice(tx, session, parsed, quote, &customer_id, subscription_id.clone(), paid, now).await?;
+    db::billing::insert_invoice(tx, &invoice).await?;
     if let Some(payment_id) = payment.payment_id {
         let status = if paid { "SUCCEEDED" } else { "PENDING" };
-        db::billing::attach_payment(&mut tx, payment_id, &invoice.id, status, now).await?;
+        db::billing::attach_payment(tx, payment_id, &invoice.id, status, now).await?;
     }
     let promo_id = priced.resolved.promo.as_ref().map(|(id, _)| id.as_str());
-    db::billing::redeem(&mut tx, promo_id, &parsed.order.coupon_ids, now).await?;
+    db::billing::redeem(tx, promo_id, &parsed.order.coupon_ids, now).await?;
     db::checkouts::set_results(
-        &mut tx,
+        tx,
         &session.id,
         &customer_id,
         subscription_id.as_deref(),
@@ -80,6 +97,11 @@ pub async fn fulfil(
     )
     .await?;
 
+    // A contract's completion is told first; the checkout and invoice events follow.
+    if let Some(contract) = db::contracts::complete_by_checkout(tx, &session.id, now).await? {
+        crate::signing::completed_in(tx, &contract, &customer_id, subscription_id.as_deref(), &invoice, paid, now)
+            .await?;
+    }
     let company = &session.company_id;
     let checkout = json!({
         "checkout_id": session.id, "source": session.source, "link_id": session.link_id,
@@ -87,13 +109,12 @@ pub async fn fulfil(
         "payment_id": payment.payment_id, "currency": invoice.currency, "amount_paid": if paid { invoice.total } else { 0 },
         "metadata": serde_json::from_str::<serde_json::Value>(&session.metadata).unwrap_or_default(),
     });
-    db::webhooks::enqueue(&mut tx, company, "checkout.completed", checkout, now).await?;
-    db::webhooks::enqueue(&mut tx, company, "invoice.created", invoice_event(&invoice), now).await?;
+    db::webhooks::enqueue(tx, company, "checkout.completed", checkout, now).await?;
+    db::webhooks::enqueue(tx, company, "invoice.created", invoice_event(&invoice), now).await?;
     if paid {
-        db::webhooks::enqueue(&mut tx, company, "invoice.paid", invoice_event(&invoice), now).await?;
+        db::webhooks::enqueue(tx, company, "invoice.paid", invoice_event(&invoice), now).await?;
     }
-    tx.commit().await?;
-    reload(state, session).await
+    Ok(true)
 }
 
 async fn reload(state: &AppState, session: &CheckoutSession) -> ApiResult<CheckoutSession> {

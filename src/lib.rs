@@ -14,4 +14,5 @@ pub mod ops;
 pub mod outbox;
 pub mod payments;
 pub mod session;
+pub mod signing;
 pub mod web;

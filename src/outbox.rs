@@ -43,6 +43,8 @@ pub const EVENT_TYPES: &[&str] = &[
     "contract.signed",
     "contract.declined",
     "contract.completed",
+    "contract.voided",
+    "contract.expired",
 ];
 
 /// How long a claimed delivery stays ours. Longer than the HTTP timeout (10 s) plus the time to

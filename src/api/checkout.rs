@@ -177,6 +177,18 @@ pub struct NewSession {
 /// Check a new session (customer, catalog ids, quantities, discounts, promo code: the whole
 /// order is priced once) and store it.
 pub async fn create_session(state: &AppState, company_id: &str, new: NewSession) -> ApiResult<CheckoutSession> {
+    let (session, _) = build_session(state, company_id, new).await?;
+    db::checkouts::insert(&state.db, &session).await?;
+    Ok(session)
+}
+
+/// Check a new session as [`create_session`] does, without storing it; also returns its quote
+/// (a contract stores the session with itself, and shows the quote's values).
+pub async fn build_session(
+    state: &AppState,
+    company_id: &str,
+    new: NewSession,
+) -> ApiResult<(CheckoutSession, crate::domain::pricing::Quote)> {
     let customer_id = match &new.customer_id {
         Some(id) => {
             let c = db::customers::get(&state.db, company_id, id)
@@ -201,7 +213,7 @@ pub async fn create_session(state: &AppState, company_id: &str, new: NewSession)
     };
     let resolved =
         super::quote_spec::resolve(state, company_id, &new.order.quote_spec(new.promo_code.as_deref())).await?;
-    crate::domain::pricing::quote(&resolved.input).map_err(super::preview::pricing_error)?;
+    let quote = crate::domain::pricing::quote(&resolved.input).map_err(super::preview::pricing_error)?;
 
     let now = state.clock.now();
     let entered = Entered { promo_code: resolved.promo.as_ref().map(|(_, code)| code.clone()), ..Entered::default() };
@@ -229,8 +241,7 @@ pub async fn create_session(state: &AppState, company_id: &str, new: NewSession)
         created_at: now,
         updated_at: now,
     };
-    db::checkouts::insert(&state.db, &session).await?;
-    Ok(session)
+    Ok((session, quote))
 }
 
 /// JSON of our own plain structs (maps with string keys, options, numbers), which always serialize.
@@ -239,7 +250,7 @@ fn json<T: Serialize>(value: &T) -> String {
 }
 
 /// The options of a seed-000 body, checked.
-fn options_from(body: Option<&CheckoutOptionsBody>, auto_charges: Option<bool>) -> ApiResult<Options> {
+pub fn options_from(body: Option<&CheckoutOptionsBody>, auto_charges: Option<bool>) -> ApiResult<Options> {
     let o = body.cloned().unwrap_or_default();
     let completion_action = match o.completion_action {
         Some(CompletionActionBody::Redirect) => CompletionAction::Redirect,

@@ -59,7 +59,7 @@ pub struct CustomerResponse {
     pub updated_at: DateTime<Utc>,
 }
 
-fn response(c: Customer) -> ApiResult<CustomerResponse> {
+pub(crate) fn response(c: Customer) -> ApiResult<CustomerResponse> {
     let metadata = serde_json::from_str(&c.metadata)
         .map_err(|_| ApiError::internal(format!("customer {} has unreadable metadata", c.id)))?;
     let address = AddressBody {

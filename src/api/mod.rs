@@ -4,6 +4,10 @@ pub mod auth;
 pub mod checkout;
 pub mod checkout_links;
 pub mod checkout_sessions;
+pub mod contract_actions;
+pub mod contract_response;
+pub mod contract_templates;
+pub mod contracts;
 pub mod coupons;
 pub mod customers;
 pub mod discounts;
@@ -55,6 +59,24 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route(&format!("{company}/checkout_links/{{id}}"), get(checkout_links::get).post(checkout_links::update))
         .route(&format!("{company}/checkout_links/{{id}}/disable"), post(checkout_links::disable))
         .route(&format!("{company}/checkout_links/{{id}}/preview_link"), post(checkout_links::preview_link))
+        .route(&format!("{company}/contract_templates"), post(contract_templates::create).get(contract_templates::list))
+        .route(&format!("{company}/contract_templates/{{id}}"), get(contract_templates::get))
+        .route(&format!("{company}/contract_templates/{{id}}/archive"), post(contract_templates::archive))
+        .route(&format!("{company}/contracts"), post(contracts::create).get(contract_actions::list))
+        .route(&format!("{company}/contracts/{{id}}"), get(contract_actions::get))
+        .route(&format!("{company}/contracts/{{id}}/finalize"), post(contract_actions::finalize))
+        .route(&format!("{company}/contracts/{{id}}/void"), post(contract_actions::void))
+        .route(&format!("{company}/contracts/{{id}}/mark_signed_offline"), post(contract_actions::mark_signed_offline))
+        .route(&format!("{company}/contracts/{{id}}/files/{{file_id}}"), get(contract_actions::file))
+        .route(
+            &format!("{company}/contracts/{{id}}/counter_signatories"),
+            post(contract_actions::add_counter_signatories),
+        )
+        .route(
+            &format!("{company}/contracts/{{id}}/counter_signatories/{{signatory_id}}"),
+            axum::routing::delete(contract_actions::remove_counter_signatory),
+        )
+        .route(&format!("{company}/contracts/{{id}}/preview_link"), post(contract_actions::preview_link))
         .route("/api/v1/checkout-sessions", post(checkout_sessions::create).get(checkout_sessions::list))
         .route("/api/v1/checkout-sessions/{id}", get(checkout_sessions::get))
         .route("/api/v1/checkout-sessions/{id}/cancel", post(checkout_sessions::cancel))

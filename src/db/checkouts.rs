@@ -58,11 +58,18 @@ fn from_clause(to: Status) -> String {
 }
 
 pub async fn insert(db: &Db, s: &CheckoutSession) -> DbResult<()> {
+    let mut tx = db.begin().await?;
+    insert_in(&mut tx, s).await?;
+    tx.commit().await
+}
+
+/// [`insert`] inside the caller's transaction (a contract and its session are made together).
+pub async fn insert_in(tx: &mut Tx, s: &CheckoutSession) -> DbResult<()> {
     let sql = format!(
         "INSERT INTO checkout_sessions ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
          $14, $15, $16, $17, $18, $19, $20, $21, $22)"
     );
-    on_db!(db, |pool| sqlx::query(&sql)
+    on_tx!(tx, |conn| sqlx::query(&sql)
         .bind(&s.id)
         .bind(&s.company_id)
         .bind(&s.token)
@@ -85,7 +92,7 @@ pub async fn insert(db: &Db, s: &CheckoutSession) -> DbResult<()> {
         .bind(&s.payment_id)
         .bind(s.created_at)
         .bind(s.updated_at)
-        .execute(pool)
+        .execute(conn)
         .await
         .map(|r| r.rows_affected()))?;
     Ok(())
@@ -218,6 +225,45 @@ pub async fn set_results(
         .await
         .map(|r| r.rows_affected()))?;
     Ok(())
+}
+
+/// Sessions by id (one query for a page of contracts).
+pub async fn by_ids(db: &Db, ids: &[&str]) -> DbResult<Vec<CheckoutSession>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!("SELECT {COLUMNS} FROM checkout_sessions WHERE id IN ({})", super::placeholders(1, ids.len()));
+    Ok(on_db!(db, |pool| {
+        let mut q = sqlx::query_as::<_, CheckoutSession>(&sql);
+        for id in ids {
+            q = q.bind(*id);
+        }
+        q.fetch_all(pool).await
+    })?)
+}
+
+/// Replace an open session's order and what was entered, inside `tx` (a contract freezing its
+/// quantities at the first signature). False when the session is no longer open.
+pub async fn set_order_in(
+    tx: &mut Tx,
+    id: &str,
+    order_spec: &str,
+    entered: &str,
+    now: DateTime<Utc>,
+) -> DbResult<bool> {
+    let sql = format!(
+        "UPDATE checkout_sessions SET order_spec = $2, entered = $3, updated_at = $4 WHERE id = $1 AND {}",
+        from_clause(Status::AwaitingPayment)
+    );
+    let n = on_tx!(tx, |conn| sqlx::query(&sql)
+        .bind(id)
+        .bind(order_spec)
+        .bind(entered)
+        .bind(now)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(n == 1)
 }
 
 /// Open sessions whose `expires_at` has passed: what the sweeper expires.

@@ -108,3 +108,21 @@ pub async fn archive(
         .map(|r| r.rows_affected()))?;
     get(db, company_id, &customer.id).await
 }
+
+/// Customers by id (one query for a page of contracts).
+pub async fn by_ids(db: &Db, company_id: &str, ids: &[&str]) -> DbResult<Vec<Customer>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT {COLUMNS} FROM customers WHERE company_id = $1 AND id IN ({})",
+        super::placeholders(2, ids.len())
+    );
+    Ok(on_db!(db, |pool| {
+        let mut q = sqlx::query_as::<_, Customer>(&sql).bind(company_id);
+        for id in ids {
+            q = q.bind(*id);
+        }
+        q.fetch_all(pool).await
+    })?)
+}

@@ -8,6 +8,7 @@
 pub mod billing;
 pub mod checkouts;
 pub mod companies;
+pub mod contracts;
 pub mod coupons;
 pub mod customers;
 pub mod idempotency;

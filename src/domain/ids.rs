@@ -30,6 +30,11 @@ pub mod prefix {
     pub const WEBHOOK_ENDPOINT: &str = "we";
     pub const EVENT: &str = "evt";
     pub const DELIVERY: &str = "whd";
+    pub const CONTRACT: &str = "ctr";
+    pub const CONTRACT_TEMPLATE: &str = "ctt";
+    pub const SIGNER: &str = "sig";
+    pub const CONTRACT_EVENT: &str = "cev";
+    pub const CONTRACT_FILE: &str = "file";
 }
 
 /// The last id value made by this process, so ids made within one millisecond still sort in

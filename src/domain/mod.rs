@@ -1,7 +1,9 @@
 //! The pure core of Kasse, with no I/O: money, billing periods, the pricing engine, ids and postal addresses.
 pub mod address;
 pub mod checkout;
+pub mod contract;
 pub mod countries;
+pub mod document;
 pub mod ids;
 pub mod money;
 pub mod pricing;
