@@ -230,3 +230,63 @@ pub async fn link(state: &AppState, seed: &DemoSeed) -> Result<String, SeedError
     }
     Ok(format!("{}/l/{SLUG}", state.public_url))
 }
+
+/// The demo's contract template (created once, found again by title).
+const TEMPLATE_TITLE: &str = "Acme Analytics Order Form";
+const TEMPLATE_BODY: &str = "# Order Form\n\n\
+This Order Form is entered into between **{{company.legal_name}}** (\"Acme\") and \
+**{{customer.org_name}}** (\"Customer\"), {{customer.address}}.\n\n\
+## 1. Subscription\n\n\
+Customer subscribes to the services listed in the order below for a term of {{contract.term}}, \
+starting on {{contract.start_date}}. Fees are billed monthly in advance.\n\n\
+## 2. Terms\n\n\
+- Acme provides the services with 99.9 % monthly availability.\n\
+- Either party may end the subscription at the end of the term with 30 days' written notice.\n\
+- Customer data stays in the {{custom.region}} region.\n\n\
+## 3. Contacts\n\n\
+| Role | Name | Title |\n|---|---|---|\n\
+| Customer signatory | {{signatory.1.name}} | {{signatory.1.title}} |\n\
+| Billing | {{customer.name}} | {{customer.email}} |\n\n\
+*Signed electronically; each party may ask for a paper copy.*";
+
+/// A fresh demo contract: Ada Lovelace signs an order for 12 Team seats and onboarding, then
+/// pays on the checkout page. Returns her signing link.
+pub async fn contract(state: &AppState, seed: &DemoSeed) -> Result<String, SeedError> {
+    let everything = Page { cursor: None, limit: 99, include_archived: false };
+    let templates = db::contracts::list_templates(&state.db, &seed.company_id, &everything).await?;
+    let template_id = match templates.into_iter().find(|t| t.title == TEMPLATE_TITLE) {
+        Some(t) => t.id,
+        None => {
+            let body = json!({"title": TEMPLATE_TITLE, "body": TEMPLATE_BODY});
+            crate::api::contract_templates::create_template(state, &seed.company_id, serde_json::from_value(body)?)
+                .await?
+                .id
+        }
+    };
+    let team = seed.product_pricing_ids.get("Team").cloned().unwrap_or_default();
+    let onboarding = seed.product_pricing_ids.get("Onboarding").cloned().unwrap_or_default();
+    let customer = seed.customer_ids.get("crm-1001").cloned().unwrap_or_default();
+    let company = db::companies::get(&state.db, &seed.company_id)
+        .await?
+        .ok_or_else(|| SeedError("the demo company vanished".into()))?;
+    let body = json!({
+        "customer_id": customer,
+        "template_id": template_id,
+        "product_pricing_ids": [team],
+        "config_items": [{"product_pricing_id": team, "num_licenses": 12,
+            "quantity_config": {"allow_custom_quantity": true, "min_quantity": 5, "max_quantity": 100}}],
+        "onetime_items": [{"product_pricing_id": onboarding, "aggregate": 1}],
+        "term": {"count": 12, "frequency": "MONTH"},
+        "custom_variables": {"region": "EU"},
+        "signatories": [{"name": "Ada Lovelace", "email": "ada@analytical.example", "title": "Managing Director"}],
+        "require_payment_method": true,
+        "status": "PENDING_SIGNATURES",
+        "options": {"completion_action": "CONFIRMATION_MESSAGE",
+            "confirmation_message": "Thank you! Your Acme Analytics workspace is ready."},
+        "metadata": {"demo": "true"},
+    });
+    let created = crate::api::contracts::create_contract(state, &company, serde_json::from_value(body)?).await?;
+    let signers = db::contracts::signers_of(&state.db, &[created.id.as_str()]).await?;
+    let first = signers.first().ok_or_else(|| SeedError("the demo contract has no signatory".into()))?;
+    Ok(crate::signing::signature_link(state, first))
+}

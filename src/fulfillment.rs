@@ -1,5 +1,6 @@
 //! Turning a paid (or accepted) checkout into customer, subscription, invoice and payment —
-//! exactly once — and queuing the merchant's webhooks in the same transaction.
+//! exactly once — and queuing the merchant's webhooks in the same transaction. A contract's
+//! order is a checkout too: fulfilling it completes the contract in the same transaction.
 //!
 //! The transaction starts with the compare-and-set that moves the session to COMPLETED. Only
 //! the request that wins it writes anything; concurrent submits, reloads, back-button

@@ -263,7 +263,9 @@ pub async fn add_counter_signatories(
     for s in &new {
         let row = signer_row(&locked, s, Role::Counter, now);
         db::contracts::insert_signer(&mut tx, &row).await?;
-        signing::trail(&mut tx, &locked, "COUNTER_SIGNATORY_ADDED", Some(&row), &Actor::api(), None, now).await?;
+        // By name, not by row: a draft's counter-signatory may be removed again.
+        let detail = Some(format!("added {}", row.name));
+        signing::trail(&mut tx, &locked, "COUNTER_SIGNATORY_ADDED", None, &Actor::api(), detail, now).await?;
     }
     tx.commit().await?;
     Ok(Json(respond(&state, signing::reload(&state, &c).await?).await?))
@@ -288,7 +290,7 @@ pub async fn remove_counter_signatory(
     };
     let detail = Some(format!("removed {}", removed.name));
     signing::trail(&mut tx, &locked, "COUNTER_SIGNATORY_REMOVED", None, &Actor::api(), detail, now).await?;
-    // The audit trail keeps the name; the row itself goes (events refer to it by id only when it signed).
+    // The audit trail keeps the name; the row goes (a draft's signers have no events of their own).
     db::contracts::delete_counter(&mut tx, &c.id, &signer_id).await?;
     tx.commit().await?;
     Ok(Json(respond(&state, signing::reload(&state, &c).await?).await?))

@@ -8,8 +8,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    checkout, checkout_links, checkout_sessions, coupons, customers, preview, product_pricings, products,
-    webhook_endpoints,
+    checkout, checkout_links, checkout_sessions, contract_actions, contract_templates, contracts, coupons, customers,
+    preview, product_pricings, products, webhook_endpoints,
 };
 
 #[derive(OpenApi)]
@@ -30,6 +30,11 @@ Amounts are integer minor units of their currency."
         checkout_sessions::create, checkout_sessions::get, checkout_sessions::list, checkout_sessions::cancel,
         checkout_links::create, checkout_links::get, checkout_links::list, checkout_links::update,
         checkout_links::disable, checkout_links::preview_link,
+        contract_templates::create, contract_templates::get, contract_templates::list, contract_templates::archive,
+        contracts::create, contract_actions::get, contract_actions::list, contract_actions::finalize,
+        contract_actions::void, contract_actions::mark_signed_offline, contract_actions::file,
+        contract_actions::add_counter_signatories, contract_actions::remove_counter_signatory,
+        contract_actions::preview_link,
         webhook_endpoints::create, webhook_endpoints::get_one, webhook_endpoints::list, webhook_endpoints::disable,
     ),
     modifiers(&BearerAuth),
@@ -39,6 +44,7 @@ Amounts are integer minor units of their currency."
         (name = "customers", description = "The people and organisations you bill"),
         (name = "pricing", description = "Quotes computed by the pricing engine"),
         (name = "checkout", description = "Checkout sessions, reusable links and preview links"),
+        (name = "contracts", description = "Contract templates and contracts to sign before paying"),
         (name = "webhooks", description = "Signed event notifications to your endpoints"),
     )
 )]

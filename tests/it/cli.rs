@@ -142,6 +142,12 @@ async fn the_demo_prints_a_url_and_a_curl_that_work_and_stops_on_sigterm() {
     let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let visit = no_redirects.get(&link).send().await.unwrap();
     assert_eq!(visit.status(), 303, "{link}");
+    // The printed contract link opens Ada's signing page with the rendered order form.
+    let contract = field("Contract:").expect("a Contract: line");
+    let page = reqwest::get(&contract).await.unwrap();
+    assert_eq!(page.status(), 200, "{contract}");
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Analytical Engines Ltd") && html.contains("name=\"document_hash\""), "{html}");
 
     // Take the curl apart as a shell would: URL, the two headers, the -d body.
     let curl = text[text.find("curl -s").expect("a curl")..].replace("\\\n", " ");

@@ -7,6 +7,7 @@ mod auth;
 mod catalog;
 mod checkout;
 mod cli;
+mod contracts;
 mod idempotency;
 mod ops;
 mod preview;
