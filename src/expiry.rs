@@ -10,6 +10,18 @@ use crate::db::{self, checkouts::CheckoutSession};
 use crate::domain::checkout::Status;
 use crate::error::{ApiError, ApiResult};
 
+/// The merchant's expire or cancel: refused for a contract's session, which ends with its
+/// contract (`…/contracts/{id}/void`), so the two never disagree.
+pub async fn close_by_merchant(state: &AppState, session: CheckoutSession, to: Status) -> ApiResult<CheckoutSession> {
+    if session.source == "CONTRACT" && session.status().is_open() {
+        return Err(ApiError::conflict(
+            "contract_checkout",
+            "This checkout belongs to a contract; void the contract instead (POST …/contracts/{id}/void).",
+        ));
+    }
+    close(state, session, to).await
+}
+
 /// The session as it stands now: an open session past `expires_at` is expired first.
 pub async fn refresh(state: &AppState, session: CheckoutSession) -> ApiResult<CheckoutSession> {
     let overdue = session.expires_at.is_some_and(|t| t <= state.clock.now());

@@ -446,7 +446,7 @@ pub async fn expire(
     Path((_, id)): Path<(String, String)>,
 ) -> ApiResult<Json<CheckoutResponse>> {
     let s = load(&state, ctx.id(), &id).await?;
-    let s = crate::expiry::close(&state, s, Status::Expired).await?;
+    let s = crate::expiry::close_by_merchant(&state, s, Status::Expired).await?;
     Ok(Json(response(&state, s, true).await?))
 }
 

@@ -408,6 +408,6 @@ pub async fn cancel(
     Path(id): Path<String>,
 ) -> ApiResult<Json<SessionResponse>> {
     let s = load(&state, &company.id, &id).await?;
-    let s = crate::expiry::close(&state, s, Status::Cancelled).await?;
+    let s = crate::expiry::close_by_merchant(&state, s, Status::Cancelled).await?;
     Ok(Json(SessionResponse { session: body(&state, &s) }))
 }

@@ -132,7 +132,20 @@ pub(super) async fn load(
     } else {
         session
     };
+    if session.source == "CONTRACT" && matches!(session.status(), Status::Created | Status::AwaitingPayment) {
+        contract_allows_payment(state, &session).await?;
+    }
     load_session(state, session, headers).await
+}
+
+/// A contract's checkout opens for payment only once every party has signed: before that its
+/// URL must not let anyone pay an order that is still being signed (or a draft). A contract past
+/// its expiration date is expired first, so it cannot be paid in the sweeper's gap.
+async fn contract_allows_payment(state: &AppState, session: &CheckoutSession) -> Result<(), Response> {
+    let contract =
+        db::contracts::by_checkout(&state.db, &session.id).await.map_err(server_error)?.ok_or_else(not_found)?;
+    let contract = crate::signing::refresh(state, contract).await.map_err(|e| server_error(e.message))?;
+    if contract.status() == crate::domain::contract::Status::PendingPayment { Ok(()) } else { Err(not_found()) }
 }
 
 /// Everything the pages need around `session`: its parsed JSON, its company, the language.
@@ -274,7 +287,7 @@ pub(super) async fn confirmation(state: &AppState, loaded: &Loaded, nonce: &str)
 }
 
 /// The config item a pricing error points at, as an adjustable-quantity key.
-fn quantity_key(e: &ApiError, parsed: &Parsed) -> Option<String> {
+pub(super) fn quantity_key(e: &ApiError, parsed: &Parsed) -> Option<String> {
     let param = e.param.as_deref()?;
     let index: usize = param.strip_prefix("config_items[")?.split(']').next()?.parse().ok()?;
     session::config_key(&parsed.order, parsed.order.config_items.get(index)?)

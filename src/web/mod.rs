@@ -1,7 +1,12 @@
 //! Customer-facing pages and static assets; template structs live beside their handlers.
 
+pub mod certificate;
 pub mod checkout;
 pub mod checkout_view;
+pub mod contract;
+pub mod contract_i18n;
+pub mod contract_submit;
+pub mod contract_view;
 pub mod csrf;
 pub mod format;
 pub mod i18n;
@@ -32,6 +37,7 @@ pub fn router() -> Router<AppState> {
         .route("/static/app.css", get(app_css))
         .route("/static/app.js", get(app_js))
         .merge(checkout::router())
+        .merge(contract::router())
         .route("/l/{slug}", get(link::visit))
         .route("/preview/link/{id}", get(link::preview))
 }

@@ -502,6 +502,11 @@ on_both_stores! {
         let t = template(app, TEMPLATE).await;
         let created = create(app, &body(&c, &cus, &t, |_| {})).await;
         let id = created["id"].as_str().unwrap();
+        // The contract's checkout ends only with the contract.
+        let checkout = created["checkout_id"].as_str().unwrap();
+        let r = app.post_company(&format!("/checkout/{checkout}/expire"), &json!({})).await;
+        r.assert_error(409, "");
+        assert_eq!(r.error_code(), "contract_checkout");
         let voided = app.post_company(&format!("/contracts/{id}/void"), &json!({})).await;
         assert_eq!(voided.ok()["status"], "VOID");
         assert_eq!(app.post_company(&format!("/contracts/{id}/void"), &json!({})).await.ok()["status"], "VOID");
@@ -573,6 +578,8 @@ on_both_stores! {
         assert_eq!(ok.status, 303);
         let (_, html) = page(app, &first).await;
         assert_eq!(field(&html, &key), "20");
+        // The merchant sees the value of the order as it now stands: 20 seats × $15 × 12 months.
+        assert_eq!(contract(app, id).await["acv"]["value_in_cents"], 360000);
         assert_eq!(sign(app, &first, "First", &[(key.as_str(), "20")]).await.status, 303);
         // 20 seats × $15 × 12 months.
         assert_eq!(contract(app, id).await["acv"]["value_in_cents"], 360000);

@@ -1,0 +1,93 @@
+//! `GET /contracts/{token}/certificate`: a contract's signature certificate for any of its signers
+//! — the SHA-256 of the frozen document, every audit-trail entry (UTC time, IP address, user agent,
+//! signer), and the signed contract (document, order, one signature block per signer), laid out to
+//! print. Opening it records nothing.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Extension;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+
+use super::checkout::{not_found, server_error, with_cookie};
+use super::checkout_view::Merchant;
+use super::contract::{load, price_order};
+use super::contract_i18n::ContractTexts;
+use super::contract_view::{EventRow, OrderView, SignatureBlock, event_rows, signature_blocks};
+use super::i18n::Texts;
+use super::security_headers::CspNonce;
+use crate::app::AppState;
+use crate::db::{self};
+use crate::domain::contract::Status;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "contract/certificate.html")]
+struct CertificateTemplate {
+    t: &'static Texts,
+    ct: &'static ContractTexts,
+    lang: &'static str,
+    nonce: String,
+    merchant: Merchant,
+    back_url: String,
+    title: String,
+    contract_id: String,
+    status: &'static str,
+    document_hash: String,
+    events: Vec<EventRow>,
+    /// The rendered document: HTML already escaped by `domain::document::render`.
+    content: String,
+    order: Option<OrderView>,
+    signatures: Vec<SignatureBlock>,
+    signed_offline: bool,
+}
+
+pub(super) async fn show(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    Extension(nonce): Extension<CspNonce>,
+    headers: HeaderMap,
+) -> Response {
+    let loaded = match load(&state, &token, &headers).await {
+        Ok(l) => l,
+        Err(r) => return r,
+    };
+    let contract = &loaded.contract;
+    // A draft has no frozen document and nothing to certify yet.
+    if contract.status() == Status::Draft {
+        return not_found();
+    }
+    let events = match db::contracts::events_of(&state.db, &[contract.id.as_str()], None).await {
+        Ok(e) => e,
+        Err(e) => return server_error(e),
+    };
+    let mut quantity_errors = HashMap::new();
+    let priced = match price_order(&state, &loaded, &mut quantity_errors).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let locale = loaded.locale();
+    let ct = loaded.ct();
+    let entered = &loaded.checkout.parsed.entered;
+    let page = CertificateTemplate {
+        t: loaded.checkout.t(),
+        ct,
+        lang: locale.code(),
+        nonce: nonce.0,
+        merchant: loaded.merchant(),
+        back_url: format!("/contracts/{token}"),
+        title: contract.title.clone(),
+        contract_id: contract.id.clone(),
+        status: ct.status_name(contract.status()),
+        document_hash: contract.document_hash.clone().unwrap_or_default(),
+        events: event_rows(&events, &loaded.signers, ct),
+        content: contract.content.clone(),
+        order: priced.map(|p| OrderView::new(contract, &p, &[], entered, &HashMap::new(), locale)),
+        signatures: signature_blocks(&loaded.signers, locale),
+        signed_offline: contract.signed_offline,
+    };
+    // Per-contract data: never cached.
+    with_cookie(page.into_response(), None)
+}
