@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Kasse HTTP benchmark: release build, wrk, SQLite and PostgreSQL, three routes.
+# Kasse HTTP benchmark: release build, wrk, SQLite and PostgreSQL, four routes.
 #
 #   bash bench/run.sh
 #
@@ -7,6 +7,7 @@
 # session with curl, warms up, then measures with wrk, for each connection count:
 #   healthz   GET  /healthz                                  the ceiling: no store, no template
 #   page      GET  /checkout/{token}                         the hosted page (4 reads + template)
+#   contract  GET  /contracts/{token}                        a signer's page (document, order, signers)
 #   create    POST /api/v1/companies/{id}/checkout           API key, pricing, one INSERT
 # and prints one table. Raw outputs go to bench/out/ (gitignored). Not part of .ci/run.
 #
@@ -252,10 +253,26 @@ bench_store() { # store
     [[ "$page_status" == 200 ]] || die "GET $page_url answered $page_status"
     log "$store: page $page_url ($page_bytes bytes)"
 
+    # One contract for the signing-page route: the demo customer signs the Team plan.
+    local customer contract_body contract_url
+    customer="$(jq -r '.customer_ids["crm-1001"]' "$OUT/seed-$store.json")"
+    contract_body="$(jq -cn --arg team "$team" --arg customer "$customer" '{
+        customer_id: $customer, product_pricing_ids: [$team], status: "PENDING_SIGNATURES",
+        config_items: [{product_pricing_id: $team, num_licenses: 12}], term: {count: 12, frequency: "MONTH"},
+        signatories: [{name: "Ada Lovelace", title: "Managing Director"}]
+    }')"
+    created="$(curl -sS --max-time 10 -w '\n%{http_code}' -X POST "$BASE/api/v1/companies/$company/contracts" \
+        -H "Authorization: Bearer $key" -H 'Content-Type: application/json' -d "$contract_body")"
+    status="${created##*$'\n'}"
+    [[ "$status" == 2* ]] || die "creating a contract answered $status: ${created%$'\n'*}"
+    contract_url="$(jq -r '.signatories[0].signature_link' <<<"${created%$'\n'*}")"
+    [[ "$contract_url" == "$BASE/contracts/"* ]] || die "unexpected signature link '$contract_url'"
+
     export KASSE_BENCH_API_KEY="$key" KASSE_BENCH_BODY="$body"
     log "$store: warm-up ($WARMUP per route)"
     wrk_run "$store" warmup-healthz 16 "$WARMUP" "$BASE/healthz"
     wrk_run "$store" warmup-page 16 "$WARMUP" "$page_url"
+    wrk_run "$store" warmup-contract 16 "$WARMUP" "$contract_url"
     wrk_run "$store" warmup-create 16 "$WARMUP" "$create_url" "$BENCH_DIR/post_checkout.lua"
 
     local before after c
@@ -264,6 +281,7 @@ bench_store() { # store
     for c in $CONNECTIONS; do
         wrk_run "$store" healthz "$c" "$DURATION" "$BASE/healthz"
         wrk_run "$store" page "$c" "$DURATION" "$page_url"
+        wrk_run "$store" contract "$c" "$DURATION" "$contract_url"
         wrk_run "$store" create "$c" "$DURATION" "$create_url" "$BENCH_DIR/post_checkout.lua"
     done
     after="$(session_count "$store")"

@@ -282,13 +282,13 @@ async fn complete(
         fulfillment::fulfil(state, &loaded.session, &loaded.parsed, priced, PaymentDone { payment_id, settlement })
             .await;
     match done {
-        Ok(session) => finish(loaded, session, nonce),
+        Ok(session) => finish(state, loaded, session, nonce).await,
         Err(e) => server_error(e.message),
     }
 }
 
 /// Where a completed session sends the customer.
-fn finish(loaded: &Loaded, session: CheckoutSession, nonce: &str) -> Response {
+async fn finish(state: &AppState, loaded: &Loaded, session: CheckoutSession, nonce: &str) -> Response {
     if session.status() != Status::Completed {
         let loaded = Loaded { session, ..loaded.clone() };
         return closed(&loaded, nonce);
@@ -304,6 +304,12 @@ fn finish(loaded: &Loaded, session: CheckoutSession, nonce: &str) -> Response {
             }
             if let Some(s) = &session.subscription_id {
                 target.push_str(&format!("&subscription_id={s}"));
+            }
+            // A contract's payment step: the merchant knows the deal by its contract.
+            if session.source == "CONTRACT"
+                && let Ok(Some(c)) = db::contracts::by_checkout(&state.db, &session.id).await
+            {
+                target.push_str(&format!("&contract_id={}", c.id));
             }
             Redirect::to(&target).into_response()
         }
@@ -321,7 +327,7 @@ async fn await_other_attempt(state: &AppState, loaded: &Loaded, csrf: String, no
             continue;
         };
         if current.status() == Status::Completed {
-            return finish(loaded, current, &nonce);
+            return finish(state, loaded, current, &nonce).await;
         }
         if !current.status().is_open() || current.paying_until.is_none() {
             let reloaded = Loaded { session: current, ..loaded.clone() };

@@ -369,6 +369,28 @@ on_both_stores! {
         assert_eq!(kinds, 7);
     }
 
+    async fn paying_a_contract_redirects_to_the_merchant_with_its_ids(app) {
+        let c = catalog(app).await;
+        let cus = customer(app, "Ada").await;
+        let t = template(app, TEMPLATE).await;
+        let created = create(app, &body(&c, &cus, &t, |b| {
+            b["require_payment_method"] = json!(true);
+            b["options"] = json!({"completion_action": "REDIRECT", "redirect_url": "https://merchant.example/done?x=1"});
+        })).await;
+        let id = created["id"].as_str().unwrap();
+        let r = sign(app, &link(app, &created["signatories"][0]), "Ada", &[]).await;
+        let checkout_path = r.headers["location"].to_str().unwrap().to_string();
+        let (_, html) = page(app, &checkout_path).await;
+        let csrf = field(&html, "csrf");
+        let paid = post_form(app, &checkout_path, &[("csrf", csrf.as_str()), ("action", "pay"),
+            ("card_number", "4242 4242 4242 4242"), ("card_expiry", "12/40"), ("card_cvc", "123")]).await;
+        assert_eq!(paid.status, 303, "{}", paid.body);
+        let location = paid.headers["location"].to_str().unwrap();
+        assert!(location.starts_with("https://merchant.example/done?x=1&checkout_id="), "{location}");
+        assert!(location.contains(&format!("&contract_id={id}")), "{location}");
+        assert_eq!(contract(app, id).await["status"], "COMPLETE");
+    }
+
     async fn signing_out_of_turn_is_refused(app) {
         let c = catalog(app).await;
         let cus = customer(app, "Ada").await;
