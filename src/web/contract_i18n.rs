@@ -71,6 +71,7 @@ pub struct ContractTexts {
     pub already_signed: &'static str,
     pub already_declined: &'static str,
     pub order_frozen: &'static str,
+    pub quantities_unreviewed: &'static str,
     pub quantities_locked: &'static str,
     pub document_changed: &'static str,
     pub order_refused: &'static str,
@@ -184,6 +185,7 @@ pub static EN: ContractTexts = ContractTexts {
     not_your_turn: "It is not your turn to sign yet.",
     already_signed: "You have already signed this contract.",
     already_declined: "You have declined to sign this contract.",
+    quantities_unreviewed: "You changed a quantity. Press \"Update quantities\" to see the new total, then sign.",
     order_frozen: "Another signatory signed in the meantime, so the quantities can no longer be changed. Please \
                    review the order and sign again.",
     quantities_locked: "Only the first signatory can change the quantities, and only before anyone has signed.",
@@ -291,6 +293,7 @@ pub static DE: ContractTexts = ContractTexts {
     not_your_turn: "Sie sind noch nicht an der Reihe zu unterschreiben.",
     already_signed: "Sie haben diesen Vertrag bereits unterschrieben.",
     already_declined: "Sie haben die Unterschrift dieses Vertrags abgelehnt.",
+    quantities_unreviewed: "Sie haben eine Menge geändert. Klicken Sie auf \"Mengen aktualisieren\", um die neue Summe zu sehen, und unterschreiben Sie dann.",
     order_frozen: "Ein anderer Unterzeichner hat inzwischen unterschrieben, daher können die Mengen nicht mehr \
                    geändert werden. Bitte prüfen Sie die Bestellung und unterschreiben Sie erneut.",
     quantities_locked: "Nur der erste Unterzeichner kann die Mengen ändern, und nur solange noch niemand \

@@ -188,6 +188,13 @@ async fn sign(request: Request<'_>, loaded: Loaded, fields: &HashMap<String, Str
     let saved = &loaded.checkout.parsed.entered.quantities;
     let changed: BTreeMap<String, i64> =
         posted.iter().filter(|(k, v)| saved.get(*k) != Some(*v)).map(|(k, v)| (k.clone(), *v)).collect();
+    // Nobody signs a total they have not seen: a changed quantity is shown first (Update).
+    if !changed.is_empty() {
+        view.typed = Some(typed_quantities(&loaded, &posted));
+        return request
+            .page(&loaded, view.refused(loaded.ct().quantities_unreviewed, StatusCode::UNPROCESSABLE_ENTITY))
+            .await;
+    }
     let form = &view.form;
     let input = SignInput {
         name: &form.name,
@@ -195,7 +202,7 @@ async fn sign(request: Request<'_>, loaded: Loaded, fields: &HashMap<String, Str
         // Checked above by `check_signature`.
         image: signature_image(&form.image).ok().flatten(),
         document_hash: fields.get("document_hash").map(String::as_str).unwrap_or(""),
-        quantities: (!changed.is_empty()).then_some(changed),
+        quantities: None,
     };
     match signing::sign(request.state, &loaded.contract, &signer, input, &request.actor).await {
         Ok(Signed::Waiting) => Redirect::to(&loaded.url()).into_response(),

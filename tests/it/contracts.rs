@@ -594,6 +594,10 @@ on_both_stores! {
         let (_, html) = page(app, &first).await;
         assert_eq!(field(&html, &key), "10");
         let csrf = field(&html, "csrf");
+        // Signing a changed quantity straight away is refused: the signer sees the new total first.
+        let unseen = sign(app, &first, "First", &[(key.as_str(), "20")]).await;
+        assert_eq!(unseen.status, 422);
+        assert_eq!(contract(app, id).await["signatories"][0]["signed"], false);
         let bad = post_form(app, &first, &[("csrf", csrf.as_str()), ("action", "update"), (key.as_str(), "500")]).await;
         assert_eq!(bad.status, 422);
         let ok = post_form(app, &first, &[("csrf", csrf.as_str()), ("action", "update"), (key.as_str(), "20")]).await;
