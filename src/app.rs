@@ -153,6 +153,7 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .fallback(web::not_found)
         .layer(axum::middleware::from_fn(web::security_headers::layer))
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn(run_to_completion))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, request_timeout))
         .layer(CatchPanicLayer::new())
         .layer(
@@ -170,6 +171,21 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .layer(SetRequestIdLayer::new(REQUEST_ID, RandomRequestId))
         .layer(axum::middleware::from_fn(drop_unsafe_request_id))
         .with_state(state)
+}
+
+/// Each request is handled to the end in its own task. A client that hangs up (or the request
+/// timeout) then drops only the response, never a handler between two awaits of a transaction:
+/// sqlx cannot tidy up a `BEGIN` cancelled after the database ran it (the connection would go
+/// back to the pool still inside a transaction, and on SQLite hold the write lock), and a
+/// payment or signature must not stop half way either. A panic is passed on to the panic catcher.
+async fn run_to_completion(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    use tracing::Instrument;
+    match tokio::spawn(next.run(req).in_current_span()).await {
+        Ok(response) => response,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        // The runtime is shutting down.
+        Err(_) => axum::response::IntoResponse::into_response(StatusCode::SERVICE_UNAVAILABLE),
+    }
 }
 
 /// A client may bring its own `x-request-id` to trace a call through; it goes into every log

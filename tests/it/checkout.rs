@@ -702,3 +702,26 @@ on_both_stores! {
         assert!(page.contains("$29.00") && !page.contains("name=\"qty."), "{page}");
     }
 }
+
+on_both_stores! {
+    async fn clients_that_hang_up_mid_request_never_wedge_the_store(app) {
+        let c = catalog(app).await;
+        let body = order(&c, |_| {});
+        let url = format!("{}{}", app.base, app.company_path("/checkout"));
+        // Many writers at once queue for the store; each hangs up after a few milliseconds, some
+        // while waiting to begin their transaction, some inside it, some while committing.
+        let client = reqwest::Client::new();
+        for round in 0..8u64 {
+            let hung_up = (0..16u64).map(|k| {
+                let request = client.post(&url).bearer_auth(&app.api_key).json(&body).send();
+                tokio::time::timeout(std::time::Duration::from_millis(1 + (round * 16 + k) % 12), request)
+            });
+            futures_util::future::join_all(hung_up).await;
+        }
+        // Every later request still gets its answer, and the store takes writes.
+        for _ in 0..20 {
+            let r = app.post_company("/checkout", &body).await;
+            assert_eq!(r.status, 200, "{}", r.body);
+        }
+    }
+}
