@@ -185,9 +185,18 @@ async fn sign(request: Request<'_>, loaded: Loaded, fields: &HashMap<String, Str
     }
     // Only quantities that differ are a change: re-sending the saved ones must not be refused
     // because someone else signed meanwhile and froze the order.
-    let saved = &loaded.checkout.parsed.entered.quantities;
+    // Compared with what the page showed: the saved quantity, else the order's own.
+    let parsed = &loaded.checkout.parsed;
+    let shown = session::with_quantities(&parsed.order, &parsed.entered);
+    let shown_quantity = |key: &str| {
+        shown
+            .config_items
+            .iter()
+            .find(|c| session::config_key(&shown, c).as_deref() == Some(key))
+            .and_then(|c| c.num_licenses)
+    };
     let changed: BTreeMap<String, i64> =
-        posted.iter().filter(|(k, v)| saved.get(*k) != Some(*v)).map(|(k, v)| (k.clone(), *v)).collect();
+        posted.iter().filter(|(k, v)| shown_quantity(k) != Some(**v)).map(|(k, v)| (k.clone(), *v)).collect();
     // Nobody signs a total they have not seen: a changed quantity is shown first (Update).
     if !changed.is_empty() {
         view.typed = Some(typed_quantities(&loaded, &posted));

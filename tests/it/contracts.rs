@@ -594,6 +594,9 @@ on_both_stores! {
         let (_, html) = page(app, &first).await;
         assert_eq!(field(&html, &key), "10");
         let csrf = field(&html, "csrf");
+        // The quantity as the page shows it (the order's 10) goes with the form and is no change.
+        let (_, shown) = page(app, &first).await;
+        assert_eq!(field(&shown, &key), "10");
         // Signing a changed quantity straight away is refused: the signer sees the new total first.
         let unseen = sign(app, &first, "First", &[(key.as_str(), "20")]).await;
         assert_eq!(unseen.status, 422);
@@ -617,6 +620,21 @@ on_both_stores! {
         assert_eq!(done["status"], "COMPLETE");
         let seats = scalar(&app.db, "SELECT total FROM invoices WHERE id = $1", done["invoice_id"].as_str().unwrap()).await;
         assert_eq!(seats, 20 * 1500 + 50000);
+    }
+
+    async fn the_quantities_a_browser_sends_as_shown_are_no_change(app) {
+        let c = catalog(app).await;
+        let cus = customer(app, "Ada").await;
+        let t = template(app, TEMPLATE).await;
+        let created = create(app, &body(&c, &cus, &t, |_| {})).await;
+        let first = link(app, &created["signatories"][0]);
+        let key = format!("qty.{}", c.seats);
+        // The form carries the quantity input as the page rendered it, as a browser submits it.
+        let r = sign(app, &first, "Ada", &[(key.as_str(), "10")]).await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let done = contract(app, created["id"].as_str().unwrap()).await;
+        assert_eq!(done["status"], "COMPLETE");
+        assert_eq!(done["acv"]["value_in_cents"], 180000);
     }
 
     async fn counter_signatories_change_only_while_draft(app) {
