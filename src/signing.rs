@@ -7,8 +7,6 @@
 //! the last signature either opens that session's payment step (`require_payment_method`) or
 //! fulfils it at once, inside the signing transaction, through `fulfillment::fulfil_in`.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
@@ -174,9 +172,7 @@ pub enum Refusal {
     AlreadyDeclined,
     /// The document changed after the page was loaded (or the hash was forged).
     DocumentChanged,
-    /// Someone signed meanwhile, which froze the quantities.
-    OrderFrozen,
-    /// The quantities asked for are refused (the error names the config item).
+    /// The order can no longer be priced as saved (the error names the config item).
     Quantities(ApiError),
     /// A failure on our side.
     Failed(ApiError),
@@ -212,8 +208,6 @@ pub struct SignInput<'a> {
     /// A drawn signature (PNG data URL), already checked for shape and size.
     pub image: Option<&'a str>,
     pub document_hash: &'a str,
-    /// New quantities, from the one signer who may change them.
-    pub quantities: Option<BTreeMap<String, i64>>,
 }
 
 /// The order with the quantities baked in and no longer adjustable.
@@ -251,10 +245,7 @@ pub async fn sign(
         .await?
         .ok_or_else(|| ApiError::internal(format!("contract {} without checkout", contract.id)))?;
     let mut parsed = session::parse(&checkout)?;
-    let changing = input.quantities.is_some();
-    if let Some(q) = input.quantities {
-        parsed.entered.quantities.extend(q);
-    }
+    // Quantities are whatever was saved (the page's Update): a signature never changes them.
     let priced = match session::price(state, &checkout, &parsed.order, &parsed.entered).await {
         Ok(p) => p,
         Err(e) if e.status.is_client_error() => return Err(Refusal::Quantities(e)),
@@ -283,9 +274,6 @@ pub async fn sign(
         return Err(Refusal::DocumentChanged);
     }
     let first_signature = signers.iter().all(|s| s.signed_at.is_none());
-    if changing && !(first_signature && may_change_quantities(&signers, &signer.id)) {
-        return Err(Refusal::OrderFrozen);
-    }
     if first_signature {
         // The first signature freezes the order as it was signed.
         parsed.order = frozen(&parsed.order, &parsed.entered);

@@ -70,7 +70,6 @@ pub struct ContractTexts {
     pub not_your_turn: &'static str,
     pub already_signed: &'static str,
     pub already_declined: &'static str,
-    pub order_frozen: &'static str,
     pub quantities_unreviewed: &'static str,
     pub quantities_locked: &'static str,
     pub document_changed: &'static str,
@@ -186,8 +185,6 @@ pub static EN: ContractTexts = ContractTexts {
     already_signed: "You have already signed this contract.",
     already_declined: "You have declined to sign this contract.",
     quantities_unreviewed: "You changed a quantity. Press \"Update quantities\" to see the new total, then sign.",
-    order_frozen: "Another signatory signed in the meantime, so the quantities can no longer be changed. Please \
-                   review the order and sign again.",
     quantities_locked: "Only the first signatory can change the quantities, and only before anyone has signed.",
     document_changed: "The document changed after you opened it. Please review it again before signing.",
     order_refused: "The order cannot be signed as it stands. Please contact the merchant.",
@@ -294,8 +291,6 @@ pub static DE: ContractTexts = ContractTexts {
     already_signed: "Sie haben diesen Vertrag bereits unterschrieben.",
     already_declined: "Sie haben die Unterschrift dieses Vertrags abgelehnt.",
     quantities_unreviewed: "Sie haben eine Menge geändert. Klicken Sie auf \"Mengen aktualisieren\", um die neue Summe zu sehen, und unterschreiben Sie dann.",
-    order_frozen: "Ein anderer Unterzeichner hat inzwischen unterschrieben, daher können die Mengen nicht mehr \
-                   geändert werden. Bitte prüfen Sie die Bestellung und unterschreiben Sie erneut.",
     quantities_locked: "Nur der erste Unterzeichner kann die Mengen ändern, und nur solange noch niemand \
                         unterschrieben hat.",
     document_changed: "Das Dokument wurde geändert, nachdem Sie es geöffnet haben. Bitte prüfen Sie es erneut, \

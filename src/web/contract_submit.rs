@@ -211,7 +211,6 @@ async fn sign(request: Request<'_>, loaded: Loaded, fields: &HashMap<String, Str
         // Checked above by `check_signature`.
         image: signature_image(&form.image).ok().flatten(),
         document_hash: fields.get("document_hash").map(String::as_str).unwrap_or(""),
-        quantities: None,
     };
     match signing::sign(request.state, &loaded.contract, &signer, input, &request.actor).await {
         Ok(Signed::Waiting) => Redirect::to(&loaded.url()).into_response(),
@@ -265,7 +264,6 @@ fn refusal_message(ct: &ContractTexts, refusal: &Refusal) -> &'static str {
         Refusal::NotYourTurn => ct.not_your_turn,
         Refusal::AlreadySigned => ct.already_signed,
         Refusal::AlreadyDeclined => ct.already_declined,
-        Refusal::OrderFrozen => ct.order_frozen,
         Refusal::DocumentChanged => ct.document_changed,
         Refusal::Quantities(_) | Refusal::Failed(_) => ct.order_refused,
     }
