@@ -318,9 +318,11 @@ pub async fn finalize(tx: &mut Tx, id: &str, document_hash: &str, now: DateTime<
     Ok(n == 1)
 }
 
-/// Store the contract's values after its quantities changed.
+/// Store the contract's values after its quantities changed on the page — unless someone has
+/// signed meanwhile: the first signature froze the order and stored its values.
 pub async fn set_values(db: &Db, id: &str, acv: i64, tcv: i64, now: DateTime<Utc>) -> DbResult<()> {
-    let sql = "UPDATE contracts SET acv = $2, tcv = $3, updated_at = $4 WHERE id = $1";
+    let sql = "UPDATE contracts SET acv = $2, tcv = $3, updated_at = $4 WHERE id = $1 AND NOT EXISTS \
+               (SELECT 1 FROM contract_signers WHERE contract_id = $1 AND signed_at IS NOT NULL)";
     on_db!(db, |pool| sqlx::query(sql)
         .bind(id)
         .bind(acv)
