@@ -124,7 +124,8 @@ async fn reload(state: &AppState, session: &CheckoutSession) -> ApiResult<Checko
         .ok_or_else(|| ApiError::internal(format!("checkout {} vanished", session.id)))
 }
 
-fn invoice_event(i: &Invoice) -> serde_json::Value {
+/// The payload of `invoice.*` webhooks.
+pub fn invoice_event(i: &Invoice) -> serde_json::Value {
     json!({
         "invoice_id": i.id, "number": i.number, "status": i.status, "customer_id": i.customer_id,
         "subscription_id": i.subscription_id, "checkout_id": i.checkout_id, "currency": i.currency,

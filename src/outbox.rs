@@ -37,6 +37,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "checkout.expired",
     "invoice.created",
     "invoice.paid",
+    "invoice.voided",
     "payment.failed",
     "contract.sent",
     "contract.viewed",

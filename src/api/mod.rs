@@ -13,6 +13,7 @@ pub mod customers;
 pub mod discounts;
 pub mod extract;
 pub mod idempotency;
+pub mod invoices;
 pub mod openapi;
 pub mod preview;
 pub mod price_spec;
@@ -77,6 +78,10 @@ pub fn router(state: AppState) -> Router<AppState> {
             axum::routing::delete(contract_actions::remove_counter_signatory),
         )
         .route(&format!("{company}/contracts/{{id}}/preview_link"), post(contract_actions::preview_link))
+        .route(&format!("{company}/invoices"), get(invoices::list))
+        .route(&format!("{company}/invoices/{{id}}"), get(invoices::get))
+        .route(&format!("{company}/invoices/{{id}}/void"), post(invoices::void))
+        .route(&format!("{company}/invoices/{{id}}/mark_paid"), post(invoices::mark_paid))
         .route("/api/v1/checkout-sessions", post(checkout_sessions::create).get(checkout_sessions::list))
         .route("/api/v1/checkout-sessions/{id}", get(checkout_sessions::get))
         .route("/api/v1/checkout-sessions/{id}/cancel", post(checkout_sessions::cancel))

@@ -228,6 +228,40 @@ pub async fn get_invoice(db: &Db, company_id: &str, id: &str) -> DbResult<Option
     Ok(on_db!(db, |pool| sqlx::query_as::<_, Invoice>(&sql).bind(company_id).bind(id).fetch_optional(pool).await)?)
 }
 
+/// Invoices of a company, newest first, optionally of one status and one customer.
+pub async fn list_invoices(
+    db: &Db,
+    company_id: &str,
+    page: &super::Page,
+    status: Option<&str>,
+    customer_id: Option<&str>,
+) -> DbResult<Vec<Invoice>> {
+    let sql = format!(
+        "SELECT {INVOICE_COLUMNS} FROM invoices WHERE company_id = $1 AND ($2 IS NULL OR id < $2) \
+         AND ($3 IS NULL OR status = $3) AND ($5 IS NULL OR customer_id = $5) ORDER BY id DESC LIMIT $4"
+    );
+    Ok(on_db!(db, |pool| sqlx::query_as::<_, Invoice>(&sql)
+        .bind(company_id)
+        .bind(&page.cursor)
+        .bind(status)
+        .bind(page.fetch_limit())
+        .bind(customer_id)
+        .fetch_all(pool)
+        .await)?)
+}
+
+/// Move an OPEN invoice to PAID (nothing left due) or VOID inside `tx`; false when it was not
+/// OPEN any more. Compare-and-set, so a payment and a void racing each other cannot both win.
+pub async fn close_invoice(tx: &mut Tx, id: &str, to: &str, now: DateTime<Utc>) -> DbResult<bool> {
+    let sql = "UPDATE invoices SET status = $2, updated_at = $3, \
+               amount_due = CASE WHEN $2 = 'PAID' THEN 0 ELSE amount_due END, \
+               paid_at = CASE WHEN $2 = 'PAID' THEN $3 ELSE paid_at END \
+               WHERE id = $1 AND status = 'OPEN'";
+    let n =
+        on_tx!(tx, |conn| sqlx::query(sql).bind(id).bind(to).bind(now).execute(conn).await.map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
 pub async fn get_subscription(db: &Db, company_id: &str, id: &str) -> DbResult<Option<Subscription>> {
     let sql = format!("SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE company_id = $1 AND id = $2");
     Ok(on_db!(db, |pool| sqlx::query_as::<_, Subscription>(&sql).bind(company_id).bind(id).fetch_optional(pool).await)?)

@@ -9,6 +9,7 @@ mod checkout;
 mod cli;
 mod contracts;
 mod idempotency;
+mod invoices;
 mod ops;
 mod preview;
 mod receiver;

@@ -65,6 +65,9 @@ on_both_stores! {
             (format!("{company}/contracts/{{id}}/mark_signed_offline"), "post"),
             (format!("{company}/contracts/{{id}}/counter_signatories/{{signatory_id}}"), "delete"),
             (format!("{company}/contracts/{{id}}/preview_link"), "post"),
+            (format!("{company}/invoices"), "get"),
+            (format!("{company}/invoices/{{id}}/mark_paid"), "post"),
+            (format!("{company}/invoices/{{id}}/void"), "post"),
             ("/api/v1/checkout-sessions".to_string(), "post"),
             ("/api/v1/checkout-sessions/{id}/cancel".to_string(), "post"),
         ] {
