@@ -98,8 +98,13 @@ pub async fn fulfil_in(
     )
     .await?;
 
-    // A contract's completion is told first; the checkout and invoice events follow.
-    if let Some(contract) = db::contracts::complete_by_checkout(tx, &session.id, now).await? {
+    // A contract's completion is told first; the checkout and invoice events follow. (Only a
+    // contract's checkout looks for its contract: plain checkouts pay no extra query.)
+    let contract = match session.source.as_str() {
+        "CONTRACT" => db::contracts::complete_by_checkout(tx, &session.id, now).await?,
+        _ => None,
+    };
+    if let Some(contract) = contract {
         crate::signing::completed_in(tx, &contract, &customer_id, subscription_id.as_deref(), &invoice, paid, now)
             .await?;
     }

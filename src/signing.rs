@@ -221,6 +221,26 @@ fn frozen(order: &OrderSpec, entered: &Entered) -> OrderSpec {
     order
 }
 
+/// Freeze the order as signed inside `tx`: the quantities baked into the contract's checkout
+/// (no longer adjustable there) and the contract's values stored. False when the checkout closed.
+async fn freeze_in(
+    tx: &mut Tx,
+    contract: &Contract,
+    parsed: &mut Parsed,
+    quote: &crate::domain::pricing::Quote,
+    now: DateTime<Utc>,
+) -> ApiResult<bool> {
+    parsed.order = frozen(&parsed.order, &parsed.entered);
+    let order = serde_json::to_string(&parsed.order).map_err(ApiError::internal)?;
+    let entered = serde_json::to_string(&parsed.entered).map_err(ApiError::internal)?;
+    if !db::checkouts::set_order_in(tx, &contract.checkout_id, &order, &entered, now).await? {
+        return Ok(false);
+    }
+    let v = values_of(contract, quote);
+    store::set_values_in(tx, &contract.id, v.acv, v.tcv, now).await?;
+    Ok(true)
+}
+
 /// The contract's ACV and TCV for `quote`, counted from its start date.
 pub fn values_of(contract: &Contract, quote: &crate::domain::pricing::Quote) -> contract::Values {
     contract::values(quote, contract.start_date.unwrap_or(contract.created_at))
@@ -276,14 +296,9 @@ pub async fn sign(
     let first_signature = signers.iter().all(|s| s.signed_at.is_none());
     if first_signature {
         // The first signature freezes the order as it was signed.
-        parsed.order = frozen(&parsed.order, &parsed.entered);
-        let order = serde_json::to_string(&parsed.order).map_err(ApiError::internal)?;
-        let entered = serde_json::to_string(&parsed.entered).map_err(ApiError::internal)?;
-        if !db::checkouts::set_order_in(&mut tx, &checkout.id, &order, &entered, now).await? {
+        if !freeze_in(&mut tx, &locked, &mut parsed, &priced.quote, now).await? {
             return Err(Refusal::NotSigning(locked.status()));
         }
-        let v = values_of(&locked, &priced.quote);
-        store::set_values_in(&mut tx, &contract.id, v.acv, v.tcv, now).await?;
     }
     if !store::sign(&mut tx, &signer.id, input.name, input.title, input.image, input.document_hash, now).await? {
         return Err(Refusal::AlreadySigned);
@@ -483,10 +498,7 @@ pub async fn mark_signed_offline(
         "signed_file_id": file_id, "signed_at": now,
     });
     db::webhooks::enqueue(&mut tx, &contract.company_id, "contract.signed", data, now).await?;
-    parsed.order = frozen(&parsed.order, &parsed.entered);
-    let order = serde_json::to_string(&parsed.order).map_err(ApiError::internal)?;
-    let entered = serde_json::to_string(&parsed.entered).map_err(ApiError::internal)?;
-    db::checkouts::set_order_in(&mut tx, &checkout.id, &order, &entered, now).await?;
+    freeze_in(&mut tx, &locked, &mut parsed, &priced.quote, now).await?;
     if locked.require_payment_method {
         store::transition(&mut tx, &contract.id, Status::PendingPayment, now).await?;
     } else {
