@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Kasse HTTP benchmark: release build, wrk, SQLite and PostgreSQL, four routes.
+# Kasse HTTP benchmark: release build, wrk, SQLite and PostgreSQL, five routes.
 #
 #   bash bench/run.sh
 #
@@ -8,6 +8,7 @@
 #   healthz   GET  /healthz                                  the ceiling: no store, no template
 #   page      GET  /checkout/{token}                         the hosted page (4 reads + template)
 #   contract  GET  /contracts/{token}                        a signer's page (document, order, signers)
+#   invoice   GET  /invoices/{token}                         a hosted invoice (invoice, company, customer)
 #   create    POST /api/v1/companies/{id}/checkout           API key, pricing, one INSERT
 # and prints one table. Raw outputs go to bench/out/ (gitignored). Not part of .ci/run.
 #
@@ -268,11 +269,26 @@ bench_store() { # store
     contract_url="$(jq -r '.signatories[0].signature_link' <<<"${created%$'\n'*}")"
     [[ "$contract_url" == "$BASE/contracts/"* ]] || die "unexpected signature link '$contract_url'"
 
+    # One open invoice for the invoice-page route: onboarding for the demo customer.
+    local invoice_body invoice_url onboarding
+    onboarding="$(jq -r '.product_pricing_ids.Onboarding' "$OUT/seed-$store.json")"
+    invoice_body="$(jq -cn --arg customer "$customer" --arg onboarding "$onboarding" '{
+        customer_id: $customer, type: "IMMEDIATE", invoice_due_date_from_creation: 14,
+        onetime_items: [{product_pricing_id: $onboarding, aggregate: 1}], notes: "Thank you"
+    }')"
+    created="$(curl -sS --max-time 10 -w '\n%{http_code}' -X POST "$BASE/api/v1/companies/$company/one_times" \
+        -H "Authorization: Bearer $key" -H 'Content-Type: application/json' -d "$invoice_body")"
+    status="${created##*$'\n'}"
+    [[ "$status" == 2* ]] || die "creating a one-time charge answered $status: ${created%$'\n'*}"
+    invoice_url="$(jq -r '.[0].invoice_url' <<<"${created%$'\n'*}")"
+    [[ "$invoice_url" == "$BASE/invoices/"* ]] || die "unexpected invoice url '$invoice_url'"
+
     export KASSE_BENCH_API_KEY="$key" KASSE_BENCH_BODY="$body"
     log "$store: warm-up ($WARMUP per route)"
     wrk_run "$store" warmup-healthz 16 "$WARMUP" "$BASE/healthz"
     wrk_run "$store" warmup-page 16 "$WARMUP" "$page_url"
     wrk_run "$store" warmup-contract 16 "$WARMUP" "$contract_url"
+    wrk_run "$store" warmup-invoice 16 "$WARMUP" "$invoice_url"
     wrk_run "$store" warmup-create 16 "$WARMUP" "$create_url" "$BENCH_DIR/post_checkout.lua"
 
     local before after c
@@ -282,6 +298,7 @@ bench_store() { # store
         wrk_run "$store" healthz "$c" "$DURATION" "$BASE/healthz"
         wrk_run "$store" page "$c" "$DURATION" "$page_url"
         wrk_run "$store" contract "$c" "$DURATION" "$contract_url"
+        wrk_run "$store" invoice "$c" "$DURATION" "$invoice_url"
         wrk_run "$store" create "$c" "$DURATION" "$create_url" "$BENCH_DIR/post_checkout.lua"
     done
     after="$(session_count "$store")"

@@ -290,3 +290,35 @@ pub async fn contract(state: &AppState, seed: &DemoSeed) -> Result<String, SeedE
     let first = signers.first().ok_or_else(|| SeedError("the demo contract has no signatory".into()))?;
     Ok(crate::signing::signature_link(state, first))
 }
+
+/// A fresh open demo invoice: a one-time charge to Ada Lovelace for a training workshop and
+/// extra onboarding, with a discount, payment instructions and notes. Returns its hosted page.
+pub async fn invoice(state: &AppState, seed: &DemoSeed) -> Result<String, SeedError> {
+    let onboarding = seed.product_pricing_ids.get("Onboarding").cloned().unwrap_or_default();
+    let customer = seed.customer_ids.get("crm-1001").cloned().unwrap_or_default();
+    let product = db::pricings::get_many(&state.db, &seed.company_id, std::slice::from_ref(&onboarding))
+        .await?
+        .into_iter()
+        .next()
+        .map(|p| p.pricing.product_id)
+        .ok_or_else(|| SeedError("the demo onboarding pricing vanished".into()))?;
+    let body = json!({
+        "customer_id": customer,
+        "type": "IMMEDIATE",
+        "onetime_items": [
+            {"custom_price": {"amount": {"currency": "USD", "value_in_cents": 120000}, "product_id": product,
+                "description": "Analytics training workshop (1 day, on site)"}, "aggregate": 1, "sort_order": 1},
+            {"product_pricing_id": onboarding, "aggregate": 2, "sort_order": 2}
+        ],
+        "discounts": [{"name": "Loyalty discount", "type": "DISCOUNT_PERCENT", "percent": 0.1}],
+        "invoice_due_date_from_creation": 14,
+        "invoice_payment_instructions": "Pay by card on this page, or by bank transfer to IBAN GB33 BUKB 2020 1555 5555 55 quoting the invoice number.",
+        "notes": "Thank you for training with Acme Analytics. The workshop takes place at your London office.",
+        "metadata": {"demo": "true"},
+    });
+    let created = crate::api::onetimes::create_onetimes(state, &seed.company_id, serde_json::from_value(body)?).await?;
+    created
+        .into_iter()
+        .find_map(|b| b.invoice_url)
+        .ok_or_else(|| SeedError("the demo invoice has no hosted page".into()))
+}

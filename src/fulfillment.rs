@@ -18,6 +18,7 @@ use crate::domain::checkout::Status;
 use crate::domain::ids::{self, prefix};
 use crate::domain::pricing::{Charge, Quote};
 use crate::error::{ApiError, ApiResult};
+use crate::payments::SavedMethod;
 use crate::session::{Entered, Parsed, Priced};
 
 /// How the money stands when fulfilment runs.
@@ -34,6 +35,8 @@ pub struct PaymentDone<'a> {
     /// The payment row of the attempt, if one was made (none when nothing was due).
     pub payment_id: Option<&'a str>,
     pub settlement: Settlement,
+    /// The card the customer agreed to keep for later charges (`save_card_on_checkout`).
+    pub saved_method: Option<&'a SavedMethod>,
 }
 
 /// Complete `session` once. Returns the session as it stands afterwards — completed by this
@@ -85,6 +88,29 @@ pub async fn fulfil_in(
     if let Some(payment_id) = payment.payment_id {
         let status = if paid { "SUCCEEDED" } else { "PENDING" };
         db::billing::attach_payment(tx, payment_id, &invoice.id, status, now).await?;
+    }
+    // The waiting one-time charges the customer saw and paid; each goes on this invoice only.
+    if db::onetimes::claim(tx, &priced.billables, &invoice.id, now).await? != priced.billables.len() {
+        return Err(ApiError::conflict(
+            "already_invoiced",
+            "A charge of this order was invoiced elsewhere meanwhile; nothing was completed.",
+        ));
+    }
+    if let Some(m) = payment.saved_method {
+        let method = db::onetimes::PaymentMethod {
+            id: ids::new_id(prefix::PAYMENT_METHOD, now),
+            company_id: session.company_id.clone(),
+            customer_id: customer_id.clone(),
+            provider: parsed.options.provider().as_str().to_string(),
+            provider_ref: m.provider_ref.clone(),
+            brand: m.brand.clone(),
+            last4: m.last4.clone(),
+            exp_month: m.exp_month,
+            exp_year: m.exp_year,
+            checkout_id: Some(session.id.clone()),
+            created_at: now,
+        };
+        db::onetimes::insert_method(tx, &method).await?;
     }
     let promo_id = priced.resolved.promo.as_ref().map(|(id, _)| id.as_str());
     db::billing::redeem(tx, promo_id, &parsed.order.coupon_ids, now).await?;
@@ -252,9 +278,11 @@ async fn build_invoice(
         amount_due: if paid { 0 } else { charge.total },
         lines: lines_json(quote, charge, true).to_string(),
         payment_instructions: if paid { None } else { parsed.options.payment_instructions.clone() },
+        notes: None,
         issued_at: now,
         due_at: if paid { None } else { Some(now + Duration::days(net_terms)) },
         paid_at: paid.then_some(now),
+        paying_until: None,
         created_at: now,
         updated_at: now,
     })

@@ -10,6 +10,7 @@ pub mod domain;
 pub mod error;
 pub mod expiry;
 pub mod fulfillment;
+pub mod invoicing;
 pub mod ops;
 pub mod outbox;
 pub mod payments;

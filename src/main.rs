@@ -160,7 +160,8 @@ async fn run(command: Command) -> Result<(), String> {
             let checkout = demo::checkout(app.state(), &seed).await.map_err(|e| e.to_string())?;
             let link = demo::link(app.state(), &seed).await.map_err(|e| e.to_string())?;
             let contract = demo::contract(app.state(), &seed).await.map_err(|e| e.to_string())?;
-            print_demo(&app.state().public_url, &seed, &checkout, &link, &contract);
+            let invoice = demo::invoice(app.state(), &seed).await.map_err(|e| e.to_string())?;
+            print_demo(&app.state().public_url, &seed, &checkout, &link, &contract, &invoice);
             app.run_until_stopped(ops::shutdown_signal()).await.map_err(|e| e.to_string())
         }
         Command::SeedDemo { json: _, store } => {
@@ -215,10 +216,10 @@ async fn run(command: Command) -> Result<(), String> {
     }
 }
 
-fn print_demo(url: &str, seed: &demo::DemoSeed, checkout: &str, link: &str, contract: &str) {
+fn print_demo(url: &str, seed: &demo::DemoSeed, checkout: &str, link: &str, contract: &str, invoice: &str) {
     let team = seed.product_pricing_ids.get("Team").map(String::as_str).unwrap_or("pp_…");
     println!(
-        "\nKasse demo is running.\n\n  Checkout: {checkout}\n            (test card 4242 4242 4242 4242, any future expiry, any CVC)\n  Link:     {link}\n            (a reusable link: every visit starts a fresh checkout)\n  Contract: {contract}\n            (Ada Lovelace's signing link: sign, then pay with the test card)\n  Open:     {url}/\n  API key:  {key}\n  Company:  {company}\n  Promo:    {promo}\n\n\
+        "\nKasse demo is running.\n\n  Checkout: {checkout}\n            (test card 4242 4242 4242 4242, any future expiry, any CVC)\n  Link:     {link}\n            (a reusable link: every visit starts a fresh checkout)\n  Contract: {contract}\n            (Ada Lovelace's signing link: sign, then pay with the test card)\n  Invoice:  {invoice}\n            (an open invoice for one-time charges: pay it with the test card, or print it)\n  Open:     {url}/\n  API key:  {key}\n  Company:  {company}\n  Promo:    {promo}\n\n\
          Price 12 seats of the Team plan with the promo code:\n\n  curl -s {url}/api/v1/companies/{company}/pricing/preview \\\n    \
          -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' \\\n    \
          -d '{{\"product_pricing_ids\": [\"{team}\"], \"config_items\": [{{\"product_pricing_id\": \"{team}\", \"num_licenses\": 12}}], \"promo_code\": \"{promo}\"}}'\n\n\

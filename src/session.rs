@@ -160,6 +160,9 @@ pub struct Priced {
     pub resolved: ResolvedQuote,
     /// The customer's promo code was refused: why (shown beside the field). The quote is then without it.
     pub promo_error: Option<ApiError>,
+    /// The customer's waiting one-time charges (NEXT) this quote includes in today's charge;
+    /// fulfilment puts exactly these on the checkout's invoice.
+    pub billables: Vec<String>,
 }
 
 /// Price the session with what the customer entered. An error names the field at fault
@@ -180,6 +183,20 @@ pub async fn price(
         }
         Err(e) => return Err(e),
     };
-    let quote = pricing::quote(&resolved.input).map_err(crate::api::preview::pricing_error)?;
-    Ok(Priced { quote, resolved, promo_error })
+    let mut quote = pricing::quote(&resolved.input).map_err(crate::api::preview::pricing_error)?;
+    let billables = match waiting_charges_of(session) {
+        Some(customer_id) => {
+            let waiting = crate::db::onetimes::pending(&state.db, customer_id, &session.currency).await?;
+            crate::invoicing::add_to_quote(&mut quote, &waiting);
+            waiting.into_iter().map(|b| b.id).collect()
+        }
+        None => Vec::new(),
+    };
+    Ok(Priced { quote, resolved, promo_error, billables })
+}
+
+/// Whose waiting one-time charges a session's first invoice takes: a known customer's, on a
+/// plain checkout. A contract's order is what was signed, so its charges wait for another.
+fn waiting_charges_of(session: &CheckoutSession) -> Option<&str> {
+    session.customer_id.as_deref().filter(|_| session.source != "CONTRACT")
 }

@@ -326,7 +326,7 @@ pub async fn sign(
             Signed::Payment
         }
         Some(_) => {
-            let payment = PaymentDone { payment_id: None, settlement: Settlement::Open };
+            let payment = PaymentDone { payment_id: None, settlement: Settlement::Open, saved_method: None };
             if !fulfillment::fulfil_in(&mut tx, &checkout, &parsed, &priced, payment, now).await? {
                 return Err(Refusal::NotSigning(locked.status()));
             }
@@ -502,7 +502,7 @@ pub async fn mark_signed_offline(
     if locked.require_payment_method {
         store::transition(&mut tx, &contract.id, Status::PendingPayment, now).await?;
     } else {
-        let payment = PaymentDone { payment_id: None, settlement: Settlement::Open };
+        let payment = PaymentDone { payment_id: None, settlement: Settlement::Open, saved_method: None };
         fulfillment::fulfil_in(&mut tx, &checkout, &parsed, &priced, payment, now).await?;
     }
     tx.commit().await?;

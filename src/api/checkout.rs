@@ -54,7 +54,9 @@ pub struct CheckoutOptionsBody {
     pub require_company: Option<bool>,
     /// Kasse: shown with manual payment (bank transfer).
     pub payment_instructions: Option<String>,
-    /// Kasse: keep the card for later charges.
+    /// Kasse: keep the customer's card for later charges (auto-charged one-time charges);
+    /// the page tells the customer. Also accepted as `save_card_on_checkout`.
+    #[serde(alias = "save_card_on_checkout")]
     pub save_payment_method: Option<bool>,
 }
 

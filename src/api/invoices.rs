@@ -1,5 +1,6 @@
-//! `…/invoices`: the invoices fulfilment issued — get, list (by customer and status), void,
-//! and mark paid outside Kasse. Each change is a compare-and-set on OPEN with its webhook.
+//! `…/invoices`: invoices from checkouts and one-time charges — create (from a customer's
+//! waiting NEXT charges), get, list (by customer and status), void, and mark paid outside
+//! Kasse. Each change is a compare-and-set on OPEN with its webhook.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -8,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::checkout::optional_body;
-use super::extract::{ApiQuery, CompanyCtx, ListQuery};
+use super::extract::{ApiJson, ApiQuery, CompanyCtx, ListQuery};
 use super::{List, validate};
 use crate::app::AppState;
 use crate::db::{self, billing::Invoice};
@@ -37,6 +38,9 @@ pub struct InvoiceResponse {
     #[schema(value_type = Object)]
     pub lines: serde_json::Value,
     pub payment_instructions: Option<String>,
+    pub notes: Option<String>,
+    /// The hosted invoice page: the customer reads, pays or prints the invoice there.
+    pub url: String,
     pub issued_at: DateTime<Utc>,
     pub due_at: Option<DateTime<Utc>>,
     pub paid_at: Option<DateTime<Utc>>,
@@ -44,9 +48,10 @@ pub struct InvoiceResponse {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<Invoice> for InvoiceResponse {
-    fn from(i: Invoice) -> Self {
+impl InvoiceResponse {
+    pub fn new(state: &AppState, i: Invoice) -> Self {
         InvoiceResponse {
+            url: crate::invoicing::invoice_url(state, &i),
             lines: serde_json::from_str(&i.lines).unwrap_or_default(),
             id: i.id,
             number: i.number,
@@ -60,6 +65,7 @@ impl From<Invoice> for InvoiceResponse {
             total: i.total,
             amount_due: i.amount_due,
             payment_instructions: i.payment_instructions,
+            notes: i.notes,
             issued_at: i.issued_at,
             due_at: i.due_at,
             paid_at: i.paid_at,
@@ -81,7 +87,7 @@ pub async fn get(
     ctx: CompanyCtx,
     Path((_, id)): Path<(String, String)>,
 ) -> ApiResult<Json<InvoiceResponse>> {
-    Ok(Json(load(&state, ctx.id(), &id).await?.into()))
+    Ok(Json(InvoiceResponse::new(&state, load(&state, ctx.id(), &id).await?)))
 }
 
 /// Filters of the invoice list.
@@ -114,7 +120,7 @@ pub async fn list(
         ),
     };
     let rows = db::billing::list_invoices(&state.db, ctx.id(), &page, status, filter.customer_id.as_deref()).await?;
-    Ok(Json(List::from_rows(rows, &page, |i| &i.id, |i| Ok(i.into()))?))
+    Ok(Json(List::from_rows(rows, &page, |i| &i.id, |i| Ok(InvoiceResponse::new(&state, i)))?))
 }
 
 /// Why an invoice was paid outside Kasse.
@@ -133,11 +139,17 @@ async fn close(state: &AppState, invoice: Invoice, to: &str, note: Option<String
     }
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
-    if !db::billing::close_invoice(&mut tx, &invoice.id, to, now).await? {
+    if !db::billing::close_invoice(&mut tx, &invoice.id, to, false, now).await? {
         drop(tx);
         let current = load(state, &invoice.company_id, &invoice.id).await?;
         if current.status == to {
             return Ok(current);
+        }
+        if current.status == "OPEN" {
+            return Err(ApiError::conflict(
+                "invoice_payment_in_progress",
+                "The customer is paying this invoice right now; try again in a minute.",
+            ));
         }
         return Err(ApiError::conflict(
             "invoice_not_open",
@@ -167,7 +179,7 @@ pub async fn void(
     Path((_, id)): Path<(String, String)>,
 ) -> ApiResult<Json<InvoiceResponse>> {
     let invoice = load(&state, ctx.id(), &id).await?;
-    Ok(Json(close(&state, invoice, "VOID", None).await?.into()))
+    Ok(Json(InvoiceResponse::new(&state, close(&state, invoice, "VOID", None).await?)))
 }
 
 #[utoipa::path(post, path = "/api/v1/companies/{company_id}/invoices/{id}/mark_paid", tag = "invoices",
@@ -182,5 +194,86 @@ pub async fn mark_paid(
     let request: MarkPaid = optional_body(&body)?;
     let note = validate::opt_text("note", request.note.as_deref(), validate::TEXT_MAX)?;
     let invoice = load(&state, ctx.id(), &id).await?;
-    Ok(Json(close(&state, invoice, "PAID", note).await?.into()))
+    Ok(Json(InvoiceResponse::new(&state, close(&state, invoice, "PAID", note).await?)))
+}
+
+/// Invoice a customer's waiting (NEXT) one-time charges now.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateInvoice {
+    /// The customer's id or your identifier for them.
+    pub customer_id: Option<String>,
+    /// Needed only when charges wait in more than one currency.
+    pub currency: Option<String>,
+    /// `2026-11-21` or RFC 3339; default today.
+    pub invoice_date: Option<String>,
+    /// Days from the invoice date to its due date (default 0: due on receipt).
+    pub invoice_due_date_from_creation: Option<i64>,
+    pub invoice_payment_instructions: Option<String>,
+    /// Default: the notes the charges were created with.
+    pub notes: Option<String>,
+    /// Charge the payment method the customer saved at an earlier checkout.
+    pub auto_charges: Option<bool>,
+}
+
+#[utoipa::path(post, path = "/api/v1/companies/{company_id}/invoices", tag = "invoices",
+    params(("company_id" = String, Path)), request_body = CreateInvoice,
+    responses((status = 200, body = InvoiceResponse), (status = "4XX", body = ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    ctx: CompanyCtx,
+    ApiJson(body): ApiJson<CreateInvoice>,
+) -> ApiResult<Json<InvoiceResponse>> {
+    let company_id = ctx.id();
+    let customer = super::onetimes::customer(&state, company_id, body.customer_id.as_deref()).await?;
+    let currency = match body.currency.as_deref() {
+        Some(c) => validate::currency("currency", c)?.code().to_string(),
+        None => {
+            let waiting = db::onetimes::pending_currencies(&state.db, &customer.id).await?;
+            match waiting.as_slice() {
+                [] => return Err(nothing_to_invoice()),
+                [one] => one.clone(),
+                several => {
+                    return Err(ApiError::missing("currency").with_message(format!(
+                        "Charges wait in {}; name the `currency` to invoice.",
+                        several.join(" and ")
+                    )));
+                }
+            }
+        }
+    };
+    let now = state.clock.now();
+    // A checkout of this customer being paid includes these charges on its own invoice.
+    if db::checkouts::customer_paying(&state.db, &customer.id, now).await? {
+        return Err(ApiError::conflict(
+            "checkout_in_progress",
+            "The customer is paying a checkout that includes these charges; try again in a minute.",
+        ));
+    }
+    let mut terms = super::onetimes::terms(
+        body.invoice_date.as_deref(),
+        body.invoice_due_date_from_creation,
+        body.invoice_payment_instructions.as_deref(),
+        body.notes.as_deref(),
+    )?;
+    let mut tx = state.db.begin().await?;
+    let waiting = db::onetimes::pending_in(&mut tx, &customer.id, &currency).await?;
+    if waiting.is_empty() {
+        return Err(nothing_to_invoice());
+    }
+    if terms.notes.is_none() {
+        let mut notes: Vec<&str> = waiting.iter().filter_map(|b| b.notes.as_deref()).collect();
+        notes.dedup();
+        terms.notes = (!notes.is_empty()).then(|| notes.join("\n\n"));
+    }
+    let invoice = crate::invoicing::issue_in(&mut tx, &waiting, &terms, now).await?;
+    tx.commit().await?;
+    if body.auto_charges == Some(true) {
+        super::onetimes::auto_charge(&state, &invoice).await?;
+    }
+    Ok(Json(InvoiceResponse::new(&state, load(&state, company_id, &invoice.id).await?)))
+}
+
+fn nothing_to_invoice() -> ApiError {
+    ApiError::conflict("nothing_to_invoice", "This customer has no one-time charges waiting for an invoice.")
 }

@@ -14,6 +14,7 @@ pub mod discounts;
 pub mod extract;
 pub mod idempotency;
 pub mod invoices;
+pub mod onetimes;
 pub mod openapi;
 pub mod preview;
 pub mod price_spec;
@@ -78,7 +79,8 @@ pub fn router(state: AppState) -> Router<AppState> {
             axum::routing::delete(contract_actions::remove_counter_signatory),
         )
         .route(&format!("{company}/contracts/{{id}}/preview_link"), post(contract_actions::preview_link))
-        .route(&format!("{company}/invoices"), get(invoices::list))
+        .route(&format!("{company}/one_times"), post(onetimes::create))
+        .route(&format!("{company}/invoices"), get(invoices::list).post(invoices::create))
         .route(&format!("{company}/invoices/{{id}}"), get(invoices::get))
         .route(&format!("{company}/invoices/{{id}}/void"), post(invoices::void))
         .route(&format!("{company}/invoices/{{id}}/mark_paid"), post(invoices::mark_paid))

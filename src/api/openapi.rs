@@ -9,7 +9,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::{
     checkout, checkout_links, checkout_sessions, contract_actions, contract_templates, contracts, coupons, customers,
-    invoices, preview, product_pricings, products, webhook_endpoints,
+    invoices, onetimes, preview, product_pricings, products, webhook_endpoints,
 };
 
 #[derive(OpenApi)]
@@ -35,7 +35,7 @@ Amounts are integer minor units of their currency."
         contract_actions::void, contract_actions::mark_signed_offline, contract_actions::file,
         contract_actions::add_counter_signatories, contract_actions::remove_counter_signatory,
         contract_actions::preview_link,
-        invoices::get, invoices::list, invoices::void, invoices::mark_paid,
+        invoices::create, invoices::get, invoices::list, invoices::void, invoices::mark_paid, onetimes::create,
         webhook_endpoints::create, webhook_endpoints::get_one, webhook_endpoints::list, webhook_endpoints::disable,
     ),
     modifiers(&BearerAuth),
@@ -46,7 +46,7 @@ Amounts are integer minor units of their currency."
         (name = "pricing", description = "Quotes computed by the pricing engine"),
         (name = "checkout", description = "Checkout sessions, reusable links and preview links"),
         (name = "contracts", description = "Contract templates and contracts to sign before paying"),
-        (name = "invoices", description = "Invoices issued by fulfilment: read, void, mark paid"),
+        (name = "invoices", description = "One-time charges and invoices: create, read, void, mark paid"),
         (name = "webhooks", description = "Signed event notifications to your endpoints"),
     )
 )]

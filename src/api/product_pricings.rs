@@ -25,7 +25,7 @@ pub struct CreateProductPricing {
     pub items: Vec<ItemPricingInput>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct ProductPricingResponse {
     pub id: String,
     pub product_id: String,

@@ -46,9 +46,13 @@ pub struct Invoice {
     /// Lines and discount lines, JSON.
     pub lines: String,
     pub payment_instructions: Option<String>,
+    /// The merchant's notes to the customer (one-time charges), shown on the hosted page.
+    pub notes: Option<String>,
     pub issued_at: DateTime<Utc>,
     pub due_at: Option<DateTime<Utc>>,
     pub paid_at: Option<DateTime<Utc>>,
+    /// While in the future, a payment from the hosted invoice page is in flight.
+    pub paying_until: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -73,8 +77,8 @@ pub struct Payment {
 const SUBSCRIPTION_COLUMNS: &str = "id, company_id, customer_id, checkout_id, status, currency, started_at, \
      trial_ends_at, next_charge_at, term_ends_at, billing_day_anchor, details, created_at, updated_at";
 const INVOICE_COLUMNS: &str = "id, company_id, customer_id, subscription_id, checkout_id, number, token, status, \
-     currency, subtotal, discount_total, total, amount_due, lines, payment_instructions, issued_at, due_at, paid_at, \
-     created_at, updated_at";
+     currency, subtotal, discount_total, total, amount_due, lines, payment_instructions, notes, issued_at, due_at, \
+     paid_at, paying_until, created_at, updated_at";
 const PAYMENT_COLUMNS: &str = "id, company_id, checkout_id, invoice_id, provider, provider_ref, status, amount, \
      currency, failure_reason, created_at, updated_at";
 
@@ -117,7 +121,7 @@ pub async fn insert_subscription(tx: &mut Tx, s: &Subscription) -> DbResult<()> 
 pub async fn insert_invoice(tx: &mut Tx, i: &Invoice) -> DbResult<()> {
     let sql = format!(
         "INSERT INTO invoices ({INVOICE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
-         $15, $16, $17, $18, $19, $20)"
+         $15, $16, $17, $18, $19, $20, $21, $22)"
     );
     on_tx!(tx, |conn| sqlx::query(&sql)
         .bind(&i.id)
@@ -135,9 +139,11 @@ pub async fn insert_invoice(tx: &mut Tx, i: &Invoice) -> DbResult<()> {
         .bind(i.amount_due)
         .bind(&i.lines)
         .bind(&i.payment_instructions)
+        .bind(&i.notes)
         .bind(i.issued_at)
         .bind(i.due_at)
         .bind(i.paid_at)
+        .bind(i.paying_until)
         .bind(i.created_at)
         .bind(i.updated_at)
         .execute(conn)
@@ -252,14 +258,56 @@ pub async fn list_invoices(
 
 /// Move an OPEN invoice to PAID (nothing left due) or VOID inside `tx`; false when it was not
 /// OPEN any more. Compare-and-set, so a payment and a void racing each other cannot both win.
-pub async fn close_invoice(tx: &mut Tx, id: &str, to: &str, now: DateTime<Utc>) -> DbResult<bool> {
-    let sql = "UPDATE invoices SET status = $2, updated_at = $3, \
+/// Only the payment attempt holding the invoice's lock passes `lock_holder`; anyone else waits
+/// for a payment in flight to end (false while it runs).
+pub async fn close_invoice(tx: &mut Tx, id: &str, to: &str, lock_holder: bool, now: DateTime<Utc>) -> DbResult<bool> {
+    let sql = "UPDATE invoices SET status = $2, updated_at = $3, paying_until = NULL, \
                amount_due = CASE WHEN $2 = 'PAID' THEN 0 ELSE amount_due END, \
                paid_at = CASE WHEN $2 = 'PAID' THEN $3 ELSE paid_at END \
-               WHERE id = $1 AND status = 'OPEN'";
-    let n =
-        on_tx!(tx, |conn| sqlx::query(sql).bind(id).bind(to).bind(now).execute(conn).await.map(|r| r.rows_affected()))?;
+               WHERE id = $1 AND status = 'OPEN' AND ($4 OR paying_until IS NULL OR paying_until < $3)";
+    let n = on_tx!(tx, |conn| sqlx::query(sql)
+        .bind(id)
+        .bind(to)
+        .bind(now)
+        .bind(lock_holder)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
     Ok(n == 1)
+}
+
+/// The invoice a hosted invoice page's token opens.
+pub async fn invoice_by_token(db: &Db, token: &str) -> DbResult<Option<Invoice>> {
+    let sql = format!("SELECT {INVOICE_COLUMNS} FROM invoices WHERE token = $1");
+    Ok(on_db!(db, |pool| sqlx::query_as::<_, Invoice>(&sql).bind(token).fetch_optional(pool).await)?)
+}
+
+/// Take an OPEN invoice's payment lock until `until`; false when it is not OPEN or another
+/// attempt holds the lock. One attempt at a time, so a double submit never charges twice.
+pub async fn lock_invoice(db: &Db, id: &str, now: DateTime<Utc>, until: DateTime<Utc>) -> DbResult<bool> {
+    let sql = "UPDATE invoices SET paying_until = $3, updated_at = $2 \
+               WHERE id = $1 AND status = 'OPEN' AND (paying_until IS NULL OR paying_until < $2)";
+    let n = on_db!(db, |pool| sqlx::query(sql)
+        .bind(id)
+        .bind(now)
+        .bind(until)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// Give an invoice's payment lock back after an attempt that did not pay it.
+pub async fn release_invoice(db: &Db, id: &str, now: DateTime<Utc>) -> DbResult<()> {
+    let sql = "UPDATE invoices SET paying_until = NULL, updated_at = $2 WHERE id = $1";
+    on_db!(db, |pool| sqlx::query(sql).bind(id).bind(now).execute(pool).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// The payment attempts made for an invoice, oldest first.
+pub async fn payments_of_invoice(db: &Db, invoice_id: &str) -> DbResult<Vec<Payment>> {
+    let sql = format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE invoice_id = $1 ORDER BY id");
+    Ok(on_db!(db, |pool| sqlx::query_as::<_, Payment>(&sql).bind(invoice_id).fetch_all(pool).await)?)
 }
 
 pub async fn get_subscription(db: &Db, company_id: &str, id: &str) -> DbResult<Option<Subscription>> {

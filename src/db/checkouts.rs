@@ -177,6 +177,13 @@ pub async fn lock_for_payment(db: &Db, id: &str, now: DateTime<Utc>, until: Date
     Ok(n == 1)
 }
 
+/// Whether one of the customer's checkouts is being paid right now (its payment lock is held).
+pub async fn customer_paying(db: &Db, customer_id: &str, now: DateTime<Utc>) -> DbResult<bool> {
+    let sql = "SELECT COUNT(*) FROM checkout_sessions WHERE customer_id = $1 AND paying_until > $2";
+    let (n,): (i64,) = on_db!(db, |pool| sqlx::query_as(sql).bind(customer_id).bind(now).fetch_one(pool).await)?;
+    Ok(n > 0)
+}
+
 /// Give the payment lock back after an attempt that did not complete the session.
 pub async fn release_payment_lock(db: &Db, id: &str, now: DateTime<Utc>) -> DbResult<()> {
     let sql = "UPDATE checkout_sessions SET paying_until = NULL, updated_at = $2 WHERE id = $1";

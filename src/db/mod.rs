@@ -13,6 +13,7 @@ pub mod coupons;
 pub mod customers;
 pub mod idempotency;
 pub mod links;
+pub mod onetimes;
 pub mod pricings;
 pub mod products;
 pub mod settings;

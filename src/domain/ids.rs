@@ -35,6 +35,9 @@ pub mod prefix {
     pub const SIGNER: &str = "sig";
     pub const CONTRACT_EVENT: &str = "cev";
     pub const CONTRACT_FILE: &str = "file";
+    pub const ONETIME_BILLABLE: &str = "otb";
+    pub const ONETIME_BATCH: &str = "otg";
+    pub const PAYMENT_METHOD: &str = "pm";
 }
 
 /// The last id value made by this process, so ids made within one millisecond still sort in

@@ -56,6 +56,19 @@ pub struct ChargeRequest<'a> {
     pub amount: i64,
     pub currency: &'a str,
     pub card: Option<&'a CardInput>,
+    /// Charge a payment method saved earlier (off-session), by the provider's handle.
+    pub saved_method: Option<&'a str>,
+}
+
+/// A payment method the customer agreed to save, as the provider lets us keep it: a handle
+/// and what a page may show ("Visa ending 4242"), never the card number.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SavedMethod {
+    pub provider_ref: String,
+    pub brand: String,
+    pub last4: String,
+    pub exp_month: i32,
+    pub exp_year: i32,
 }
 
 /// What happened, in our words.

@@ -1,14 +1,18 @@
 //! The built-in offline provider: test cards decide the outcome, nothing leaves the machine.
 //!
 //! `4242 4242 4242 4242` succeeds, `4000 0000 0000 0002` is declined, `4000 0027 6000 3184`
-//! asks for a challenge the customer approves or denies. Any other number is refused the way a
+//! asks for a challenge the customer approves or denies, and `4000 0000 0000 0341` can be
+//! saved (nothing due today) but declines every later charge. Any other number is refused the way a
 //! real provider refuses a mistyped card (Luhn check first, then "card not supported").
 
-use super::{ChargeRequest, Outcome, PagePayment, PaymentProvider, ProviderError, ProviderKind};
+use super::{
+    CardInput, ChargeRequest, Outcome, PagePayment, PaymentProvider, ProviderError, ProviderKind, SavedMethod,
+};
 
 pub const CARD_SUCCESS: &str = "4242424242424242";
 pub const CARD_DECLINE: &str = "4000000000000002";
 pub const CARD_CHALLENGE: &str = "4000002760003184";
+pub const CARD_DECLINE_LATER: &str = "4000000000000341";
 
 pub struct Sandbox {
     /// Where a challenge page for payment `{id}` lives: `{base}/{id}`.
@@ -42,6 +46,45 @@ pub fn luhn_ok(digits: &str) -> bool {
     sum % 10 == 0
 }
 
+/// The handle a sandbox card is saved under: its last four digits decide later charges the
+/// way the card itself would (0002 declines; 3184 needs the customer, so off-session fails).
+pub fn save(card: &CardInput) -> Option<SavedMethod> {
+    let number = digits(&card.number);
+    if !luhn_ok(&number) {
+        return None;
+    }
+    let (month, year) = card.expiry.trim().split_once('/')?;
+    let exp_month: i32 = month.trim().parse().ok()?;
+    let year: i32 = year.trim().parse().ok()?;
+    let brand = match number.as_bytes().first() {
+        Some(b'4') => "Visa",
+        Some(b'5' | b'2') => "Mastercard",
+        Some(b'3') => "American Express",
+        _ => "Card",
+    };
+    let last4 = number.get(number.len() - 4..)?.to_string();
+    Some(SavedMethod {
+        provider_ref: format!("pm_sbx_{last4}"),
+        brand: brand.to_string(),
+        last4,
+        exp_month,
+        exp_year: if year < 100 { 2000 + year } else { year },
+    })
+}
+
+/// Charging a saved sandbox method: what its original card would do, without a customer.
+fn charge_saved(handle: &str, payment_id: &str) -> Outcome {
+    let reference = format!("sbx_{payment_id}");
+    match handle.strip_prefix("pm_sbx_") {
+        Some("4242") => Outcome::Succeeded { reference },
+        Some("0002" | "0341") => Outcome::Failed { reason: "Your card was declined.".into() },
+        Some("3184") => {
+            Outcome::Failed { reason: "Your bank asks you to confirm this payment; pay it on the invoice page.".into() }
+        }
+        _ => Outcome::Failed { reason: "The saved payment method is not usable any more.".into() },
+    }
+}
+
 impl PaymentProvider for Sandbox {
     fn kind(&self) -> ProviderKind {
         ProviderKind::Sandbox
@@ -52,6 +95,9 @@ impl PaymentProvider for Sandbox {
     }
 
     async fn charge(&self, request: &ChargeRequest<'_>) -> Result<Outcome, ProviderError> {
+        if let Some(handle) = request.saved_method {
+            return Ok(charge_saved(handle, request.payment_id));
+        }
         let Some(card) = request.card else {
             return Ok(Outcome::Failed { reason: "Enter a card number.".into() });
         };
@@ -63,6 +109,8 @@ impl PaymentProvider for Sandbox {
         Ok(match number.as_str() {
             CARD_SUCCESS => Outcome::Succeeded { reference },
             CARD_DECLINE => Outcome::Failed { reason: "Your card was declined.".into() },
+            CARD_DECLINE_LATER if request.amount == 0 => Outcome::Succeeded { reference },
+            CARD_DECLINE_LATER => Outcome::Failed { reason: "Your card was declined.".into() },
             CARD_CHALLENGE => {
                 Outcome::RequiresAction { url: format!("{}/{}", self.challenge_base, request.payment_id), reference }
             }
@@ -86,7 +134,8 @@ mod tests {
     fn charge(number: &str) -> Outcome {
         let sandbox = Sandbox { challenge_base: "http://k/challenge".into() };
         let card = super::super::CardInput { number: number.into(), expiry: "12/34".into(), cvc: "123".into() };
-        let request = ChargeRequest { payment_id: "pay_1", amount: 100, currency: "USD", card: Some(&card) };
+        let request =
+            ChargeRequest { payment_id: "pay_1", amount: 100, currency: "USD", card: Some(&card), saved_method: None };
         let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
         rt.block_on(sandbox.charge(&request)).unwrap()
     }
@@ -99,6 +148,21 @@ mod tests {
             charge("4000 0027 6000 3184"),
             Outcome::RequiresAction { reference: "sbx_pay_1".into(), url: "http://k/challenge/pay_1".into() }
         );
+    }
+
+    #[test]
+    fn a_saved_card_charges_like_the_card_and_never_keeps_its_number() {
+        let card = CardInput { number: "4242 4242 4242 4242".into(), expiry: "12/34".into(), cvc: "123".into() };
+        let saved = save(&card).unwrap();
+        assert_eq!(
+            (saved.brand.as_str(), saved.last4.as_str(), saved.exp_month, saved.exp_year),
+            ("Visa", "4242", 12, 2034)
+        );
+        assert!(!saved.provider_ref.contains("42424242"));
+        assert_eq!(charge_saved(&saved.provider_ref, "pay_1"), Outcome::Succeeded { reference: "sbx_pay_1".into() });
+        assert!(matches!(charge_saved("pm_sbx_0002", "p"), Outcome::Failed { reason } if reason.contains("declined")));
+        assert!(matches!(charge_saved("pm_sbx_3184", "p"), Outcome::Failed { reason } if reason.contains("confirm")));
+        assert!(save(&CardInput { number: "1234".into(), ..card }).is_none());
     }
 
     #[test]

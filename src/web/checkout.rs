@@ -86,6 +86,8 @@ struct PageTemplate {
     form: FormView,
     countries: Vec<Choice>,
     card: bool,
+    /// The card is kept for later charges (the session's `save_card_on_checkout`).
+    saves_card: bool,
     instructions: Option<String>,
     button: String,
     alert: Option<String>,
@@ -453,6 +455,7 @@ pub(super) async fn render(
         countries: view::countries(locale, form.value("country")),
         form,
         card,
+        saves_card: card && options.save_payment_method,
         instructions,
         button,
         alert,

@@ -205,6 +205,18 @@ pub fn lines(
                 note,
             }
         })
+        // Lines past the selections are the customer's waiting one-time charges, priced
+        // when the merchant added them (see `invoicing::add_to_quote`).
+        .chain(quote.lines.iter().skip(selections.len()).map(|line| LineView {
+            name: line.name.clone(),
+            metered: false,
+            description: t.added_charge.to_string(),
+            quantity: line.quantity,
+            input: None,
+            amount: format::money(line.amount, currency, locale),
+            tiers: Vec::new(),
+            note: None,
+        }))
         .collect()
 }
 

@@ -206,6 +206,12 @@ pub struct Texts {
     pub thank_you: &'static str,
     pub order_complete: &'static str,
     pub payment_processing: &'static str,
+    /// The order changed between showing and paying (a waiting charge was invoiced elsewhere).
+    pub order_changed: &'static str,
+    /// Describes a one-time charge the merchant added to the customer's account.
+    pub added_charge: &'static str,
+    /// Shown under the card fields when the session saves the card for later charges.
+    pub card_saved_notice: &'static str,
     pub awaiting_payment: &'static str,
     pub amount_paid: &'static str,
     pub order_reference: &'static str,
@@ -333,6 +339,9 @@ static EN: Texts = Texts {
     thank_you: "Thank you!",
     order_complete: "Your order is complete",
     payment_processing: "Your payment is being processed. We will confirm it shortly.",
+    added_charge: "One-time charge added to your account",
+    order_changed: "Your order changed while you were paying. Nothing was charged; please check the total and pay again.",
+    card_saved_notice: "Your card will be saved so that future payments to this merchant can be charged to it.",
     awaiting_payment: "We have received your order and are waiting for your payment.",
     amount_paid: "Amount paid",
     order_reference: "Order reference",
@@ -450,6 +459,9 @@ static DE: Texts = Texts {
     thank_you: "Vielen Dank!",
     order_complete: "Ihre Bestellung ist abgeschlossen",
     payment_processing: "Ihre Zahlung wird bearbeitet. Wir bestätigen sie in Kürze.",
+    added_charge: "Einmalige Gebühr für Ihr Konto",
+    order_changed: "Ihre Bestellung hat sich während der Zahlung geändert. Es wurde nichts abgebucht; bitte prüfen Sie den Betrag und zahlen Sie erneut.",
+    card_saved_notice: "Ihre Karte wird gespeichert, damit künftige Zahlungen an diesen Händler darüber abgebucht werden können.",
     awaiting_payment: "Wir haben Ihre Bestellung erhalten und warten auf Ihren Zahlungseingang.",
     amount_paid: "Bezahlter Betrag",
     order_reference: "Bestellnummer",

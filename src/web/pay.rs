@@ -28,7 +28,7 @@ use crate::db::{self};
 use crate::domain::checkout::Status;
 use crate::domain::ids::{self, prefix};
 use crate::fulfillment::{self, PaymentDone, Settlement};
-use crate::payments::{CardInput, ChargeRequest, Outcome, ProviderKind};
+use crate::payments::{CardInput, ChargeRequest, Outcome, ProviderKind, SavedMethod};
 use crate::session::{self, CompletionAction, Entered, Priced};
 
 /// How long a payment attempt may hold the session before another may try.
@@ -161,11 +161,34 @@ pub(super) async fn pay(
         Ok(false) => return await_other_attempt(state, &loaded, csrf, nonce).await,
         Err(e) => return server_error(e),
     }
+    // Waiting charges priced above may have gone on an invoice before we held the lock (an
+    // invoice being created waits while we hold it): then show the order as it is now.
+    if !priced.billables.is_empty() {
+        let customer = loaded.session.customer_id.as_deref().unwrap_or_default();
+        let waiting = db::onetimes::pending(&state.db, customer, &loaded.session.currency).await;
+        let still: Vec<String> = waiting.map(|w| w.into_iter().map(|b| b.id).collect()).unwrap_or_default();
+        if still != priced.billables {
+            let _ = db::checkouts::release_payment_lock(&state.db, &loaded.session.id, now).await;
+            let alert = Some(t.order_changed.to_string());
+            return render(state, &loaded, form, alert, StatusCode::CONFLICT, csrf, nonce, false).await;
+        }
+    }
     let amount = priced.quote.due_today.total;
+    let card_input = CardInput {
+        number: fields.get("card_number").cloned().unwrap_or_default(),
+        expiry: fields.get("card_expiry").cloned().unwrap_or_default(),
+        cvc: fields.get("card_cvc").cloned().unwrap_or_default(),
+    };
+    // Kept only when the session asked for it, and the page told the customer so.
+    let saved = if card && loaded.parsed.options.save_payment_method {
+        crate::payments::sandbox::save(&card_input)
+    } else {
+        None
+    };
     // A payment that succeeded before a failure on our side is used, never charged again.
     let earlier = db::billing::last_payment_of_checkout(&state.db, &loaded.session.id).await.ok().flatten();
     if let Some(p) = earlier.filter(|p| p.status == "SUCCEEDED" && p.invoice_id.is_none() && p.amount == amount) {
-        return complete(state, &loaded, &priced, Some(&p.id), Settlement::Paid, &nonce).await;
+        return complete(state, &loaded, &priced, Some(&p.id), Settlement::Paid, saved.as_ref(), &nonce).await;
     }
     let payment = db::billing::Payment {
         id: ids::new_id(prefix::PAYMENT, now),
@@ -185,27 +208,23 @@ pub(super) async fn pay(
         let _ = db::checkouts::release_payment_lock(&state.db, &loaded.session.id, now).await;
         return server_error(e);
     }
-    let card_input = CardInput {
-        number: fields.get("card_number").cloned().unwrap_or_default(),
-        expiry: fields.get("card_expiry").cloned().unwrap_or_default(),
-        cvc: fields.get("card_cvc").cloned().unwrap_or_default(),
-    };
     let request = ChargeRequest {
         payment_id: &payment.id,
         amount,
         currency: &payment.currency,
         card: card.then_some(&card_input),
+        saved_method: None,
     };
     let outcome = provider.charge(&request).await;
     let now = state.clock.now();
     match outcome {
         Ok(Outcome::Succeeded { reference }) => {
             record_payment(state, &payment.id, "SUCCEEDED", &reference).await;
-            complete(state, &loaded, &priced, Some(&payment.id), Settlement::Paid, &nonce).await
+            complete(state, &loaded, &priced, Some(&payment.id), Settlement::Paid, saved.as_ref(), &nonce).await
         }
         Ok(Outcome::Pending { reference }) => {
             record_payment(state, &payment.id, "PENDING", &reference).await;
-            complete(state, &loaded, &priced, Some(&payment.id), Settlement::Open, &nonce).await
+            complete(state, &loaded, &priced, Some(&payment.id), Settlement::Open, None, &nonce).await
         }
         Ok(Outcome::RequiresAction { reference, url }) => {
             record_payment(state, &payment.id, "REQUIRES_ACTION", &reference).await;
@@ -276,11 +295,11 @@ async fn complete(
     priced: &Priced,
     payment_id: Option<&str>,
     settlement: Settlement,
+    saved_method: Option<&SavedMethod>,
     nonce: &str,
 ) -> Response {
-    let done =
-        fulfillment::fulfil(state, &loaded.session, &loaded.parsed, priced, PaymentDone { payment_id, settlement })
-            .await;
+    let payment = PaymentDone { payment_id, settlement, saved_method };
+    let done = fulfillment::fulfil(state, &loaded.session, &loaded.parsed, priced, payment).await;
     match done {
         Ok(session) => finish(state, loaded, session, nonce).await,
         Err(e) => server_error(e.message),
@@ -432,7 +451,10 @@ pub(super) async fn answer_challenge(
             )
             .await;
             match session::price(&state, &loaded.session, &loaded.parsed.order, &loaded.parsed.entered).await {
-                Ok(priced) => complete(&state, &loaded, &priced, Some(&payment.id), Settlement::Paid, &nonce.0).await,
+                // A card confirmed by a challenge is not saved: the challenge page has no card.
+                Ok(priced) => {
+                    complete(&state, &loaded, &priced, Some(&payment.id), Settlement::Paid, None, &nonce.0).await
+                }
                 Err(e) => server_error(e.message),
             }
         }

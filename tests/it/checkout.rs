@@ -9,8 +9,8 @@ use serde_json::{Value, json};
 use crate::receiver::Receiver;
 use crate::support::{Resp, TestApp};
 
-const SUCCESS: &str = "4242 4242 4242 4242";
-const DECLINE: &str = "4000 0000 0000 0002";
+pub(crate) const SUCCESS: &str = "4242 4242 4242 4242";
+pub(crate) const DECLINE: &str = "4000 0000 0000 0002";
 const CHALLENGE: &str = "4000 0027 6000 3184";
 
 /// The catalog these tests sell: a per-seat plan with graduated tiers and a one-time fee.
@@ -45,7 +45,7 @@ async fn catalog(app: &TestApp) -> Catalog {
     }
 }
 
-async fn sql(db: &Db, statement: &str) {
+pub(crate) async fn sql(db: &Db, statement: &str) {
     match db {
         Db::Sqlite(p) => sqlx::query(statement).execute(p).await.map(|_| ()),
         Db::Postgres(p) => sqlx::query(statement).execute(p).await.map(|_| ()),
@@ -53,7 +53,7 @@ async fn sql(db: &Db, statement: &str) {
     .unwrap();
 }
 
-async fn scalar(db: &Db, query: &str) -> i64 {
+pub(crate) async fn scalar(db: &Db, query: &str) -> i64 {
     let (n,): (i64,) = match db {
         Db::Sqlite(p) => sqlx::query_as(query).fetch_one(p).await,
         Db::Postgres(p) => sqlx::query_as(query).fetch_one(p).await,
@@ -85,12 +85,12 @@ async fn create(app: &TestApp, body: &Value) -> (String, String) {
 }
 
 /// A page as the browser gets it.
-async fn get_page(app: &TestApp, path: &str) -> (u16, String) {
+pub(crate) async fn get_page(app: &TestApp, path: &str) -> (u16, String) {
     let r = app.client.get(format!("{}{path}", app.base)).send().await.unwrap();
     (r.status().as_u16(), r.text().await.unwrap())
 }
 
-fn csrf_of(html: &str) -> String {
+pub(crate) fn csrf_of(html: &str) -> String {
     let start = html.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
     html[start..start + 64].to_string()
 }
@@ -109,7 +109,7 @@ async fn submit(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> Resp {
     post_form(app, path, &csrf_of(&html), fields).await
 }
 
-async fn post_form(app: &TestApp, path: &str, csrf: &str, fields: &[(&str, &str)]) -> Resp {
+pub(crate) async fn post_form(app: &TestApp, path: &str, csrf: &str, fields: &[(&str, &str)]) -> Resp {
     let mut form: Vec<(&str, &str)> = vec![("csrf", csrf)];
     form.extend_from_slice(fields);
     let r = app.client.post(format!("{}{path}", app.base)).form(&form).send().await.unwrap();
@@ -119,16 +119,16 @@ async fn post_form(app: &TestApp, path: &str, csrf: &str, fields: &[(&str, &str)
     Resp { status, headers, body: Value::String(String::from_utf8_lossy(&bytes).into_owned()), bytes }
 }
 
-fn html(r: &Resp) -> &str {
+pub(crate) fn html(r: &Resp) -> &str {
     r.body.as_str().unwrap_or("")
 }
 
-fn location(r: &Resp) -> String {
+pub(crate) fn location(r: &Resp) -> String {
     r.headers.get("location").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default()
 }
 
 /// Everything paying needs besides the card.
-fn customer_fields() -> Vec<(&'static str, &'static str)> {
+pub(crate) fn customer_fields() -> Vec<(&'static str, &'static str)> {
     vec![
         ("email", "ana@example.com"),
         ("name", "Ana Lima"),
@@ -139,18 +139,18 @@ fn customer_fields() -> Vec<(&'static str, &'static str)> {
     ]
 }
 
-fn pay_fields(card: &'static str) -> Vec<(&'static str, &'static str)> {
+pub(crate) fn pay_fields(card: &'static str) -> Vec<(&'static str, &'static str)> {
     let mut f = customer_fields();
     f.extend([("card_number", card), ("card_expiry", "12/34"), ("card_cvc", "123"), ("action", "pay")]);
     f
 }
 
-async fn count_where(app: &TestApp, table: &str, condition: &str) -> i64 {
+pub(crate) async fn count_where(app: &TestApp, table: &str, condition: &str) -> i64 {
     scalar(&app.db, &format!("SELECT COUNT(*) FROM {table} WHERE company_id = '{}' AND {condition}", app.company_id))
         .await
 }
 
-async fn events(app: &TestApp, event_type: &str) -> i64 {
+pub(crate) async fn events(app: &TestApp, event_type: &str) -> i64 {
     count_where(app, "outbox_events", &format!("event_type = '{event_type}'")).await
 }
 

@@ -66,6 +66,8 @@ on_both_stores! {
             (format!("{company}/contracts/{{id}}/counter_signatories/{{signatory_id}}"), "delete"),
             (format!("{company}/contracts/{{id}}/preview_link"), "post"),
             (format!("{company}/invoices"), "get"),
+            (format!("{company}/invoices"), "post"),
+            (format!("{company}/one_times"), "post"),
             (format!("{company}/invoices/{{id}}/mark_paid"), "post"),
             (format!("{company}/invoices/{{id}}/void"), "post"),
             ("/api/v1/checkout-sessions".to_string(), "post"),

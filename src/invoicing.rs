@@ -1,0 +1,349 @@
+//! Invoices made outside a checkout — from one-time billables — and paying any open invoice:
+//! off-session with a saved payment method, or by card on the hosted invoice page.
+//!
+//! An invoice takes its billables with a compare-and-set (`db::onetimes::claim`) inside the
+//! transaction that numbers and inserts it, so a billable is on exactly one invoice. Paying
+//! takes the invoice's payment lock first, so a double submit or a second tab never charges
+//! twice; the money is recorded as a payment row whose id is the provider's idempotency key.
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{Value, json};
+
+use crate::app::AppState;
+use crate::db::billing::{Invoice, Payment};
+use crate::db::onetimes::{Billable, PaymentMethod};
+use crate::db::{self, Tx};
+use crate::domain::ids::{self, prefix};
+use crate::domain::pricing::{DiscountLine, Quote, QuoteLine};
+use crate::domain::term::Frequency;
+use crate::error::{ApiError, ApiResult};
+use crate::fulfillment::invoice_event;
+use crate::payments::{CardInput, ChargeRequest, Outcome, Provider, ProviderKind};
+
+/// How long one payment attempt may hold an invoice.
+const PAYMENT_LOCK: i64 = 60;
+
+/// What an invoice says besides its lines.
+#[derive(Clone, Debug, Default)]
+pub struct Terms {
+    pub payment_instructions: Option<String>,
+    pub notes: Option<String>,
+    pub issued_at: Option<DateTime<Utc>>,
+    /// Days from the invoice date to the due date.
+    pub due_days: Option<i64>,
+}
+
+/// The lines, discount lines and totals of `billables`, as an invoice shows them.
+pub struct Assembled {
+    pub lines: Vec<Value>,
+    pub discounts: Vec<Value>,
+    pub subtotal: i64,
+    pub discount_total: i64,
+}
+
+impl Assembled {
+    pub fn total(&self) -> i64 {
+        (self.subtotal - self.discount_total).max(0)
+    }
+}
+
+/// Put billables' stored lines and discounts together (no re-pricing: a billable is invoiced
+/// at the price it was created with).
+pub fn assemble(billables: &[Billable]) -> Assembled {
+    let parse = |s: &str| serde_json::from_str::<Vec<Value>>(s).unwrap_or_default();
+    Assembled {
+        lines: billables.iter().flat_map(|b| parse(&b.lines)).collect(),
+        discounts: billables.iter().flat_map(|b| parse(&b.discounts)).collect(),
+        subtotal: billables.iter().map(|b| b.subtotal).sum(),
+        discount_total: billables.iter().map(|b| b.discount_total).sum(),
+    }
+}
+
+/// Add waiting charges to a checkout's quote as due-today lines (and their batches'
+/// discounts), so the page shows them, the payment collects them and the invoice lists them.
+pub fn add_to_quote(quote: &mut Quote, billables: &[Billable]) {
+    let parse = |s: &str| serde_json::from_str::<Vec<Value>>(s).unwrap_or_default();
+    let text = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).unwrap_or_default().to_string();
+    let int = |v: &Value, key: &str| v.get(key).and_then(Value::as_i64).unwrap_or_default();
+    let mut batch_lines: Vec<(String, Vec<usize>)> = Vec::new();
+    for b in billables {
+        for l in parse(&b.lines) {
+            let quantity = int(&l, "quantity");
+            match batch_lines.last_mut() {
+                Some((batch, lines)) if *batch == b.batch_id => lines.push(quote.lines.len()),
+                _ => batch_lines.push((b.batch_id.clone(), vec![quote.lines.len()])),
+            }
+            quote.lines.push(QuoteLine {
+                item_pricing_id: text(&l, "item_pricing_id"),
+                product_id: text(&l, "product_id"),
+                product_pricing_id: text(&l, "product_pricing_id"),
+                onetime_billable_id: Some(b.id.clone()),
+                name: text(&l, "name"),
+                description: text(&l, "description"),
+                quantity,
+                billed_quantity: quantity,
+                frequency: Frequency::OneTime,
+                metered: false,
+                amount: int(&l, "amount"),
+                due_today: true,
+            });
+        }
+    }
+    let charge = &mut quote.due_today;
+    for b in billables {
+        charge.subtotal = charge.subtotal.saturating_add(b.subtotal);
+        charge.discount_total = charge.discount_total.saturating_add(b.discount_total);
+        for d in parse(&b.discounts) {
+            let line_indexes =
+                batch_lines.iter().find(|(batch, _)| *batch == b.batch_id).map(|(_, l)| l.clone()).unwrap_or_default();
+            charge.discounts.push(DiscountLine {
+                discount_index: usize::MAX,
+                name: text(&d, "name"),
+                amount: int(&d, "amount"),
+                line_indexes,
+            });
+        }
+    }
+    charge.total = (charge.subtotal - charge.discount_total).max(0);
+}
+
+/// Issue an OPEN invoice for `billables` of one customer and currency inside `tx`: the next
+/// number, a hosted token, the claim of every billable, and `invoice.created`. A billable
+/// someone else invoiced first makes this a 409 and the caller's transaction rolls back.
+pub async fn issue_in(tx: &mut Tx, billables: &[Billable], terms: &Terms, now: DateTime<Utc>) -> ApiResult<Invoice> {
+    let first = billables.first().ok_or_else(|| ApiError::internal("an invoice needs at least one billable"))?;
+    let assembled = assemble(billables);
+    let issued_at = terms.issued_at.unwrap_or(now);
+    let total = assembled.total();
+    let paid = total == 0;
+    let invoice = Invoice {
+        id: ids::new_id(prefix::INVOICE, now),
+        company_id: first.company_id.clone(),
+        customer_id: first.customer_id.clone(),
+        subscription_id: None,
+        checkout_id: None,
+        number: db::billing::next_invoice_number(tx, &first.company_id, now).await?,
+        token: ids::token(),
+        // Nothing to pay (a 100 % discount) is settled at once.
+        status: if paid { "PAID" } else { "OPEN" }.into(),
+        currency: first.currency.clone(),
+        subtotal: assembled.subtotal,
+        discount_total: assembled.discount_total,
+        total,
+        amount_due: total,
+        lines: json!({"lines": assembled.lines, "discounts": assembled.discounts}).to_string(),
+        payment_instructions: terms.payment_instructions.clone(),
+        notes: terms.notes.clone(),
+        issued_at,
+        due_at: Some(issued_at + Duration::days(terms.due_days.unwrap_or(0))),
+        paid_at: paid.then_some(now),
+        paying_until: None,
+        created_at: now,
+        updated_at: now,
+    };
+    db::billing::insert_invoice(tx, &invoice).await?;
+    let ids: Vec<String> = billables.iter().map(|b| b.id.clone()).collect();
+    if db::onetimes::claim(tx, &ids, &invoice.id, now).await? != ids.len() {
+        return Err(ApiError::conflict(
+            "already_invoiced",
+            "These charges were put on another invoice at the same moment; nothing was created.",
+        ));
+    }
+    db::webhooks::enqueue(tx, &invoice.company_id, "invoice.created", invoice_event(&invoice), now).await?;
+    if paid {
+        db::webhooks::enqueue(tx, &invoice.company_id, "invoice.paid", invoice_event(&invoice), now).await?;
+    }
+    Ok(invoice)
+}
+
+/// The hosted page of an invoice.
+pub fn invoice_url(state: &AppState, invoice: &Invoice) -> String {
+    format!("{}/invoices/{}", state.public_url, invoice.token)
+}
+
+/// How to pay.
+pub enum PayWith<'a> {
+    /// A method saved at an earlier checkout (auto charge; no customer present).
+    Saved(&'a PaymentMethod),
+    /// A card typed on the hosted invoice page.
+    Card(&'a CardInput),
+}
+
+/// What a payment attempt came to.
+#[derive(Debug)]
+pub enum Paid {
+    /// The invoice is PAID (by this attempt).
+    Paid(Invoice),
+    /// Refused; the invoice stays OPEN and `payment.failed` was sent.
+    Failed { reason: String },
+    /// The customer must confirm with their bank first: send them to `url`.
+    RequiresAction { url: String },
+    /// The invoice is no longer OPEN (paid, voided) — nothing was charged.
+    NotOpen(Invoice),
+    /// Another attempt is in flight — nothing was charged.
+    Busy,
+    /// The provider could not be reached; nothing was recorded as paid, try again.
+    Unavailable,
+}
+
+/// The card provider for an invoice (the sandbox until a real one is configured); its
+/// challenge pages live under the hosted invoice page.
+pub fn provider(state: &AppState, invoice: &Invoice) -> Provider {
+    Provider::new(ProviderKind::Sandbox, format!("{}/invoices/{}/challenge", state.public_url, invoice.token), None)
+}
+
+/// Charge an OPEN invoice's amount due once.
+pub async fn pay(state: &AppState, invoice: &Invoice, with: PayWith<'_>) -> ApiResult<Paid> {
+    let now = state.clock.now();
+    if !db::billing::lock_invoice(&state.db, &invoice.id, now, now + Duration::seconds(PAYMENT_LOCK)).await? {
+        let current = reload(state, invoice).await?;
+        return Ok(if current.status == "OPEN" { Paid::Busy } else { Paid::NotOpen(current) });
+    }
+    // The amount as it stands now that we hold the lock (the caller's copy may be stale).
+    let invoice = reload(state, invoice).await?;
+    let provider = provider(state, &invoice);
+    let payment = Payment {
+        id: ids::new_id(prefix::PAYMENT, now),
+        company_id: invoice.company_id.clone(),
+        checkout_id: None,
+        invoice_id: Some(invoice.id.clone()),
+        provider: provider.kind().as_str().to_string(),
+        provider_ref: None,
+        status: "PROCESSING".into(),
+        amount: invoice.amount_due,
+        currency: invoice.currency.clone(),
+        failure_reason: None,
+        created_at: now,
+        updated_at: now,
+    };
+    if let Err(e) = db::billing::insert_payment(&state.db, &payment).await {
+        let _ = db::billing::release_invoice(&state.db, &invoice.id, now).await;
+        return Err(e.into());
+    }
+    let (card, saved) = match with {
+        PayWith::Saved(m) => (None, Some(m.provider_ref.as_str())),
+        PayWith::Card(c) => (Some(c), None),
+    };
+    let request = ChargeRequest {
+        payment_id: &payment.id,
+        amount: payment.amount,
+        currency: &payment.currency,
+        card,
+        saved_method: saved,
+    };
+    let outcome = provider.charge(&request).await;
+    let now = state.clock.now();
+    match outcome {
+        Ok(Outcome::Succeeded { reference }) => settle(state, &invoice, &payment.id, &reference).await,
+        Ok(Outcome::RequiresAction { reference, url }) => {
+            db::billing::set_payment_status(
+                &state.db,
+                &payment.id,
+                &["PROCESSING"],
+                "REQUIRES_ACTION",
+                Some(&reference),
+                None,
+                now,
+            )
+            .await?;
+            db::billing::release_invoice(&state.db, &invoice.id, now).await?;
+            Ok(Paid::RequiresAction { url })
+        }
+        Ok(Outcome::Failed { reason }) => failed(state, &invoice, &payment.id, &reason).await,
+        // A card provider does not answer "pay later"; if one does, the invoice stays open.
+        Ok(Outcome::Pending { .. }) => {
+            failed(state, &invoice, &payment.id, "The payment could not be completed; nothing was charged.").await
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, invoice = invoice.id, "payment provider unavailable");
+            let reason = "The payment provider could not be reached.";
+            db::billing::set_payment_status(&state.db, &payment.id, &["PROCESSING"], "FAILED", None, Some(reason), now)
+                .await?;
+            db::billing::release_invoice(&state.db, &invoice.id, now).await?;
+            Ok(Paid::Unavailable)
+        }
+    }
+}
+
+/// The customer answered a challenge of payment `payment_id` on the invoice page.
+pub async fn answer_challenge(
+    state: &AppState,
+    invoice: &Invoice,
+    payment_id: &str,
+    approved: bool,
+) -> ApiResult<Paid> {
+    let now = state.clock.now();
+    let payment = db::billing::get_payment(&state.db, payment_id).await?;
+    let Some(payment) = payment.filter(|p| p.invoice_id.as_deref() == Some(invoice.id.as_str())) else {
+        return Err(ApiError::not_found("payment", payment_id));
+    };
+    // Hold the invoice while the bank's answer settles, so a void cannot slip in between.
+    if !db::billing::lock_invoice(&state.db, &invoice.id, now, now + Duration::seconds(PAYMENT_LOCK)).await? {
+        let current = reload(state, invoice).await?;
+        return Ok(if current.status == "OPEN" { Paid::Busy } else { Paid::NotOpen(current) });
+    }
+    // Claim the answer: a second click or tab finds the payment no longer waiting.
+    let claimed =
+        db::billing::set_payment_status(&state.db, &payment.id, &["REQUIRES_ACTION"], "PROCESSING", None, None, now)
+            .await?;
+    if !claimed {
+        db::billing::release_invoice(&state.db, &invoice.id, now).await?;
+        return Ok(Paid::NotOpen(reload(state, invoice).await?));
+    }
+    let reference = payment.provider_ref.clone().unwrap_or_default();
+    match provider(state, invoice).confirm(&reference, approved).await {
+        Ok(Outcome::Succeeded { reference }) => settle(state, invoice, &payment.id, &reference).await,
+        Ok(Outcome::Failed { reason }) | Err(crate::payments::ProviderError(reason)) => {
+            failed(state, invoice, &payment.id, &reason).await
+        }
+        Ok(_) => failed(state, invoice, &payment.id, "The payment could not be completed; nothing was charged.").await,
+    }
+}
+
+/// The provider took the money: the payment SUCCEEDED and the invoice PAID, with
+/// `invoice.paid`, in one transaction.
+async fn settle(state: &AppState, invoice: &Invoice, payment_id: &str, reference: &str) -> ApiResult<Paid> {
+    let now = state.clock.now();
+    db::billing::set_payment_status(&state.db, payment_id, &["PROCESSING"], "SUCCEEDED", Some(reference), None, now)
+        .await?;
+    let mut tx = state.db.begin().await?;
+    if !db::billing::close_invoice(&mut tx, &invoice.id, "PAID", true, now).await? {
+        // Held by our lock, so only an operator's hand in the database gets here.
+        drop(tx);
+        tracing::error!(
+            invoice = invoice.id,
+            payment = payment_id,
+            "an invoice closed while its payment was in flight"
+        );
+        return Ok(Paid::NotOpen(reload(state, invoice).await?));
+    }
+    let paid = Invoice { status: "PAID".into(), amount_due: 0, paid_at: Some(now), ..invoice.clone() };
+    let mut data = invoice_event(&paid);
+    data["payment_id"] = json!(payment_id);
+    db::webhooks::enqueue(&mut tx, &invoice.company_id, "invoice.paid", data, now).await?;
+    tx.commit().await?;
+    Ok(Paid::Paid(reload(state, invoice).await?))
+}
+
+/// A refused payment: recorded with its reason, the invoice free for another try, and the
+/// merchant told with `payment.failed`.
+async fn failed(state: &AppState, invoice: &Invoice, payment_id: &str, reason: &str) -> ApiResult<Paid> {
+    let now = state.clock.now();
+    let from = ["PROCESSING", "REQUIRES_ACTION"];
+    db::billing::set_payment_status(&state.db, payment_id, &from, "FAILED", None, Some(reason), now).await?;
+    let mut tx = state.db.begin().await?;
+    let data = json!({
+        "payment_id": payment_id, "invoice_id": invoice.id, "customer_id": invoice.customer_id,
+        "amount": invoice.amount_due, "currency": invoice.currency, "reason": reason,
+    });
+    db::webhooks::enqueue(&mut tx, &invoice.company_id, "payment.failed", data, now).await?;
+    tx.commit().await?;
+    db::billing::release_invoice(&state.db, &invoice.id, now).await?;
+    Ok(Paid::Failed { reason: reason.to_string() })
+}
+
+async fn reload(state: &AppState, invoice: &Invoice) -> ApiResult<Invoice> {
+    db::billing::get_invoice(&state.db, &invoice.company_id, &invoice.id)
+        .await?
+        .ok_or_else(|| ApiError::internal(format!("invoice {} vanished", invoice.id)))
+}
