@@ -308,7 +308,7 @@ pub async fn invoice(state: &AppState, seed: &DemoSeed) -> Result<String, SeedEr
         "onetime_items": [
             {"custom_price": {"amount": {"currency": "USD", "value_in_cents": 120000}, "product_id": product,
                 "description": "Analytics training workshop (1 day, on site)"}, "aggregate": 1, "sort_order": 1},
-            {"product_pricing_id": onboarding, "aggregate": 2, "sort_order": 2}
+            {"product_pricing_id": onboarding, "aggregate": 1, "sort_order": 2}
         ],
         "discounts": [{"name": "Loyalty discount", "type": "DISCOUNT_PERCENT", "percent": 0.1}],
         "invoice_due_date_from_creation": 14,

@@ -110,3 +110,26 @@
     fit();
   }
 })();
+
+// The hosted invoice page: one payment at a time. The card form needs no pressed-button value, so
+// the button can simply be disabled; the print button and the focus on errors are handled above.
+(function () {
+  var form = document.getElementById('invoice-pay-form');
+  if (!form) return;
+  var button = form.querySelector('button[type="submit"]');
+  var label = button && button.textContent;
+  form.addEventListener('submit', function (event) {
+    if (form.dataset.submitting === '1') { event.preventDefault(); return; }
+    form.dataset.submitting = '1';
+    if (button) {
+      button.disabled = true;
+      button.textContent = button.dataset.processing || label;
+    }
+  });
+  // Back from the bank's page (the back/forward cache keeps the disabled form): usable again.
+  window.addEventListener('pageshow', function (event) {
+    if (!event.persisted) return;
+    form.dataset.submitting = '';
+    if (button) { button.disabled = false; button.textContent = label; }
+  });
+})();

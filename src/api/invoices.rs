@@ -269,7 +269,7 @@ pub async fn create(
     let invoice = crate::invoicing::issue_in(&mut tx, &waiting, &terms, now).await?;
     tx.commit().await?;
     if body.auto_charges == Some(true) {
-        super::onetimes::auto_charge(&state, &invoice).await?;
+        super::onetimes::auto_charge(&state, &invoice).await;
     }
     Ok(Json(InvoiceResponse::new(&state, load(&state, company_id, &invoice.id).await?)))
 }

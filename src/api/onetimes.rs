@@ -158,9 +158,15 @@ pub async fn create_onetimes(
         body.invoice_payment_instructions.as_deref(),
         body.notes.as_deref(),
     )?;
-    if kind == OneTimeType::Next && (body.invoice_date.is_some() || body.invoice_due_date_from_creation.is_some()) {
-        let param = if body.invoice_date.is_some() { "invoice_date" } else { "invoice_due_date_from_creation" };
-        return Err(ApiError::invalid(param, "NEXT charges take the dates of the invoice they join."));
+    if kind == OneTimeType::Next {
+        let given = [
+            ("invoice_date", body.invoice_date.is_some()),
+            ("invoice_due_date_from_creation", body.invoice_due_date_from_creation.is_some()),
+            ("invoice_payment_instructions", body.invoice_payment_instructions.is_some()),
+        ];
+        if let Some((param, _)) = given.into_iter().find(|(_, given)| *given) {
+            return Err(ApiError::invalid(param, "NEXT charges take the terms of the invoice they join."));
+        }
     }
 
     // Our ids first, so each priced line tells which charge it belongs to.
@@ -248,7 +254,7 @@ pub async fn create_onetimes(
     if let Some(invoice) = &invoice
         && auto_charges
     {
-        auto_charge(state, invoice).await?;
+        auto_charge(state, invoice).await;
     }
     respond(state, company_id, &batch_id).await
 }
@@ -286,7 +292,9 @@ pub(crate) fn terms(
 fn line_json(l: &QuoteLine) -> Value {
     let blank = |s: &str| if s.is_empty() { None } else { Some(s.to_string()) };
     json!({
-        "name": l.name, "description": l.description, "product_id": l.product_id,
+        // A custom price's description is its name; the engine's "1 unit, per unit" adds nothing.
+        "name": l.name, "description": if l.product_pricing_id.is_empty() { "" } else { l.description.as_str() },
+        "product_id": l.product_id,
         "product_pricing_id": blank(&l.product_pricing_id), "item_pricing_id": blank(&l.item_pricing_id),
         "onetime_billable_id": l.onetime_billable_id, "quantity": l.quantity, "amount": l.amount,
         "metered": false, "billing_period": null,
@@ -295,7 +303,15 @@ fn line_json(l: &QuoteLine) -> Value {
 
 /// Charge the customer's saved payment method for `invoice`. Without one, the invoice stays
 /// open with its hosted link and `payment.failed` says why; a decline is recorded the same way.
-pub async fn auto_charge(state: &AppState, invoice: &Invoice) -> ApiResult<()> {
+/// The charges and their invoice are stored by then, so a failure here is logged, not
+/// answered: an error would invite a retry that creates them twice.
+pub async fn auto_charge(state: &AppState, invoice: &Invoice) {
+    if let Err(e) = try_auto_charge(state, invoice).await {
+        tracing::error!(error = %e.message, invoice = invoice.id, "automatic charge failed; the invoice stays open");
+    }
+}
+
+async fn try_auto_charge(state: &AppState, invoice: &Invoice) -> ApiResult<()> {
     if invoice.status != "OPEN" || invoice.amount_due == 0 {
         return Ok(());
     }

@@ -1,5 +1,6 @@
 //! Customer-facing pages and static assets; template structs live beside their handlers.
 
+pub mod card;
 pub mod certificate;
 pub mod checkout;
 pub mod checkout_view;
@@ -10,6 +11,9 @@ pub mod contract_view;
 pub mod csrf;
 pub mod format;
 pub mod i18n;
+pub mod invoice;
+pub mod invoice_i18n;
+pub mod invoice_view;
 pub mod link;
 pub mod pay;
 pub mod preview;
@@ -38,6 +42,7 @@ pub fn router() -> Router<AppState> {
         .route("/static/app.js", get(app_js))
         .merge(checkout::router())
         .merge(contract::router())
+        .merge(invoice::router())
         .route("/l/{slug}", get(link::visit))
         .route("/preview/link/{id}", get(link::preview))
 }

@@ -53,6 +53,7 @@ fn check_for_payment(
     fields: &HashMap<String, String>,
     form: &mut FormView,
     card: bool,
+    now: chrono::DateTime<chrono::Utc>,
 ) {
     let t = loaded.t();
     let options = &loaded.parsed.options;
@@ -102,37 +103,8 @@ fn check_for_payment(
         }
     }
     if card {
-        let number = crate::payments::sandbox::digits(fields.get("card_number").map(String::as_str).unwrap_or(""));
-        if number.is_empty() {
-            form.fail("card_number", t.required);
-        } else if !crate::payments::sandbox::luhn_ok(&number) {
-            form.fail("card_number", t.invalid_card_number);
-        }
-        let expiry = fields.get("card_expiry").map(|s| s.trim()).unwrap_or("");
-        match parse_expiry(expiry) {
-            None => form.fail("card_expiry", t.invalid_expiry),
-            Some((year, month)) => {
-                let now = chrono::Utc::now();
-                let current = (chrono::Datelike::year(&now), chrono::Datelike::month(&now));
-                if (year, month) < current {
-                    form.fail("card_expiry", t.card_expired);
-                }
-            }
-        }
-        let cvc = fields.get("card_cvc").map(|s| s.trim()).unwrap_or("");
-        if !(3..=4).contains(&cvc.len()) || !cvc.bytes().all(|b| b.is_ascii_digit()) {
-            form.fail("card_cvc", t.invalid_cvc);
-        }
+        super::card::check_card(fields, form, t, now);
     }
-}
-
-/// `MM/YY` or `MM/YYYY` → (year, month).
-fn parse_expiry(s: &str) -> Option<(i32, u32)> {
-    let (m, y) = s.split_once('/')?;
-    let month: u32 = m.trim().parse().ok()?;
-    let year: i32 = y.trim().parse().ok()?;
-    let year = if year < 100 { 2000 + year } else { year };
-    ((1..=12).contains(&month) && (2000..=2100).contains(&year)).then_some((year, month))
 }
 
 pub(super) async fn pay(
@@ -146,7 +118,7 @@ pub(super) async fn pay(
     let t = loaded.t();
     let provider = provider(state, &loaded);
     let card = provider.kind() == ProviderKind::Sandbox;
-    check_for_payment(&loaded, &loaded.parsed.entered, fields, &mut form, card);
+    check_for_payment(&loaded, &loaded.parsed.entered, fields, &mut form, card, state.clock.now());
     let priced = match session::price(state, &loaded.session, &loaded.parsed.order, &loaded.parsed.entered).await {
         Ok(p) if p.promo_error.is_none() && !form.has_errors() => p,
         // Anything wrong: the page shows it, with everything typed kept.

@@ -48,7 +48,10 @@ after(async () => {
   await browser?.close();
 });
 
-/** Start `kasse demo` on a fresh database; resolves to the URLs it printed ({checkout, link, contract}) and a stop function. */
+/**
+ * Start `kasse demo` on a fresh database; resolves to the URLs it printed ({checkout, link, contract, invoice}),
+ * the demo company's API key and id ({api: {key, company}}) and a stop function.
+ */
 export async function startDemo(t) {
   const dir = mkdtempSync(join(tmpdir(), 'kasse-browser-'));
   const env = { ...process.env };
@@ -98,7 +101,15 @@ export async function startDemo(t) {
       if (!/Stop with Ctrl-C\./.test(stdout)) return;
       clearTimeout(timer);
       const printed = (label) => stdout.match(new RegExp(`^\\s*${label}:\\s+(http:\\/\\/127\\.0\\.0\\.1:\\d+\\/\\S+)\\s*$`, 'm'))?.[1];
-      const urls = { checkout: printed('Checkout'), link: printed('Link'), contract: printed('Contract') };
+      const urls = {
+        checkout: printed('Checkout'),
+        link: printed('Link'),
+        contract: printed('Contract'),
+        invoice: printed('Invoice'),
+      };
+      // The demo company's API, for tests that change what a page shows (void an invoice).
+      const line = (label) => stdout.match(new RegExp(`^\\s*${label}:\\s+(\\S+)\\s*$`, 'm'))?.[1];
+      urls.api = { key: line('API key'), company: line('Company') };
       if (urls.checkout && urls.contract) done(urls);
       else fail(new Error(`no Checkout or Contract URL in the demo's output:\n${stdout}`));
     });

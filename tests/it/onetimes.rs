@@ -76,13 +76,18 @@ fn immediate(c: &Catalog, customer: &str, units: i64, auto: bool) -> Value {
         "onetime_items": [{"product_pricing_id": c.training, "aggregate": units}]})
 }
 
-/// Pay an invoice's hosted page with `card`.
-async fn pay_page(app: &TestApp, url: &str, card: &str) -> crate::support::Resp {
-    let path = path_of(app, url);
-    let (status, page) = get_page(app, &path).await;
+/// Open an invoice's hosted page and return its form's CSRF token (tied to the client's cookie,
+/// so it stays good for later posts, also once the page shows no form).
+async fn open_form(app: &TestApp, url: &str) -> String {
+    let (status, page) = get_page(app, &path_of(app, url)).await;
     assert_eq!(status, 200, "{page}");
+    csrf_of(&page)
+}
+
+/// Pay an invoice's hosted page with `card`.
+async fn pay_page(app: &TestApp, url: &str, csrf: &str, card: &str) -> crate::support::Resp {
     let fields = [("card_number", card), ("card_expiry", "12/34"), ("card_cvc", "123")];
-    post_form(app, &format!("{path}/pay"), &csrf_of(&page), &fields).await
+    post_form(app, &format!("{}/pay", path_of(app, url)), csrf, &fields).await
 }
 
 on_both_stores! {
@@ -189,9 +194,10 @@ on_both_stores! {
 
         // The customer opens the invoice, a mistyped card is refused beside its field, then pays.
         let url = i["url"].as_str().unwrap();
-        let bad = pay_page(app, url, "4242 4242 4242 4241").await;
+        let csrf = open_form(app, url).await;
+        let bad = pay_page(app, url, &csrf, "4242 4242 4242 4241").await;
         assert_eq!(bad.status, 422, "{}", html(&bad));
-        let paid = pay_page(app, url, SUCCESS).await;
+        let paid = pay_page(app, url, &csrf, SUCCESS).await;
         assert_eq!(paid.status, 303, "{}", html(&paid));
         assert_eq!(path_of(app, url), location(&paid));
         let i = invoice(app, &id).await;
@@ -200,7 +206,7 @@ on_both_stores! {
         let (_, page) = get_page(app, &path_of(app, url)).await;
         assert!(page.contains("$750.00") && !page.contains("name=\"card_number\""), "{page}");
         // Paying again charges nothing.
-        let again = pay_page(app, url, SUCCESS).await;
+        let again = pay_page(app, url, &csrf, SUCCESS).await;
         assert_eq!(again.status, 303);
         let succeeded = count_where(app, "payments", &format!("invoice_id = '{id}' AND status = 'SUCCEEDED'")).await;
         assert_eq!(succeeded, 1);
@@ -212,7 +218,8 @@ on_both_stores! {
         let ada = customer(app, "Ada").await;
         let r = app.post_company("/one_times", &immediate(&c, &ada, 1, false)).await;
         let url = r.ok()[0]["invoice_url"].as_str().unwrap().to_string();
-        let declined = pay_page(app, &url, crate::checkout::DECLINE).await;
+        let csrf = open_form(app, &url).await;
+        let declined = pay_page(app, &url, &csrf, crate::checkout::DECLINE).await;
         assert_eq!(declined.status, 402);
         assert!(html(&declined).contains("declined"), "{}", html(&declined));
         let i = invoice(app, r.body[0]["invoice_id"].as_str().unwrap()).await;
@@ -220,7 +227,7 @@ on_both_stores! {
         assert_eq!(events(app, "payment.failed").await, 1);
         // A voided invoice takes no payment.
         app.post_company(&format!("/invoices/{}/void", i["id"].as_str().unwrap()), &json!({})).await.ok();
-        let refused = pay_page(app, &url, SUCCESS).await;
+        let refused = pay_page(app, &url, &csrf, SUCCESS).await;
         assert_eq!(refused.status, 303);
         assert_eq!(app.count("payments").await, 1, "only the declined attempt");
     }

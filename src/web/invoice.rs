@@ -1,0 +1,471 @@
+//! The hosted invoice page `GET /invoices/{token}`: an invoice as its customer reads, pays and
+//! prints it; `POST /invoices/{token}/pay` pays it by card; and the bank's challenge pages
+//! `GET/POST /invoices/{token}/challenge/{payment_id}`. What the page shows is `invoice_view`,
+//! its words `invoice_i18n`; charging (the lock, the provider, settling) is `invoicing`.
+//!
+//! Works without JavaScript: paying is one form, printing works from the browser's menu (the
+//! script only adds a print button). The language is `?lang=` when given, else Accept-Language;
+//! a chosen language is kept on every link, form and redirect of the page.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Form, Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Extension, Router};
+use serde::Deserialize;
+
+use super::checkout::{not_found, server_error, with_cookie};
+use super::checkout_view::{Form as FormView, Merchant};
+use super::csrf;
+use super::i18n::{self, Locale, Texts};
+use super::invoice_i18n::{self as ii18n, InvoiceTexts};
+use super::invoice_view::{self as view, Badge, BillTo, LineRow, Receipt, Totals};
+use super::security_headers::CspNonce;
+use crate::app::AppState;
+use crate::db::billing::Invoice;
+use crate::db::companies::Company;
+use crate::db::customers::Customer;
+use crate::db::{self};
+use crate::domain::ids::{self, prefix};
+use crate::domain::money::Currency;
+use crate::error::ApiResult;
+use crate::invoicing::{self, Paid, PayWith};
+use crate::payments::{CardInput, PagePayment};
+use crate::session::Options;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/invoices/{token}", get(show))
+        // A GET of the form's target (a reload after an error, a copied URL) lands on the page.
+        .route("/invoices/{token}/pay", get(back_to_page).post(pay))
+        .route("/invoices/{token}/challenge/{payment_id}", get(challenge).post(answer_challenge))
+}
+
+/// An invoice with everything its pages need.
+pub(super) struct Loaded {
+    pub(super) invoice: Invoice,
+    pub(super) company: Company,
+    /// `None` only when the customer row is gone; the page then has no bill-to block.
+    pub(super) customer: Option<Customer>,
+    pub(super) locale: Locale,
+    /// The language picked with `?lang=`, kept on the page's links and forms.
+    pub(super) chosen: Option<Locale>,
+}
+
+impl Loaded {
+    fn t(&self) -> &'static Texts {
+        i18n::texts(self.locale)
+    }
+    fn it(&self) -> &'static InvoiceTexts {
+        ii18n::texts(self.locale)
+    }
+    fn merchant(&self) -> Merchant {
+        // An invoice has no session options: no "back to shop" link, the company's branding only.
+        Merchant::new(&self.company, &Options::default(), self.locale)
+    }
+    /// `?lang=xx` when the visitor chose a language, else nothing.
+    fn lang_query(&self) -> String {
+        self.chosen.map(|l| format!("?lang={}", l.code())).unwrap_or_default()
+    }
+    fn url(&self) -> String {
+        format!("/invoices/{}{}", self.invoice.token, self.lang_query())
+    }
+    fn pay_url(&self) -> String {
+        format!("/invoices/{}/pay{}", self.invoice.token, self.lang_query())
+    }
+    /// Money in the invoice's currency; `None` for a currency code we cannot read (corrupt row).
+    fn currency(&self) -> Option<Currency> {
+        Currency::parse(&self.invoice.currency).ok()
+    }
+}
+
+/// The language a query string picks with `lang=`; anything unreadable is no choice at all.
+fn chosen_locale(query: Option<&str>) -> Option<Locale> {
+    query?
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(k, _)| *k == "lang")
+        .and_then(|(_, v)| Locale::parse(v))
+}
+
+/// The invoice behind `token`, its company and customer, and the page language.
+pub(super) async fn load(
+    state: &AppState,
+    token: &str,
+    headers: &HeaderMap,
+    query: Option<&str>,
+) -> Result<Loaded, Response> {
+    // Tokens are 32 hex digits (`ids::token`); anything else is not worth a query.
+    if token.len() != 32 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(not_found());
+    }
+    let invoice = db::billing::invoice_by_token(&state.db, token).await.map_err(server_error)?.ok_or_else(not_found)?;
+    let company = db::companies::get(&state.db, &invoice.company_id)
+        .await
+        .map_err(server_error)?
+        .ok_or_else(|| server_error("invoice without company"))?;
+    let customer =
+        db::customers::get(&state.db, &invoice.company_id, &invoice.customer_id).await.map_err(server_error)?;
+    let chosen = chosen_locale(query);
+    let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+    let locale = Locale::negotiate(chosen.map(Locale::code), accept);
+    Ok(Loaded { invoice, company, customer, locale, chosen })
+}
+
+/// A link of the language switcher.
+pub struct LangLink {
+    pub href: String,
+    pub code: &'static str,
+    pub label: &'static str,
+    pub current: bool,
+}
+
+/// The card form, when the invoice can be paid on the page.
+pub struct PayForm {
+    pub action: String,
+    pub test_mode: bool,
+    pub button: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "invoice/page.html")]
+struct PageTemplate {
+    t: &'static Texts,
+    it: &'static InvoiceTexts,
+    lang: &'static str,
+    nonce: String,
+    csrf: String,
+    merchant: Merchant,
+    languages: Vec<LangLink>,
+    heading: String,
+    number: String,
+    issued: String,
+    due: Option<String>,
+    badge: Badge,
+    /// "Payment was due on …", under an overdue badge.
+    overdue_note: Option<String>,
+    bill_to: BillTo,
+    lines: Vec<LineRow>,
+    totals: Totals,
+    /// Plain text: escaped by the template, line breaks kept by CSS.
+    instructions: Option<String>,
+    notes: Option<String>,
+    pay: Option<PayForm>,
+    form: FormView,
+    receipt: Option<Receipt>,
+    void: bool,
+    /// OPEN with nothing left to pay (a 100 % discount settled elsewhere).
+    nothing_due: bool,
+    alert: Option<String>,
+    /// (field id, message) for the error summary.
+    errors: Vec<(String, String)>,
+}
+
+/// The bank's challenge, on the checkout's page (same texts, same buttons).
+#[derive(Template, WebTemplate)]
+#[template(path = "checkout/challenge.html")]
+struct ChallengeTemplate {
+    t: &'static Texts,
+    lang: &'static str,
+    nonce: String,
+    csrf: String,
+    action: String,
+    merchant: Merchant,
+    amount: String,
+}
+
+/// What a page is rendered with beyond the invoice as loaded.
+struct PageInput {
+    form: FormView,
+    alert: Option<String>,
+    status: StatusCode,
+}
+
+impl PageInput {
+    fn new() -> PageInput {
+        PageInput { form: FormView::default(), alert: None, status: StatusCode::OK }
+    }
+    /// The page with an alert saying why a payment did not go through.
+    fn refused(form: FormView, message: String, status: StatusCode) -> PageInput {
+        PageInput { form, alert: Some(message), status }
+    }
+}
+
+async fn render(state: &AppState, loaded: &Loaded, input: PageInput, csrf: String, nonce: String) -> Response {
+    let (t, it, locale) = (loaded.t(), loaded.it(), loaded.locale);
+    let invoice = &loaded.invoice;
+    let Some(currency) = loaded.currency() else {
+        return server_error(format!("invoice {} has an unreadable currency", invoice.id));
+    };
+    let open = invoice.status == "OPEN";
+    let overdue = view::is_overdue(invoice, state.clock.now());
+    let (lines, discounts) = view::lines(&invoice.lines, currency, locale, t);
+    let receipt = if invoice.status == "PAID" {
+        match db::billing::payments_of_invoice(&state.db, &invoice.id).await {
+            Ok(payments) => Some(view::receipt(invoice, &payments, currency, locale)),
+            Err(e) => return server_error(e),
+        }
+    } else {
+        None
+    };
+    let pay = match invoicing::provider(state, invoice).prepare(invoice.amount_due, &invoice.currency) {
+        PagePayment::CardForm { test_mode } if open && invoice.amount_due > 0 => {
+            Some(PayForm { action: loaded.pay_url(), test_mode, button: view::pay_button(invoice, currency, locale) })
+        }
+        _ => None,
+    };
+    // Errors only while the form is on the page (a payment may have closed the invoice meanwhile).
+    let errors = if pay.is_some() { view::card_errors(&input.form, t) } else { Vec::new() };
+    let languages = Locale::ALL
+        .into_iter()
+        .map(|l| LangLink {
+            href: format!("/invoices/{}?lang={}", invoice.token, l.code()),
+            code: l.code(),
+            label: l.name(),
+            current: l == locale,
+        })
+        .collect();
+    let page = PageTemplate {
+        t,
+        it,
+        lang: locale.code(),
+        nonce,
+        csrf,
+        merchant: loaded.merchant(),
+        languages,
+        heading: ii18n::invoice_heading(locale, &invoice.number),
+        number: invoice.number.clone(),
+        issued: i18n::date(locale, invoice.issued_at),
+        due: invoice.due_at.map(|at| i18n::date(locale, at)),
+        badge: view::badge(invoice, it, overdue),
+        overdue_note: invoice.due_at.filter(|_| overdue).map(|at| ii18n::was_due_on(locale, at)),
+        bill_to: loaded.customer.as_ref().map(|c| view::bill_to(c, locale)).unwrap_or_default(),
+        lines,
+        totals: view::totals(invoice, discounts, currency, locale, it),
+        // How to pay is for an invoice still to be paid: on a paid or void one it would only
+        // invite a second transfer.
+        instructions: invoice.payment_instructions.clone().filter(|s| open && !s.trim().is_empty()),
+        notes: invoice.notes.clone().filter(|s| !s.trim().is_empty()),
+        nothing_due: open && invoice.amount_due <= 0,
+        pay,
+        form: input.form,
+        receipt,
+        void: invoice.status == "VOID",
+        alert: input.alert,
+        errors,
+    };
+    let status = if page.errors.is_empty() || !input.status.is_success() {
+        input.status
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    (status, page).into_response()
+}
+
+/// `GET /invoices/{token}`: the invoice, with the card form while it is open.
+async fn show(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    RawQuery(query): RawQuery,
+    Extension(nonce): Extension<CspNonce>,
+    headers: HeaderMap,
+) -> Response {
+    let loaded = match load(&state, &token, &headers, query.as_deref()).await {
+        Ok(l) => l,
+        Err(r) => return r,
+    };
+    let (csrf_token, cookie) = csrf::token(&state, &headers);
+    with_cookie(render(&state, &loaded, PageInput::new(), csrf_token, nonce.0).await, cookie)
+}
+
+/// `GET /invoices/{token}/pay`: nothing to do here but go to the page.
+async fn back_to_page(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    match load(&state, &token, &headers, query.as_deref()).await {
+        Ok(loaded) => Redirect::to(&loaded.url()).into_response(),
+        Err(r) => r,
+    }
+}
+
+/// `POST /invoices/{token}/pay`: check the card fields, then charge the amount due once.
+async fn pay(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    RawQuery(query): RawQuery,
+    Extension(nonce): Extension<CspNonce>,
+    headers: HeaderMap,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let loaded = match load(&state, &token, &headers, query.as_deref()).await {
+        Ok(l) => l,
+        Err(r) => return r,
+    };
+    let fields: HashMap<String, String> = pairs.into_iter().collect();
+    if !csrf::verify(&state, &headers, fields.get(csrf::FIELD).map(String::as_str)) {
+        return (StatusCode::FORBIDDEN, loaded.t().session_expired).into_response();
+    }
+    let invoice = &loaded.invoice;
+    // Paid, voided or settled meanwhile (a second tab): the page says what it is now.
+    if invoice.status != "OPEN" || invoice.amount_due <= 0 {
+        return Redirect::to(&loaded.url()).into_response();
+    }
+    let (csrf_token, cookie) = csrf::token(&state, &headers);
+    let mut form = FormView::default();
+    // The card number (and the security code) are never written back into a page: the customer
+    // types them again, as on the checkout page.
+    form.set("card_expiry", fields.get("card_expiry").map(|s| s.trim()));
+    super::card::check_card(&fields, &mut form, loaded.t(), state.clock.now());
+    if form.has_errors() {
+        let input = PageInput { form, alert: None, status: StatusCode::UNPROCESSABLE_ENTITY };
+        return with_cookie(render(&state, &loaded, input, csrf_token, nonce.0).await, cookie);
+    }
+    let field = |name: &str| fields.get(name).map(|s| s.trim().to_string()).unwrap_or_default();
+    let card = CardInput { number: field("card_number"), expiry: field("card_expiry"), cvc: field("card_cvc") };
+    let paid = invoicing::pay(&state, invoice, PayWith::Card(&card)).await;
+    let response = outcome(&state, &loaded, paid, form, csrf_token, nonce.0, |reason| {
+        // The provider's reason, then what to do about it (as the checkout page says it).
+        format!("{reason} {}.", loaded.t().try_another_card)
+    })
+    .await;
+    with_cookie(response, cookie)
+}
+
+/// Where a payment attempt leaves the customer: on the page (with the receipt once paid), at their
+/// bank, or back at the form with why it did not go through.
+async fn outcome(
+    state: &AppState,
+    loaded: &Loaded,
+    paid: ApiResult<Paid>,
+    form: FormView,
+    csrf: String,
+    nonce: String,
+    declined: impl FnOnce(&str) -> String,
+) -> Response {
+    let it = loaded.it();
+    let input = match paid {
+        // Post/redirect/get: a reload shows the receipt instead of paying again.
+        Ok(Paid::Paid(_) | Paid::NotOpen(_)) => return Redirect::to(&loaded.url()).into_response(),
+        Ok(Paid::RequiresAction { url }) => {
+            return Redirect::to(&format!("{url}{}", loaded.lang_query())).into_response();
+        }
+        Ok(Paid::Failed { reason }) => PageInput::refused(form, declined(&reason), StatusCode::PAYMENT_REQUIRED),
+        Ok(Paid::Busy) => PageInput::refused(form, it.payment_in_progress.to_string(), StatusCode::CONFLICT),
+        Ok(Paid::Unavailable) => {
+            PageInput::refused(form, it.provider_unavailable.to_string(), StatusCode::SERVICE_UNAVAILABLE)
+        }
+        Err(e) if e.status == StatusCode::NOT_FOUND => return not_found(),
+        Err(e) => return server_error(e.message),
+    };
+    render(state, loaded, input, csrf, nonce).await
+}
+
+/// The payment behind a challenge URL, when it is one of this invoice's.
+async fn invoice_payment(
+    state: &AppState,
+    loaded: &Loaded,
+    payment_id: &str,
+) -> Result<db::billing::Payment, Response> {
+    if !ids::has_prefix(payment_id, prefix::PAYMENT) {
+        return Err(not_found());
+    }
+    let payment = db::billing::get_payment(&state.db, payment_id).await.map_err(server_error)?;
+    payment.filter(|p| p.invoice_id.as_deref() == Some(loaded.invoice.id.as_str())).ok_or_else(not_found)
+}
+
+/// `GET /invoices/{token}/challenge/{payment_id}`: the bank asks the customer to confirm.
+async fn challenge(
+    State(state): State<AppState>,
+    Path((token, payment_id)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    Extension(nonce): Extension<CspNonce>,
+    headers: HeaderMap,
+) -> Response {
+    let loaded = match load(&state, &token, &headers, query.as_deref()).await {
+        Ok(l) => l,
+        Err(r) => return r,
+    };
+    let payment = match invoice_payment(&state, &loaded, &payment_id).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    // Answered already, or the invoice closed: the page says where it stands.
+    if payment.status != "REQUIRES_ACTION" || loaded.invoice.status != "OPEN" {
+        return Redirect::to(&loaded.url()).into_response();
+    }
+    let (csrf_token, cookie) = csrf::token(&state, &headers);
+    let amount = Currency::parse(&payment.currency)
+        .map(|c| super::format::money(payment.amount, c, loaded.locale))
+        .unwrap_or_default();
+    let page = ChallengeTemplate {
+        t: loaded.t(),
+        lang: loaded.locale.code(),
+        nonce: nonce.0,
+        csrf: csrf_token,
+        action: format!("/invoices/{}/challenge/{}{}", token, payment.id, loaded.lang_query()),
+        merchant: loaded.merchant(),
+        amount,
+    };
+    with_cookie(page.into_response(), cookie)
+}
+
+#[derive(Deserialize)]
+struct ChallengeAnswer {
+    csrf: Option<String>,
+    answer: Option<String>,
+}
+
+/// `POST /invoices/{token}/challenge/{payment_id}`: the customer's answer; anything but
+/// `approve` denies, so a malformed post never takes money.
+async fn answer_challenge(
+    State(state): State<AppState>,
+    Path((token, payment_id)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    Extension(nonce): Extension<CspNonce>,
+    headers: HeaderMap,
+    Form(answer): Form<ChallengeAnswer>,
+) -> Response {
+    let loaded = match load(&state, &token, &headers, query.as_deref()).await {
+        Ok(l) => l,
+        Err(r) => return r,
+    };
+    if !csrf::verify(&state, &headers, answer.csrf.as_deref()) {
+        return (StatusCode::FORBIDDEN, loaded.t().session_expired).into_response();
+    }
+    let payment = match invoice_payment(&state, &loaded, &payment_id).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let (csrf_token, cookie) = csrf::token(&state, &headers);
+    let approved = answer.answer.as_deref() == Some("approve");
+    let paid = invoicing::answer_challenge(&state, &loaded.invoice, &payment.id, approved).await;
+    let locale = loaded.locale;
+    let response = outcome(&state, &loaded, paid, FormView::default(), csrf_token, nonce.0, |reason| {
+        i18n::payment_declined(locale, reason)
+    })
+    .await;
+    with_cookie(response, cookie)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_language_comes_from_lang_in_the_query_and_nothing_else() {
+        assert_eq!(chosen_locale(Some("lang=de")), Some(Locale::De));
+        assert_eq!(chosen_locale(Some("x=1&lang=de-AT")), Some(Locale::De));
+        assert_eq!(chosen_locale(Some("lang=en&lang=de")), Some(Locale::En));
+        assert_eq!(chosen_locale(Some("lang=fr")), None);
+        assert_eq!(chosen_locale(Some("language=de")), None);
+        assert_eq!(chosen_locale(Some("lang")), None);
+        assert_eq!(chosen_locale(None), None);
+    }
+}
