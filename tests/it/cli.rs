@@ -148,6 +148,15 @@ async fn the_demo_prints_a_url_and_a_curl_that_work_and_stops_on_sigterm() {
     assert_eq!(page.status(), 200, "{contract}");
     let html = page.text().await.unwrap();
     assert!(html.contains("Analytical Engines Ltd") && html.contains("name=\"document_hash\""), "{html}");
+    // The printed invoice link opens Ada's open invoice with its card form.
+    let invoice = field("Invoice:").expect("an Invoice: line");
+    let page = reqwest::get(&invoice).await.unwrap();
+    assert_eq!(page.status(), 200, "{invoice}");
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("INV-") && html.contains("Loyalty discount") && html.contains("name=\"card_number\""),
+        "{html}"
+    );
 
     // Take the curl apart as a shell would: URL, the two headers, the -d body.
     let curl = text[text.find("curl -s").expect("a curl")..].replace("\\\n", " ");
