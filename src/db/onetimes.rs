@@ -74,22 +74,24 @@ pub async fn insert_billable(tx: &mut Tx, b: &Billable) -> DbResult<()> {
     Ok(())
 }
 
-/// A customer's billables still waiting for an invoice, in `currency`, in the order they
+/// A customer's billables still waiting for an invoice, in one currency, in the order they
 /// were created (batch by batch, each in its sort order).
-pub async fn pending(db: &Db, customer_id: &str, currency: &str) -> DbResult<Vec<Billable>> {
-    let sql = format!(
+fn pending_sql() -> String {
+    format!(
         "SELECT {BILLABLE_COLUMNS} FROM onetime_billables WHERE customer_id = $1 AND currency = $2 \
          AND invoice_id IS NULL ORDER BY batch_id, sort_order, id"
-    );
+    )
+}
+
+/// The billables of [`pending_sql`], for pricing a checkout.
+pub async fn pending(db: &Db, customer_id: &str, currency: &str) -> DbResult<Vec<Billable>> {
+    let sql = pending_sql();
     Ok(on_db!(db, |pool| sqlx::query_as::<_, Billable>(&sql).bind(customer_id).bind(currency).fetch_all(pool).await)?)
 }
 
 /// [`pending`] inside a transaction (the explicit invoice reads and claims in one).
 pub async fn pending_in(tx: &mut Tx, customer_id: &str, currency: &str) -> DbResult<Vec<Billable>> {
-    let sql = format!(
-        "SELECT {BILLABLE_COLUMNS} FROM onetime_billables WHERE customer_id = $1 AND currency = $2 \
-         AND invoice_id IS NULL ORDER BY batch_id, sort_order, id"
-    );
+    let sql = pending_sql();
     Ok(on_tx!(tx, |conn| sqlx::query_as::<_, Billable>(&sql).bind(customer_id).bind(currency).fetch_all(conn).await)?)
 }
 

@@ -24,6 +24,7 @@ use super::csrf;
 use super::i18n::{self, Locale, Texts};
 use super::invoice_i18n::{self as ii18n, InvoiceTexts};
 use super::invoice_view::{self as view, Badge, BillTo, LineRow, Receipt, Totals};
+use super::pay::ChallengeTemplate;
 use super::security_headers::CspNonce;
 use crate::app::AppState;
 use crate::db::billing::Invoice;
@@ -163,19 +164,6 @@ struct PageTemplate {
     alert: Option<String>,
     /// (field id, message) for the error summary.
     errors: Vec<(String, String)>,
-}
-
-/// The bank's challenge, on the checkout's page (same texts, same buttons).
-#[derive(Template, WebTemplate)]
-#[template(path = "checkout/challenge.html")]
-struct ChallengeTemplate {
-    t: &'static Texts,
-    lang: &'static str,
-    nonce: String,
-    csrf: String,
-    action: String,
-    merchant: Merchant,
-    amount: String,
 }
 
 /// What a page is rendered with beyond the invoice as loaded.

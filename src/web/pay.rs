@@ -34,16 +34,17 @@ use crate::session::{self, CompletionAction, Entered, Priced};
 /// How long a payment attempt may hold the session before another may try.
 const PAYMENT_LOCK: i64 = 60;
 
+/// The bank's challenge (sandbox 3-D Secure): approve or deny; the invoice page uses it too.
 #[derive(Template, WebTemplate)]
 #[template(path = "checkout/challenge.html")]
-struct ChallengeTemplate {
-    t: &'static Texts,
-    lang: &'static str,
-    nonce: String,
-    csrf: String,
-    action: String,
-    merchant: Merchant,
-    amount: String,
+pub(super) struct ChallengeTemplate {
+    pub(super) t: &'static Texts,
+    pub(super) lang: &'static str,
+    pub(super) nonce: String,
+    pub(super) csrf: String,
+    pub(super) action: String,
+    pub(super) merchant: Merchant,
+    pub(super) amount: String,
 }
 
 /// Check what paying needs; errors go beside their fields in `form`.
@@ -409,8 +410,22 @@ pub(super) async fn answer_challenge(
     let (csrf_token, cookie) = csrf::token(&state, &headers);
     let approved = form.answer.as_deref() == Some("approve");
     let reference = payment.provider_ref.clone().unwrap_or_default();
-    let outcome = provider(&state, &loaded).confirm(&reference, approved).await;
+    // Price before the bank takes the money: while the customer was away the order may have
+    // changed (a waiting charge invoiced elsewhere). Then nothing is taken.
+    let priced = match session::price(&state, &loaded.session, &loaded.parsed.order, &loaded.parsed.entered).await {
+        Ok(p) => p,
+        Err(e) => return with_cookie(server_error(e.message), cookie),
+    };
+    let unchanged = priced.quote.due_today.total == payment.amount;
+    let outcome = provider(&state, &loaded).confirm(&reference, approved && unchanged).await;
     let response = match outcome {
+        Ok(Outcome::Failed { .. }) if approved && !unchanged => {
+            let t = loaded.t();
+            failed(&state, &loaded, &payment.id, t.order_changed).await;
+            let form = FormView::from_entered(&loaded.parsed.entered);
+            let alert = Some(t.order_changed.to_string());
+            render(&state, &loaded, form, alert, StatusCode::CONFLICT, csrf_token, nonce.0, false).await
+        }
         Ok(Outcome::Succeeded { reference }) if loaded.session.status().is_open() => {
             let _ = db::billing::set_payment_status(
                 &state.db,
@@ -422,13 +437,8 @@ pub(super) async fn answer_challenge(
                 now,
             )
             .await;
-            match session::price(&state, &loaded.session, &loaded.parsed.order, &loaded.parsed.entered).await {
-                // A card confirmed by a challenge is not saved: the challenge page has no card.
-                Ok(priced) => {
-                    complete(&state, &loaded, &priced, Some(&payment.id), Settlement::Paid, None, &nonce.0).await
-                }
-                Err(e) => server_error(e.message),
-            }
+            // A card confirmed by a challenge is not saved: the challenge page has no card.
+            complete(&state, &loaded, &priced, Some(&payment.id), Settlement::Paid, None, &nonce.0).await
         }
         Ok(Outcome::Failed { reason }) | Err(crate::payments::ProviderError(reason)) => {
             failed(&state, &loaded, &payment.id, &reason).await;

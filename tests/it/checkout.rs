@@ -11,7 +11,7 @@ use crate::support::{Resp, TestApp};
 
 pub(crate) const SUCCESS: &str = "4242 4242 4242 4242";
 pub(crate) const DECLINE: &str = "4000 0000 0000 0002";
-const CHALLENGE: &str = "4000 0027 6000 3184";
+pub(crate) const CHALLENGE: &str = "4000 0027 6000 3184";
 
 /// The catalog these tests sell: a per-seat plan with graduated tiers and a one-time fee.
 struct Catalog {

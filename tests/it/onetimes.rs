@@ -287,6 +287,33 @@ on_both_stores! {
         assert_eq!(q.ok()["quote"]["total_due_today"].as_i64(), Some(1500));
     }
 
+    async fn a_charge_invoiced_during_a_bank_challenge_is_not_collected_twice(app) {
+        let c = catalog(app).await;
+        let ada = customer(app, "Ada").await;
+        let next = json!({"customer_id": ada, "type": "NEXT", "onetime_items": [{"product_pricing_id": c.training}]});
+        app.post_company("/one_times", &next).await.ok();
+        let created = app.post_company("/checkout", &json!({"customer_id": ada, "product_pricing_ids": [c.team]})).await;
+        let id = created.ok()["id"].as_str().unwrap().to_string();
+        let path = path_of(app, created.body["url"].as_str().unwrap());
+        let (_, page) = get_page(app, &path).await;
+        let fields = [("card_number", crate::checkout::CHALLENGE), ("card_expiry", "12/34"), ("card_cvc", "123"), ("action", "pay")];
+        let challenged = post_form(app, &path, &csrf_of(&page), &fields).await;
+        assert_eq!(challenged.status, 303);
+        let challenge = path_of(app, &location(&challenged));
+
+        // While she is at her bank, the merchant invoices the waiting charge.
+        let invoiced = app.post_company("/invoices", &json!({"customer_id": ada})).await;
+        assert_eq!(invoiced.ok()["total"], 25000);
+        let (_, page) = get_page(app, &challenge).await;
+        let approved = post_form(app, &challenge, &csrf_of(&page), &[("answer", "approve")]).await;
+        assert_eq!(approved.status, 409, "{}", html(&approved));
+        assert!(html(&approved).contains("Your order changed"), "{}", html(&approved));
+        assert_eq!(count_where(app, "payments", "status = 'SUCCEEDED'").await, 0, "nothing was taken");
+        let s = app.get_company(&format!("/checkout/{id}")).await;
+        assert!(s.ok()["invoice_id"].is_null());
+        assert_eq!(s.body["quote"]["total_due_today"].as_i64(), Some(1500), "the order is now the plan alone");
+    }
+
     async fn next_charges_are_invoiced_on_request_exactly_once(app) {
         let c = catalog(app).await;
         let ada = customer(app, "Ada").await;
