@@ -10,6 +10,7 @@
 
 pub mod manual;
 pub mod sandbox;
+pub mod stripe_signature;
 
 use std::future::Future;
 
