@@ -41,6 +41,9 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// Promo-code attempts per checkout session and per client address.
     pub promo_limiter: Arc<crate::web::rate_limit::RateLimiter>,
+    /// The connected Stripe account, when `STRIPE_SECRET_KEY` is set.
+    #[cfg(feature = "stripe")]
+    pub stripe: Option<Arc<crate::payments::stripe::StripeClient>>,
 }
 
 impl AppState {
@@ -68,6 +71,13 @@ impl AppState {
             secret: secret.into(),
             outbox_poll: config.outbox_poll,
             promo_limiter: Arc::new(crate::web::rate_limit::RateLimiter::new(chrono::Duration::minutes(10), 10)),
+            #[cfg(feature = "stripe")]
+            stripe: match &config.stripe {
+                Some(settings) => Some(Arc::new(
+                    crate::payments::stripe::StripeClient::new(settings.clone()).map_err(StartError::Payments)?,
+                )),
+                None => None,
+            },
         })
     }
 }
@@ -83,6 +93,8 @@ pub enum StartError {
     Secret(String),
     #[error("cannot create the HTTP client: {0}")]
     Http(String),
+    #[error("payments: {0}")]
+    Payments(String),
 }
 
 /// A bound, ready-to-serve Kasse.
@@ -114,6 +126,15 @@ impl App {
                 format!("http://{host}:{port}")
             }
         };
+        // Live and test money never meet: checked against every company's provider choice.
+        let companies = crate::db::companies::providers(&db).await.map_err(|e| StartError::Payments(e.to_string()))?;
+        crate::payments::stripe_config::check_start(
+            config.mode,
+            config.stripe.as_ref(),
+            cfg!(feature = "stripe"),
+            &companies,
+        )
+        .map_err(StartError::Payments)?;
         let state = AppState::new(&db, clock, public_url, config).await?;
         Ok(App { listener, state, port })
     }

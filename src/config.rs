@@ -3,6 +3,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use crate::payments::stripe_config::{Mode, StripeSettings};
+
 /// Everything `kasse serve` needs to know, resolved and checked before anything starts.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -22,6 +24,10 @@ pub struct Config {
     pub secret_key: Option<String>,
     /// How often the webhook worker polls for due deliveries.
     pub outbox_poll: Duration,
+    /// `KASSE_MODE`: whether this server takes real money.
+    pub mode: Mode,
+    /// The connected Stripe account (`STRIPE_*`), if any.
+    pub stripe: Option<StripeSettings>,
 }
 
 /// A configuration value that cannot be used, in words fit for a one-line CLI error.
@@ -31,6 +37,8 @@ pub enum ConfigError {
     Bind(String),
     #[error("invalid KASSE_PUBLIC_URL '{0}': expected an http:// or https:// origin such as https://pay.example.com")]
     PublicUrl(String),
+    #[error("{0}")]
+    Payments(String),
 }
 
 impl Config {
@@ -48,6 +56,8 @@ impl Config {
             body_limit: 1024 * 1024,
             secret_key: std::env::var("KASSE_SECRET_KEY").ok().filter(|k| k.len() >= 32),
             outbox_poll: Duration::from_millis(500),
+            mode: Mode::parse(std::env::var("KASSE_MODE").ok().as_deref()).map_err(ConfigError::Payments)?,
+            stripe: StripeSettings::from_env(|name| std::env::var(name).ok()).map_err(ConfigError::Payments)?,
         })
     }
 }

@@ -110,6 +110,11 @@ impl ApiError {
         Self::new(StatusCode::CONFLICT, ErrorType::InvalidRequestError, code, message)
     }
 
+    /// A service we depend on (a payment provider) did not answer: 503, retry later.
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, ErrorType::ApiError, "provider_unavailable", message)
+    }
+
     /// Something broke inside Kasse. The cause goes to the log, never to the client.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error");

@@ -18,7 +18,7 @@ use crate::domain::pricing::{DiscountLine, Quote, QuoteLine};
 use crate::domain::term::Frequency;
 use crate::error::{ApiError, ApiResult};
 use crate::fulfillment::invoice_event;
-use crate::payments::{CardInput, ChargeRequest, Outcome, Provider, ProviderKind};
+use crate::payments::{CardInput, ChargeRequest, Outcome, Payer, Provider, ProviderKind};
 
 /// How long one payment attempt may hold an invoice.
 const PAYMENT_LOCK: i64 = 60;
@@ -186,10 +186,29 @@ pub enum Paid {
     Unavailable,
 }
 
-/// The card provider for an invoice (the sandbox until a real one is configured); its
-/// challenge pages live under the hosted invoice page.
-pub fn provider(state: &AppState, invoice: &Invoice) -> Provider {
-    Provider::new(ProviderKind::Sandbox, format!("{}/invoices/{}/challenge", state.public_url, invoice.token), None)
+/// The card provider for an invoice: its company's choice. Pages where the customer completes
+/// an action (a challenge, Stripe's Payment Element) live under the hosted invoice page.
+pub async fn provider(state: &AppState, invoice: &Invoice) -> ApiResult<Provider> {
+    let company = db::companies::get(&state.db, &invoice.company_id).await?;
+    let kind = company.and_then(|c| ProviderKind::parse(&c.payment_provider)).unwrap_or(ProviderKind::Sandbox);
+    let base = format!("{}/invoices/{}/challenge", state.public_url, invoice.token);
+    Ok(Provider::new(state, kind, base, None))
+}
+
+/// Who pays an invoice, as a provider that keeps customers needs to know.
+struct PayerRow {
+    provider_customer: Option<String>,
+    email: Option<String>,
+    name: Option<String>,
+}
+
+async fn payer(state: &AppState, invoice: &Invoice) -> ApiResult<PayerRow> {
+    let customer = db::customers::get(&state.db, &invoice.company_id, &invoice.customer_id).await?;
+    Ok(PayerRow {
+        provider_customer: db::customers::provider_ref(&state.db, &invoice.customer_id).await?,
+        email: customer.as_ref().and_then(|c| c.email.clone()),
+        name: customer.and_then(|c| c.name),
+    })
 }
 
 /// Charge an OPEN invoice's amount due once.
@@ -201,27 +220,20 @@ pub async fn pay(state: &AppState, invoice: &Invoice, with: PayWith<'_>) -> ApiR
     }
     // The amount as it stands now that we hold the lock (the caller's copy may be stale).
     let invoice = reload(state, invoice).await?;
-    let provider = provider(state, &invoice);
-    let payment = Payment {
-        id: ids::new_id(prefix::PAYMENT, now),
-        company_id: invoice.company_id.clone(),
-        checkout_id: None,
-        invoice_id: Some(invoice.id.clone()),
-        provider: provider.kind().as_str().to_string(),
-        provider_ref: None,
-        status: "PROCESSING".into(),
-        amount: invoice.amount_due,
-        currency: invoice.currency.clone(),
-        failure_reason: None,
-        created_at: now,
-        updated_at: now,
+    let provider = provider(state, &invoice).await?;
+    // An attempt the provider never answered (a timeout) is retried under the same payment id,
+    // which is the provider's idempotency key: a retry never charges twice.
+    let earlier =
+        db::billing::payments_of_invoice(&state.db, &invoice.id).await?.into_iter().rev().find(|p| {
+            p.status == "PROCESSING" && p.amount == invoice.amount_due && p.provider == provider.kind().as_str()
+        });
+    let payment = match earlier {
+        Some(p) => p,
+        None => new_payment(state, &invoice, &provider, now).await?,
     };
-    if let Err(e) = db::billing::insert_payment(&state.db, &payment).await {
-        let _ = db::billing::release_invoice(&state.db, &invoice.id, now).await;
-        return Err(e.into());
-    }
+    let payer_row = payer(state, &invoice).await?;
     let (card, saved) = match with {
-        PayWith::Saved(m) => (None, Some(m.provider_ref.as_str())),
+        PayWith::Saved(m) => (None, Some(m.saved())),
         PayWith::Card(c) => (Some(c), None),
     };
     let request = ChargeRequest {
@@ -229,7 +241,15 @@ pub async fn pay(state: &AppState, invoice: &Invoice, with: PayWith<'_>) -> ApiR
         amount: payment.amount,
         currency: &payment.currency,
         card,
-        saved_method: saved,
+        saved_method: saved.as_ref(),
+        payer: Payer {
+            customer_id: Some(&invoice.customer_id),
+            provider_customer: payer_row.provider_customer.as_deref(),
+            email: payer_row.email.as_deref(),
+            name: payer_row.name.as_deref(),
+        },
+        metadata: &[("invoice_id", &invoice.id)],
+        save_for_later: false,
     };
     let outcome = provider.charge(&request).await;
     let now = state.clock.now();
@@ -255,14 +275,39 @@ pub async fn pay(state: &AppState, invoice: &Invoice, with: PayWith<'_>) -> ApiR
             failed(state, &invoice, &payment.id, "The payment could not be completed; nothing was charged.").await
         }
         Err(e) => {
+            // The attempt stays PROCESSING for the retry to reuse; the invoice is free again.
             tracing::warn!(error = %e, invoice = invoice.id, "payment provider unavailable");
-            let reason = "The payment provider could not be reached.";
-            db::billing::set_payment_status(&state.db, &payment.id, &["PROCESSING"], "FAILED", None, Some(reason), now)
-                .await?;
             db::billing::release_invoice(&state.db, &invoice.id, now).await?;
             Ok(Paid::Unavailable)
         }
     }
+}
+
+async fn new_payment(
+    state: &AppState,
+    invoice: &Invoice,
+    provider: &Provider,
+    now: DateTime<Utc>,
+) -> ApiResult<Payment> {
+    let payment = Payment {
+        id: ids::new_id(prefix::PAYMENT, now),
+        company_id: invoice.company_id.clone(),
+        checkout_id: None,
+        invoice_id: Some(invoice.id.clone()),
+        provider: provider.kind().as_str().to_string(),
+        provider_ref: None,
+        status: "PROCESSING".into(),
+        amount: invoice.amount_due,
+        currency: invoice.currency.clone(),
+        failure_reason: None,
+        created_at: now,
+        updated_at: now,
+    };
+    if let Err(e) = db::billing::insert_payment(&state.db, &payment).await {
+        let _ = db::billing::release_invoice(&state.db, &invoice.id, now).await;
+        return Err(e.into());
+    }
+    Ok(payment)
 }
 
 /// The customer answered a challenge of payment `payment_id` on the invoice page.
@@ -291,7 +336,7 @@ pub async fn answer_challenge(
         return Ok(Paid::NotOpen(reload(state, invoice).await?));
     }
     let reference = payment.provider_ref.clone().unwrap_or_default();
-    match provider(state, invoice).confirm(&reference, approved).await {
+    match provider(state, invoice).await?.confirm(&reference, approved).await {
         Ok(Outcome::Succeeded { reference }) => settle(state, invoice, &payment.id, &reference).await,
         Ok(Outcome::Failed { reason }) | Err(crate::payments::ProviderError(reason)) => {
             failed(state, invoice, &payment.id, &reason).await
@@ -301,21 +346,27 @@ pub async fn answer_challenge(
 }
 
 /// The provider took the money: the payment SUCCEEDED and the invoice PAID, with
-/// `invoice.paid`, in one transaction.
-async fn settle(state: &AppState, invoice: &Invoice, payment_id: &str, reference: &str) -> ApiResult<Paid> {
+/// `invoice.paid`, in one transaction. Exactly once: the invoice's OPEN → PAID is a
+/// compare-and-set, so the return from Stripe and its webhook cannot both pay it.
+pub(crate) async fn settle(state: &AppState, invoice: &Invoice, payment_id: &str, reference: &str) -> ApiResult<Paid> {
     let now = state.clock.now();
-    db::billing::set_payment_status(&state.db, payment_id, &["PROCESSING"], "SUCCEEDED", Some(reference), None, now)
-        .await?;
+    // A provider may report success after we recorded a decline (another card on the same
+    // Stripe page): the money taken is what counts.
+    let from = ["PROCESSING", "REQUIRES_ACTION", "PENDING", "FAILED"];
+    db::billing::set_payment_status(&state.db, payment_id, &from, "SUCCEEDED", Some(reference), None, now).await?;
     let mut tx = state.db.begin().await?;
     if !db::billing::close_invoice(&mut tx, &invoice.id, "PAID", true, now).await? {
-        // Held by our lock, so only an operator's hand in the database gets here.
         drop(tx);
-        tracing::error!(
-            invoice = invoice.id,
-            payment = payment_id,
-            "an invoice closed while its payment was in flight"
-        );
-        return Ok(Paid::NotOpen(reload(state, invoice).await?));
+        let current = reload(state, invoice).await?;
+        if current.status != "PAID" {
+            // Voided by an operator's hand while the payment was in flight: a refund is due.
+            tracing::error!(
+                invoice = invoice.id,
+                payment = payment_id,
+                "an invoice closed while its payment was in flight"
+            );
+        }
+        return Ok(Paid::NotOpen(current));
     }
     let paid = Invoice { status: "PAID".into(), amount_due: 0, paid_at: Some(now), ..invoice.clone() };
     let mut data = invoice_event(&paid);
@@ -327,7 +378,7 @@ async fn settle(state: &AppState, invoice: &Invoice, payment_id: &str, reference
 
 /// A refused payment: recorded with its reason, the invoice free for another try, and the
 /// merchant told with `payment.failed`.
-async fn failed(state: &AppState, invoice: &Invoice, payment_id: &str, reason: &str) -> ApiResult<Paid> {
+pub(crate) async fn failed(state: &AppState, invoice: &Invoice, payment_id: &str, reason: &str) -> ApiResult<Paid> {
     let now = state.clock.now();
     let from = ["PROCESSING", "REQUIRES_ACTION"];
     db::billing::set_payment_status(&state.db, payment_id, &from, "FAILED", None, Some(reason), now).await?;

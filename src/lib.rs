@@ -16,4 +16,6 @@ pub mod outbox;
 pub mod payments;
 pub mod session;
 pub mod signing;
+#[cfg(feature = "stripe")]
+pub mod stripe_settlement;
 pub mod web;

@@ -86,6 +86,15 @@ enum CompanyAction {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Choose who collects a company's card payments: `sandbox` (test cards) or `stripe`.
+    SetProvider {
+        #[arg(long)]
+        company: String,
+        #[arg(long)]
+        provider: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -200,6 +209,24 @@ async fn run(command: Command) -> Result<(), String> {
             let company = db::companies::create(&db, &new, chrono::Utc::now()).await.map_err(|e| e.to_string())?;
             db.close().await;
             println!("{}", company.id);
+            Ok(())
+        }
+        Command::Company { action: CompanyAction::SetProvider { company, provider, store } } => {
+            if !matches!(provider.as_str(), "sandbox" | "stripe") {
+                return Err(format!("--provider '{provider}' must be 'sandbox' or 'stripe'"));
+            }
+            if provider == "stripe" && !cfg!(feature = "stripe") {
+                return Err("this build has no Stripe support (built without the `stripe` feature)".into());
+            }
+            let db = open(&store).await?;
+            let found = db::companies::set_payment_provider(&db, &company, &provider, chrono::Utc::now())
+                .await
+                .map_err(|e| e.to_string())?;
+            db.close().await;
+            if !found {
+                return Err(format!("no company with id '{company}'"));
+            }
+            eprintln!("company {company} now collects card payments with {provider}");
             Ok(())
         }
         Command::ApiKey { action: ApiKeyAction::Create { company, store } } => {

@@ -61,8 +61,14 @@ fn default_provider() -> String {
 }
 
 impl Options {
-    pub fn provider(&self) -> ProviderKind {
-        if self.provider == ProviderKind::Manual.as_str() { ProviderKind::Manual } else { ProviderKind::Sandbox }
+    /// Manual when the session takes no card; otherwise the company's card provider (its
+    /// current choice, so switching a company to Stripe also moves its open sessions).
+    pub fn provider(&self, company_provider: &str) -> ProviderKind {
+        if self.provider == ProviderKind::Manual.as_str() {
+            ProviderKind::Manual
+        } else {
+            ProviderKind::parse(company_provider).unwrap_or(ProviderKind::Sandbox)
+        }
     }
 }
 

@@ -315,7 +315,7 @@ async fn try_auto_charge(state: &AppState, invoice: &Invoice) -> ApiResult<()> {
     if invoice.status != "OPEN" || invoice.amount_due == 0 {
         return Ok(());
     }
-    let provider = invoicing::provider(state, invoice);
+    let provider = invoicing::provider(state, invoice).await?;
     let method = db::onetimes::latest_method(&state.db, &invoice.customer_id, provider.kind().as_str()).await?;
     match method {
         Some(m) => {

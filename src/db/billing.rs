@@ -335,3 +335,25 @@ pub async fn redeem(
     }
     Ok(())
 }
+
+/// The payment a provider object (`pi_…`, `seti_…`) belongs to.
+pub async fn payment_by_provider_ref(db: &Db, reference: &str) -> DbResult<Option<Payment>> {
+    let sql = format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE provider_ref = $1 ORDER BY id DESC LIMIT 1");
+    Ok(on_db!(db, |pool| sqlx::query_as::<_, Payment>(&sql).bind(reference).fetch_optional(pool).await)?)
+}
+
+/// Raise a payment's refunded amount to `amount_refunded` (never above the amount, never
+/// down); REFUNDED once all of it went back. False when nothing changed (a repeat).
+pub async fn record_refund(tx: &mut Tx, id: &str, amount_refunded: i64, now: DateTime<Utc>) -> DbResult<bool> {
+    let sql = "UPDATE payments SET amount_refunded = $2, updated_at = $3, \
+               status = CASE WHEN $2 >= amount THEN 'REFUNDED' ELSE status END \
+               WHERE id = $1 AND amount_refunded < $2 AND $2 <= amount";
+    let n = on_tx!(tx, |conn| sqlx::query(sql)
+        .bind(id)
+        .bind(amount_refunded)
+        .bind(now)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}

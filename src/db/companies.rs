@@ -15,6 +15,8 @@ pub struct Company {
     pub brand_color: Option<String>,
     pub logo_url: Option<String>,
     pub support_email: Option<String>,
+    /// `sandbox` or `stripe`: who collects this company's card payments.
+    pub payment_provider: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -29,7 +31,7 @@ pub struct NewCompany<'a> {
 }
 
 const COMPANY_COLUMNS: &str =
-    "id, name, legal_name, currency, brand_color, logo_url, support_email, created_at, updated_at";
+    "id, name, legal_name, currency, brand_color, logo_url, support_email, payment_provider, created_at, updated_at";
 
 pub async fn create(db: &Db, new: &NewCompany<'_>, now: DateTime<Utc>) -> DbResult<Company> {
     let id = ids::new_id(prefix::COMPANY, now);
@@ -55,6 +57,7 @@ pub async fn create(db: &Db, new: &NewCompany<'_>, now: DateTime<Utc>) -> DbResu
         brand_color: new.brand_color.map(str::to_string),
         logo_url: new.logo_url.map(str::to_string),
         support_email: new.support_email.map(str::to_string),
+        payment_provider: "sandbox".into(),
         created_at: now,
         updated_at: now,
     })
@@ -69,6 +72,25 @@ pub async fn get(db: &Db, id: &str) -> DbResult<Option<Company>> {
 pub async fn find_by_name(db: &Db, name: &str) -> DbResult<Option<Company>> {
     let sql = format!("SELECT {COMPANY_COLUMNS} FROM companies WHERE name = $1 ORDER BY id LIMIT 1");
     Ok(on_db!(db, |pool| sqlx::query_as::<_, Company>(&sql).bind(name).fetch_optional(pool).await)?)
+}
+
+/// Every company's `(id, payment_provider)`: what the start-up check needs.
+pub async fn providers(db: &Db) -> DbResult<Vec<(String, String)>> {
+    let sql = "SELECT id, payment_provider FROM companies ORDER BY id";
+    Ok(on_db!(db, |pool| sqlx::query_as::<_, (String, String)>(sql).fetch_all(pool).await)?)
+}
+
+/// Choose who collects a company's card payments (`sandbox` or `stripe`); false when no such company.
+pub async fn set_payment_provider(db: &Db, id: &str, provider: &str, now: DateTime<Utc>) -> DbResult<bool> {
+    let sql = "UPDATE companies SET payment_provider = $2, updated_at = $3 WHERE id = $1";
+    let n = on_db!(db, |pool| sqlx::query(sql)
+        .bind(id)
+        .bind(provider)
+        .bind(now)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(n == 1)
 }
 
 /// The SHA-256 of an API key, hex-encoded: the only form in which a key is stored.
@@ -111,7 +133,7 @@ pub async fn ensure_api_key(db: &Db, company_id: &str, key: &str, now: DateTime<
 
 /// The company an unrevoked API key belongs to.
 pub async fn company_for_key(db: &Db, key: &str) -> DbResult<Option<Company>> {
-    let sql = "SELECT c.id, c.name, c.legal_name, c.currency, c.brand_color, c.logo_url, c.support_email, \
+    let sql = "SELECT c.id, c.name, c.legal_name, c.currency, c.brand_color, c.logo_url, c.support_email, c.payment_provider, \
                c.created_at, c.updated_at FROM api_keys k JOIN companies c ON c.id = k.company_id \
                WHERE k.key_hash = $1 AND k.revoked_at IS NULL";
     let hash = hash_key(key);

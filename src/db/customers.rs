@@ -126,3 +126,19 @@ pub async fn by_ids(db: &Db, company_id: &str, ids: &[&str]) -> DbResult<Vec<Cus
         q.fetch_all(pool).await
     })?)
 }
+
+/// The provider's handle for customer `id` (Stripe's cus_…), once mirrored.
+pub async fn provider_ref(db: &Db, id: &str) -> DbResult<Option<String>> {
+    let sql = "SELECT provider_customer_ref FROM customers WHERE id = $1";
+    let row = on_db!(db, |pool| sqlx::query_as::<_, (Option<String>,)>(sql).bind(id).fetch_optional(pool).await)?;
+    Ok(row.and_then(|(r,)| r))
+}
+
+/// Remember the provider's handle for customer `id`; the first one stays (a concurrent
+/// mirror of the same customer loses, and its Stripe Customer is simply unused).
+pub async fn set_provider_ref(db: &Db, id: &str, reference: &str, now: DateTime<Utc>) -> DbResult<()> {
+    let sql = "UPDATE customers SET provider_customer_ref = $2, updated_at = $3 \
+               WHERE id = $1 AND provider_customer_ref IS NULL";
+    on_db!(db, |pool| sqlx::query(sql).bind(id).bind(reference).bind(now).execute(pool).await.map(|_| ()))?;
+    Ok(())
+}

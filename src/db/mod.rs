@@ -16,6 +16,7 @@ pub mod links;
 pub mod onetimes;
 pub mod pricings;
 pub mod products;
+pub mod provider_events;
 pub mod settings;
 pub mod webhooks;
 

@@ -135,6 +135,8 @@ pub struct PaymentMethod {
     pub customer_id: String,
     pub provider: String,
     pub provider_ref: String,
+    /// The provider's customer the method belongs to (Stripe's cus_…), when it has one.
+    pub provider_customer_ref: Option<String>,
     pub brand: String,
     pub last4: String,
     pub exp_month: i32,
@@ -143,18 +145,20 @@ pub struct PaymentMethod {
     pub created_at: DateTime<Utc>,
 }
 
-const METHOD_COLUMNS: &str =
-    "id, company_id, customer_id, provider, provider_ref, brand, last4, exp_month, exp_year, checkout_id, created_at";
+const METHOD_COLUMNS: &str = "id, company_id, customer_id, provider, provider_ref, provider_customer_ref, brand, \
+                              last4, exp_month, exp_year, checkout_id, created_at";
 
 pub async fn insert_method(tx: &mut Tx, m: &PaymentMethod) -> DbResult<()> {
-    let sql =
-        format!("INSERT INTO payment_methods ({METHOD_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)");
+    let sql = format!(
+        "INSERT INTO payment_methods ({METHOD_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+    );
     on_tx!(tx, |conn| sqlx::query(&sql)
         .bind(&m.id)
         .bind(&m.company_id)
         .bind(&m.customer_id)
         .bind(&m.provider)
         .bind(&m.provider_ref)
+        .bind(&m.provider_customer_ref)
         .bind(&m.brand)
         .bind(&m.last4)
         .bind(m.exp_month)
@@ -165,6 +169,22 @@ pub async fn insert_method(tx: &mut Tx, m: &PaymentMethod) -> DbResult<()> {
         .await
         .map(|r| r.rows_affected()))?;
     Ok(())
+}
+
+impl PaymentMethod {
+    /// The method as a provider charges it.
+    pub fn saved(&self) -> crate::payments::SavedMethod {
+        crate::payments::SavedMethod {
+            provider: crate::payments::ProviderKind::parse(&self.provider)
+                .unwrap_or(crate::payments::ProviderKind::Sandbox),
+            provider_ref: self.provider_ref.clone(),
+            provider_customer: self.provider_customer_ref.clone(),
+            brand: self.brand.clone(),
+            last4: self.last4.clone(),
+            exp_month: self.exp_month,
+            exp_year: self.exp_year,
+        }
+    }
 }
 
 /// The payment method a customer saved last with `provider`.

@@ -10,9 +10,16 @@
 
 pub mod manual;
 pub mod sandbox;
+#[cfg(feature = "stripe")]
+pub mod stripe;
+pub mod stripe_config;
+pub mod stripe_events;
 pub mod stripe_signature;
 
 use std::future::Future;
+
+/// Metadata key under which a provider's payment object carries our payment id.
+pub const PAYMENT_METADATA_KEY: &str = "kasse_payment_id";
 
 /// Which provider a checkout uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,6 +28,8 @@ pub enum ProviderKind {
     Sandbox,
     /// No card: an open invoice with payment instructions (bank transfer).
     Manual,
+    /// Stripe's Payment Element on our page; confirmed server-side and by Stripe's webhooks.
+    Stripe,
 }
 
 impl ProviderKind {
@@ -28,6 +37,16 @@ impl ProviderKind {
         match self {
             ProviderKind::Sandbox => "sandbox",
             ProviderKind::Manual => "manual",
+            ProviderKind::Stripe => "stripe",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<ProviderKind> {
+        match value {
+            "sandbox" => Some(ProviderKind::Sandbox),
+            "manual" => Some(ProviderKind::Manual),
+            "stripe" => Some(ProviderKind::Stripe),
+            _ => None,
         }
     }
 }
@@ -39,6 +58,8 @@ pub enum PagePayment {
     CardForm { test_mode: bool },
     /// No card is collected; the customer gets an invoice with these instructions.
     Instructions { text: String },
+    /// The card is entered on the provider's secure element on the next step (Stripe).
+    Element,
 }
 
 /// The card details a sandbox form posts. Real providers never send card data to Kasse.
@@ -50,7 +71,7 @@ pub struct CardInput {
 }
 
 /// A request to collect money.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct ChargeRequest<'a> {
     /// Our payment id; also the idempotency key toward the provider.
     pub payment_id: &'a str,
@@ -58,14 +79,35 @@ pub struct ChargeRequest<'a> {
     pub currency: &'a str,
     pub card: Option<&'a CardInput>,
     /// Charge a payment method saved earlier (off-session), by the provider's handle.
-    pub saved_method: Option<&'a str>,
+    pub saved_method: Option<&'a SavedMethod>,
+    /// Who pays, for providers that keep customers (Stripe mirrors ours).
+    pub payer: Payer<'a>,
+    /// Our ids the provider keeps with the payment (checkout, contract, invoice), so its
+    /// records and webhooks lead back to ours.
+    pub metadata: &'a [(&'static str, &'a str)],
+    /// Keep the payment method for later off-session charges (subscriptions, saved cards).
+    pub save_for_later: bool,
+}
+
+/// The customer behind a payment, as far as we know them.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Payer<'a> {
+    /// Our customer id, when the customer exists already.
+    pub customer_id: Option<&'a str>,
+    /// The provider's handle for this customer, when they were mirrored before.
+    pub provider_customer: Option<&'a str>,
+    pub email: Option<&'a str>,
+    pub name: Option<&'a str>,
 }
 
 /// A payment method the customer agreed to save, as the provider lets us keep it: a handle
 /// and what a page may show ("Visa ending 4242"), never the card number.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SavedMethod {
+    pub provider: ProviderKind,
     pub provider_ref: String,
+    /// The provider's customer the method is attached to (Stripe charges by both).
+    pub provider_customer: Option<String>,
     pub brand: String,
     pub last4: String,
     pub exp_month: i32,
@@ -114,13 +156,35 @@ pub trait PaymentProvider: Send + Sync {
 pub enum Provider {
     Sandbox(sandbox::Sandbox),
     Manual(manual::Manual),
+    #[cfg(feature = "stripe")]
+    Stripe(stripe::StripeProvider),
+    /// Chosen but not usable here (Stripe without keys, or a build without Stripe): every
+    /// attempt answers "unavailable", so nothing is charged and the page says so.
+    Unavailable(ProviderKind),
 }
 
 impl Provider {
-    pub fn new(kind: ProviderKind, challenge_base: String, instructions: Option<String>) -> Provider {
+    /// The provider of `kind`. `action_base` is the page under which a customer completes an
+    /// action: `{action_base}/{payment_id}` (the sandbox's challenge, Stripe's Payment Element).
+    pub fn new(
+        state: &crate::app::AppState,
+        kind: ProviderKind,
+        action_base: String,
+        instructions: Option<String>,
+    ) -> Provider {
         match kind {
-            ProviderKind::Sandbox => Provider::Sandbox(sandbox::Sandbox { challenge_base }),
+            ProviderKind::Sandbox => Provider::Sandbox(sandbox::Sandbox { challenge_base: action_base }),
             ProviderKind::Manual => Provider::Manual(manual::Manual { instructions: instructions.unwrap_or_default() }),
+            #[cfg(feature = "stripe")]
+            ProviderKind::Stripe => match &state.stripe {
+                Some(client) => Provider::Stripe(stripe::StripeProvider { client: client.clone(), action_base }),
+                None => Provider::Unavailable(kind),
+            },
+            #[cfg(not(feature = "stripe"))]
+            ProviderKind::Stripe => {
+                let _ = state;
+                Provider::Unavailable(kind)
+            }
         }
     }
 
@@ -128,6 +192,9 @@ impl Provider {
         match self {
             Provider::Sandbox(p) => p.kind(),
             Provider::Manual(p) => p.kind(),
+            #[cfg(feature = "stripe")]
+            Provider::Stripe(p) => p.kind(),
+            Provider::Unavailable(kind) => *kind,
         }
     }
 
@@ -135,6 +202,9 @@ impl Provider {
         match self {
             Provider::Sandbox(p) => p.prepare(amount, currency),
             Provider::Manual(p) => p.prepare(amount, currency),
+            #[cfg(feature = "stripe")]
+            Provider::Stripe(p) => p.prepare(amount, currency),
+            Provider::Unavailable(_) => PagePayment::Element,
         }
     }
 
@@ -142,6 +212,9 @@ impl Provider {
         match self {
             Provider::Sandbox(p) => p.charge(request).await,
             Provider::Manual(p) => p.charge(request).await,
+            #[cfg(feature = "stripe")]
+            Provider::Stripe(p) => p.charge(request).await,
+            Provider::Unavailable(kind) => Err(unavailable(*kind)),
         }
     }
 
@@ -149,6 +222,13 @@ impl Provider {
         match self {
             Provider::Sandbox(p) => p.confirm(reference, approved).await,
             Provider::Manual(p) => p.confirm(reference, approved).await,
+            #[cfg(feature = "stripe")]
+            Provider::Stripe(p) => p.confirm(reference, approved).await,
+            Provider::Unavailable(kind) => Err(unavailable(*kind)),
         }
     }
+}
+
+fn unavailable(kind: ProviderKind) -> ProviderError {
+    ProviderError(format!("the {} provider is not configured on this server", kind.as_str()))
 }

@@ -64,7 +64,9 @@ pub fn save(card: &CardInput) -> Option<SavedMethod> {
     };
     let last4 = number.get(number.len() - 4..)?.to_string();
     Some(SavedMethod {
+        provider: ProviderKind::Sandbox,
         provider_ref: format!("pm_sbx_{last4}"),
+        provider_customer: None,
         brand: brand.to_string(),
         last4,
         exp_month,
@@ -73,14 +75,13 @@ pub fn save(card: &CardInput) -> Option<SavedMethod> {
 }
 
 /// Charging a saved sandbox method: what its original card would do, without a customer.
-fn charge_saved(handle: &str, payment_id: &str) -> Outcome {
+/// The challenge card needs its holder even off-session: the customer completes it on the page.
+fn charge_saved(handle: &str, payment_id: &str, challenge_base: &str) -> Outcome {
     let reference = format!("sbx_{payment_id}");
     match handle.strip_prefix("pm_sbx_") {
         Some("4242") => Outcome::Succeeded { reference },
         Some("0002" | "0341") => Outcome::Failed { reason: "Your card was declined.".into() },
-        Some("3184") => {
-            Outcome::Failed { reason: "Your bank asks you to confirm this payment; pay it on the invoice page.".into() }
-        }
+        Some("3184") => Outcome::RequiresAction { url: format!("{challenge_base}/{payment_id}"), reference },
         _ => Outcome::Failed { reason: "The saved payment method is not usable any more.".into() },
     }
 }
@@ -95,8 +96,8 @@ impl PaymentProvider for Sandbox {
     }
 
     async fn charge(&self, request: &ChargeRequest<'_>) -> Result<Outcome, ProviderError> {
-        if let Some(handle) = request.saved_method {
-            return Ok(charge_saved(handle, request.payment_id));
+        if let Some(method) = request.saved_method {
+            return Ok(charge_saved(&method.provider_ref, request.payment_id, &self.challenge_base));
         }
         let Some(card) = request.card else {
             return Ok(Outcome::Failed { reason: "Enter a card number.".into() });
@@ -134,8 +135,13 @@ mod tests {
     fn charge(number: &str) -> Outcome {
         let sandbox = Sandbox { challenge_base: "http://k/challenge".into() };
         let card = super::super::CardInput { number: number.into(), expiry: "12/34".into(), cvc: "123".into() };
-        let request =
-            ChargeRequest { payment_id: "pay_1", amount: 100, currency: "USD", card: Some(&card), saved_method: None };
+        let request = ChargeRequest {
+            payment_id: "pay_1",
+            amount: 100,
+            currency: "USD",
+            card: Some(&card),
+            ..Default::default()
+        };
         let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
         rt.block_on(sandbox.charge(&request)).unwrap()
     }
@@ -159,9 +165,17 @@ mod tests {
             ("Visa", "4242", 12, 2034)
         );
         assert!(!saved.provider_ref.contains("42424242"));
-        assert_eq!(charge_saved(&saved.provider_ref, "pay_1"), Outcome::Succeeded { reference: "sbx_pay_1".into() });
-        assert!(matches!(charge_saved("pm_sbx_0002", "p"), Outcome::Failed { reason } if reason.contains("declined")));
-        assert!(matches!(charge_saved("pm_sbx_3184", "p"), Outcome::Failed { reason } if reason.contains("confirm")));
+        assert_eq!(
+            charge_saved(&saved.provider_ref, "pay_1", "/c"),
+            Outcome::Succeeded { reference: "sbx_pay_1".into() }
+        );
+        assert!(
+            matches!(charge_saved("pm_sbx_0002", "p", "/c"), Outcome::Failed { reason } if reason.contains("declined"))
+        );
+        assert_eq!(
+            charge_saved("pm_sbx_3184", "p", "/c"),
+            Outcome::RequiresAction { url: "/c/p".into(), reference: "sbx_p".into() }
+        );
         assert!(save(&CardInput { number: "1234".into(), ..card }).is_none());
     }
 

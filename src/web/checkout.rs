@@ -30,13 +30,17 @@ use crate::payments::{PagePayment, Provider};
 use crate::session::{self, Entered, Parsed, Priced};
 
 pub fn router() -> Router<AppState> {
-    Router::new()
+    let router = Router::new()
         .route("/checkout/{token}", get(show).post(submit))
         .route(
             "/checkout/{token}/challenge/{payment_id}",
             get(super::pay::challenge).post(super::pay::answer_challenge),
         )
-        .route("/preview/checkout/{id}", get(preview))
+        .route("/preview/checkout/{id}", get(preview));
+    #[cfg(feature = "stripe")]
+    let router =
+        router.route("/checkout/{token}/challenge/{payment_id}/return", get(super::stripe_page::checkout_return));
+    router
 }
 
 /// A session with everything its pages need.
@@ -88,6 +92,8 @@ struct PageTemplate {
     card: bool,
     /// The card is kept for later charges (the session's `save_card_on_checkout`).
     saves_card: bool,
+    /// The card is entered on the next step, in Stripe's Payment Element.
+    element: bool,
     instructions: Option<String>,
     button: String,
     alert: Option<String>,
@@ -344,7 +350,8 @@ fn closed_for_catalog(loaded: &Loaded) -> Response {
 
 pub(super) fn provider(state: &AppState, loaded: &Loaded) -> Provider {
     Provider::new(
-        loaded.parsed.options.provider(),
+        state,
+        loaded.parsed.options.provider(&loaded.company.payment_provider),
         format!("{}/checkout/{}/challenge", state.public_url, loaded.session.token),
         loaded.parsed.options.payment_instructions.clone(),
     )
@@ -426,9 +433,11 @@ pub(super) async fn render(
         }
     }
     let button = view::button_label(&priced.quote, &payment, t, locale);
+    let element = payment == PagePayment::Element;
     let (card, test_mode, instructions) = match payment {
         PagePayment::CardForm { test_mode } => (true, test_mode, None),
         PagePayment::Instructions { text } => (false, false, Some(text)),
+        PagePayment::Element => (false, false, None),
     };
     let page = PageTemplate {
         t,
@@ -455,7 +464,8 @@ pub(super) async fn render(
         countries: view::countries(locale, form.value("country")),
         form,
         card,
-        saves_card: card && options.save_payment_method,
+        saves_card: (card || element) && options.save_payment_method,
+        element,
         instructions,
         button,
         alert,

@@ -39,11 +39,15 @@ use crate::payments::{CardInput, PagePayment};
 use crate::session::Options;
 
 pub fn router() -> Router<AppState> {
-    Router::new()
+    let router = Router::new()
         .route("/invoices/{token}", get(show))
         // A GET of the form's target (a reload after an error, a copied URL) lands on the page.
         .route("/invoices/{token}/pay", get(back_to_page).post(pay))
-        .route("/invoices/{token}/challenge/{payment_id}", get(challenge).post(answer_challenge))
+        .route("/invoices/{token}/challenge/{payment_id}", get(challenge).post(answer_challenge));
+    #[cfg(feature = "stripe")]
+    let router =
+        router.route("/invoices/{token}/challenge/{payment_id}/return", get(super::stripe_page::invoice_return));
+    router
 }
 
 /// An invoice with everything its pages need.
@@ -58,13 +62,13 @@ pub(super) struct Loaded {
 }
 
 impl Loaded {
-    fn t(&self) -> &'static Texts {
+    pub(super) fn t(&self) -> &'static Texts {
         i18n::texts(self.locale)
     }
     fn it(&self) -> &'static InvoiceTexts {
         ii18n::texts(self.locale)
     }
-    fn merchant(&self) -> Merchant {
+    pub(super) fn merchant(&self) -> Merchant {
         // An invoice has no session options: no "back to shop" link, the company's branding only.
         Merchant::new(&self.company, &Options::default(), self.locale)
     }
@@ -72,7 +76,7 @@ impl Loaded {
     fn lang_query(&self) -> String {
         self.chosen.map(|l| format!("?lang={}", l.code())).unwrap_or_default()
     }
-    fn url(&self) -> String {
+    pub(super) fn url(&self) -> String {
         format!("/invoices/{}{}", self.invoice.token, self.lang_query())
     }
     fn pay_url(&self) -> String {
@@ -128,6 +132,8 @@ pub struct LangLink {
 /// The card form, when the invoice can be paid on the page.
 pub struct PayForm {
     pub action: String,
+    /// Card fields on this page (sandbox); otherwise the card goes into Stripe's element next.
+    pub card: bool,
     pub test_mode: bool,
     pub button: String,
 }
@@ -200,10 +206,23 @@ async fn render(state: &AppState, loaded: &Loaded, input: PageInput, csrf: Strin
     } else {
         None
     };
-    let pay = match invoicing::provider(state, invoice).prepare(invoice.amount_due, &invoice.currency) {
-        PagePayment::CardForm { test_mode } if open && invoice.amount_due > 0 => {
-            Some(PayForm { action: loaded.pay_url(), test_mode, button: view::pay_button(invoice, currency, locale) })
-        }
+    let provider = match invoicing::provider(state, invoice).await {
+        Ok(p) => p,
+        Err(e) => return server_error(e.message),
+    };
+    let pay = match provider.prepare(invoice.amount_due, &invoice.currency) {
+        PagePayment::CardForm { test_mode } if open && invoice.amount_due > 0 => Some(PayForm {
+            action: loaded.pay_url(),
+            card: true,
+            test_mode,
+            button: view::pay_button(invoice, currency, locale),
+        }),
+        PagePayment::Element if open && invoice.amount_due > 0 => Some(PayForm {
+            action: loaded.pay_url(),
+            card: false,
+            test_mode: false,
+            button: view::pay_button(invoice, currency, locale),
+        }),
         _ => None,
     };
     // Errors only while the form is on the page (a payment may have closed the invoice meanwhile).
@@ -310,7 +329,13 @@ async fn pay(
     // The card number (and the security code) are never written back into a page: the customer
     // types them again, as on the checkout page.
     form.set("card_expiry", fields.get("card_expiry").map(|s| s.trim()));
-    super::card::check_card(&fields, &mut form, loaded.t(), state.clock.now());
+    let card_on_page = match invoicing::provider(&state, invoice).await {
+        Ok(p) => p.kind() == crate::payments::ProviderKind::Sandbox,
+        Err(e) => return server_error(e.message),
+    };
+    if card_on_page {
+        super::card::check_card(&fields, &mut form, loaded.t(), state.clock.now());
+    }
     if form.has_errors() {
         let input = PageInput { form, alert: None, status: StatusCode::UNPROCESSABLE_ENTITY };
         return with_cookie(render(&state, &loaded, input, csrf_token, nonce.0).await, cookie);
@@ -356,7 +381,7 @@ async fn outcome(
 }
 
 /// The payment behind a challenge URL, when it is one of this invoice's.
-async fn invoice_payment(
+pub(super) async fn invoice_payment(
     state: &AppState,
     loaded: &Loaded,
     payment_id: &str,
@@ -387,6 +412,11 @@ async fn challenge(
     // Answered already, or the invoice closed: the page says where it stands.
     if payment.status != "REQUIRES_ACTION" || loaded.invoice.status != "OPEN" {
         return Redirect::to(&loaded.url()).into_response();
+    }
+    #[cfg(feature = "stripe")]
+    if payment.provider == crate::payments::ProviderKind::Stripe.as_str() {
+        let place = super::stripe_page::invoice_place(&loaded, &payment);
+        return super::stripe_page::page(&state, place, &payment, nonce.0, None).await;
     }
     let (csrf_token, cookie) = csrf::token(&state, &headers);
     let amount = Currency::parse(&payment.currency)

@@ -19,6 +19,10 @@ pub mod pay;
 pub mod preview;
 pub mod rate_limit;
 pub mod security_headers;
+#[cfg(feature = "stripe")]
+pub mod stripe_page;
+#[cfg(feature = "stripe")]
+pub mod stripe_webhook;
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -34,17 +38,23 @@ use crate::error::{ApiError, ErrorType};
 const APP_CSS: &str = include_str!("../../static/app.css");
 /// Progressive enhancement only: every page works without it.
 const APP_JS: &str = include_str!("../../static/app.js");
+/// Mounts Stripe's Payment Element on the payment step (Stripe pages only).
+const ELEMENT_JS: &str = include_str!("../../static/element.js");
 
 pub fn router() -> Router<AppState> {
-    Router::new()
+    let router = Router::new()
         .route("/", get(home))
         .route("/static/app.css", get(app_css))
         .route("/static/app.js", get(app_js))
+        .route("/static/element.js", get(element_js))
         .merge(checkout::router())
         .merge(contract::router())
         .merge(invoice::router())
         .route("/l/{slug}", get(link::visit))
-        .route("/preview/link/{id}", get(link::preview))
+        .route("/preview/link/{id}", get(link::preview));
+    #[cfg(feature = "stripe")]
+    let router = router.merge(stripe_webhook::router());
+    router
 }
 
 #[derive(Template, WebTemplate)]
@@ -65,7 +75,15 @@ async fn app_css() -> Response {
 }
 
 async fn app_js() -> Response {
-    let mut response = APP_JS.into_response();
+    script(APP_JS)
+}
+
+async fn element_js() -> Response {
+    script(ELEMENT_JS)
+}
+
+fn script(source: &'static str) -> Response {
+    let mut response = source.into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/javascript; charset=utf-8"));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));

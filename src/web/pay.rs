@@ -28,7 +28,7 @@ use crate::db::{self};
 use crate::domain::checkout::Status;
 use crate::domain::ids::{self, prefix};
 use crate::fulfillment::{self, PaymentDone, Settlement};
-use crate::payments::{CardInput, ChargeRequest, Outcome, ProviderKind, SavedMethod};
+use crate::payments::{CardInput, ChargeRequest, Outcome, Payer, ProviderKind, SavedMethod};
 use crate::session::{self, CompletionAction, Entered, Priced};
 
 /// How long a payment attempt may hold the session before another may try.
@@ -160,26 +160,58 @@ pub(super) async fn pay(
     };
     // A payment that succeeded before a failure on our side is used, never charged again.
     let earlier = db::billing::last_payment_of_checkout(&state.db, &loaded.session.id).await.ok().flatten();
-    if let Some(p) = earlier.filter(|p| p.status == "SUCCEEDED" && p.invoice_id.is_none() && p.amount == amount) {
-        return complete(state, &loaded, &priced, Some(&p.id), Settlement::Paid, saved.as_ref(), &nonce).await;
-    }
-    let payment = db::billing::Payment {
-        id: ids::new_id(prefix::PAYMENT, now),
-        company_id: loaded.session.company_id.clone(),
-        checkout_id: Some(loaded.session.id.clone()),
-        invoice_id: None,
-        provider: provider.kind().as_str().to_string(),
-        provider_ref: None,
-        status: "PROCESSING".into(),
-        amount,
-        currency: loaded.session.currency.clone(),
-        failure_reason: None,
-        created_at: now,
-        updated_at: now,
+    let kind = provider.kind().as_str();
+    let payment = match earlier {
+        // A payment that succeeded before a failure on our side is used, never charged again.
+        Some(p) if p.status == "SUCCEEDED" && p.invoice_id.is_none() && p.amount == amount => {
+            return complete(state, &loaded, &priced, Some(&p.id), Settlement::Paid, saved.as_ref(), &nonce).await;
+        }
+        // Stripe's Payment Element page for this very amount is still open: go back to it,
+        // rather than create a second intent.
+        Some(p)
+            if p.status == "REQUIRES_ACTION" && p.provider == "stripe" && kind == "stripe" && p.amount == amount =>
+        {
+            let _ = db::checkouts::release_payment_lock(&state.db, &loaded.session.id, now).await;
+            return Redirect::to(&format!("/checkout/{}/challenge/{}", loaded.session.token, p.id)).into_response();
+        }
+        // An attempt the provider never answered (a timeout): retried under the same payment
+        // id, which is the provider's idempotency key, so it can never charge twice.
+        Some(p) if p.status == "PROCESSING" && p.invoice_id.is_none() && p.amount == amount && p.provider == kind => p,
+        _ => {
+            let payment = db::billing::Payment {
+                id: ids::new_id(prefix::PAYMENT, now),
+                company_id: loaded.session.company_id.clone(),
+                checkout_id: Some(loaded.session.id.clone()),
+                invoice_id: None,
+                provider: kind.to_string(),
+                provider_ref: None,
+                status: "PROCESSING".into(),
+                amount,
+                currency: loaded.session.currency.clone(),
+                failure_reason: None,
+                created_at: now,
+                updated_at: now,
+            };
+            if let Err(e) = db::billing::insert_payment(&state.db, &payment).await {
+                let _ = db::checkouts::release_payment_lock(&state.db, &loaded.session.id, now).await;
+                return server_error(e);
+            }
+            payment
+        }
     };
-    if let Err(e) = db::billing::insert_payment(&state.db, &payment).await {
-        let _ = db::checkouts::release_payment_lock(&state.db, &loaded.session.id, now).await;
-        return server_error(e);
+    let entered = &loaded.parsed.entered;
+    let provider_customer = match loaded.session.customer_id.as_deref() {
+        Some(id) => db::customers::provider_ref(&state.db, id).await.ok().flatten(),
+        None => None,
+    };
+    let contract = if loaded.session.source == "CONTRACT" {
+        db::contracts::by_checkout(&state.db, &loaded.session.id).await.ok().flatten().map(|c| c.id)
+    } else {
+        None
+    };
+    let mut metadata = vec![("checkout_id", loaded.session.id.as_str())];
+    if let Some(c) = contract.as_deref() {
+        metadata.push(("contract_id", c));
     }
     let request = ChargeRequest {
         payment_id: &payment.id,
@@ -187,6 +219,15 @@ pub(super) async fn pay(
         currency: &payment.currency,
         card: card.then_some(&card_input),
         saved_method: None,
+        payer: Payer {
+            customer_id: loaded.session.customer_id.as_deref(),
+            provider_customer: provider_customer.as_deref(),
+            email: entered.email.as_deref(),
+            name: entered.name.as_deref(),
+        },
+        metadata: &metadata,
+        // Subscriptions charge the same method later; so does a card the customer agreed to keep.
+        save_for_later: !priced.quote.recurring.is_empty() || loaded.parsed.options.save_payment_method,
     };
     let outcome = provider.charge(&request).await;
     let now = state.clock.now();
@@ -280,7 +321,7 @@ async fn complete(
 }
 
 /// Where a completed session sends the customer.
-async fn finish(state: &AppState, loaded: &Loaded, session: CheckoutSession, nonce: &str) -> Response {
+pub(super) async fn finish(state: &AppState, loaded: &Loaded, session: CheckoutSession, nonce: &str) -> Response {
     if session.status() != Status::Completed {
         let loaded = Loaded { session, ..loaded.clone() };
         return closed(&loaded, nonce);
@@ -357,6 +398,11 @@ pub(super) async fn challenge(
     };
     if payment.status != "REQUIRES_ACTION" || !loaded.session.status().is_open() {
         return Redirect::to(&loaded.action()).into_response();
+    }
+    #[cfg(feature = "stripe")]
+    if payment.provider == ProviderKind::Stripe.as_str() {
+        let place = super::stripe_page::checkout_place(&loaded, &payment);
+        return super::stripe_page::page(&state, place, &payment, nonce.0, None).await;
     }
     let (csrf_token, cookie) = csrf::token(&state, &headers);
     let amount = crate::domain::money::Currency::parse(&payment.currency)

@@ -13,10 +13,16 @@ pub async fn layer(mut req: Request, next: Next) -> Response {
     let nonce = crate::domain::ids::token();
     req.extensions_mut().insert(CspNonce(nonce.clone()));
     let mut response = next.run(req).await;
+    // A page that mounts a payment provider's element (Stripe) names exactly what it needs.
+    let extra = response.extensions().get::<crate::payments::stripe_config::CspSources>().cloned();
+    let (script, frame, connect) = match &extra {
+        Some(e) => (format!(" {}", e.script), format!("frame-src {}; ", e.frame), format!(" {}", e.connect)),
+        None => (String::new(), String::new(), String::new()),
+    };
     let headers = response.headers_mut();
     let csp = format!(
-        "default-src 'none'; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'nonce-{nonce}'; img-src 'self' data: https:; \
-         font-src 'self'; connect-src 'self'; form-action 'self' http: https:; base-uri 'none'; frame-ancestors 'none'"
+        "default-src 'none'; script-src 'self' 'nonce-{nonce}'{script}; style-src 'self' 'nonce-{nonce}'; img-src 'self' data: https:; \
+         font-src 'self'; connect-src 'self'{connect}; {frame}form-action 'self' http: https:; base-uri 'none'; frame-ancestors 'none'"
     );
     if let Ok(value) = HeaderValue::from_str(&csp) {
         headers.insert(header::CONTENT_SECURITY_POLICY, value);

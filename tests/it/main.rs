@@ -14,5 +14,9 @@ mod onetimes;
 mod ops;
 mod preview;
 mod receiver;
+#[cfg(feature = "stripe")]
+mod stripe;
+#[cfg(feature = "stripe")]
+mod stripe_double;
 mod validation;
 mod webhooks;

@@ -103,6 +103,11 @@ impl Resp {
 
 impl TestApp {
     pub async fn spawn(store: Store) -> TestApp {
+        TestApp::spawn_configured(store, |_| {}).await
+    }
+
+    /// Like `spawn`, with the configuration adjusted first (a Stripe account, say).
+    pub async fn spawn_configured(store: Store, adjust: impl FnOnce(&mut Config)) -> TestApp {
         let (database_url, dir, pg_database) = match store {
             Store::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
@@ -126,6 +131,7 @@ impl TestApp {
         let clock = Clock::default();
         let mut config = Config::new("127.0.0.1:0", &database_url, None).expect("config");
         config.outbox_poll = Duration::from_millis(50);
+        adjust(&mut config);
         let app = App::build(&config, db.clone(), clock.clone()).await.expect("build app");
         let base = format!("http://127.0.0.1:{}", app.port());
         let (tx, rx) = oneshot::channel::<()>();

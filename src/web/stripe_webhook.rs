@@ -1,0 +1,150 @@
+//! `POST /webhooks/stripe` (feature `stripe`): Stripe's events about our payments. The raw body
+//! is verified against `Stripe-Signature` before anything is stored; each event is stored once
+//! by its id, so a redelivery answers 200 and does nothing; the work itself is the same
+//! exactly-once settlement the return handler uses.
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use serde_json::json;
+
+use crate::app::AppState;
+use crate::db::{self, billing::Payment, provider_events};
+use crate::error::ApiResult;
+use crate::payments::stripe_events::{self, EventKind, StripeEvent};
+use crate::payments::stripe_signature;
+
+/// Stripe's events are a few KiB; anything near this is not Stripe.
+const BODY_LIMIT: usize = 1024 * 1024;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/webhooks/stripe", post(receive).layer(DefaultBodyLimit::max(BODY_LIMIT)))
+}
+
+fn refuse(status: StatusCode, message: &str) -> Response {
+    (status, Json(json!({"error": {"message": message}}))).into_response()
+}
+
+async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let Some(client) = state.stripe.as_ref() else {
+        return refuse(StatusCode::NOT_FOUND, "Stripe is not configured on this server.");
+    };
+    let header = headers.get("stripe-signature").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let secrets: Vec<&str> = client.settings.webhook_secrets.iter().map(String::as_str).collect();
+    if let Err(refusal) = stripe_signature::verify(header, &body, &secrets, state.clock.now().timestamp()) {
+        tracing::warn!(?refusal, "refused a Stripe webhook");
+        return refuse(StatusCode::BAD_REQUEST, "The Stripe-Signature header does not verify.");
+    }
+    let Some(event) = stripe_events::parse(&body) else {
+        return refuse(StatusCode::BAD_REQUEST, "The body is not a Stripe event.");
+    };
+    let payload = String::from_utf8_lossy(&body);
+    let kind = match &event.kind {
+        EventKind::Other(kind) => kind.clone(),
+        _ => serde_json::from_slice::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(str::to_string))
+            .unwrap_or_default(),
+    };
+    let new = provider_events::NewEvent {
+        id: &event.id,
+        provider: "stripe",
+        kind: &kind,
+        object_id: event.object_id.as_deref(),
+        payment_id: event.payment_id.as_deref(),
+        payload: &payload,
+    };
+    match provider_events::store(&state.db, &new, state.clock.now()).await {
+        Ok(provider_events::Stored::Handled) => {
+            return Json(json!({"received": true, "duplicate": true})).into_response();
+        }
+        Ok(_) => {}
+        Err(e) => {
+            tracing::error!(error = %e, "storing a Stripe event failed");
+            return refuse(StatusCode::INTERNAL_SERVER_ERROR, "The event could not be stored; retry.");
+        }
+    }
+    match handle(&state, &event).await {
+        Ok(()) => Json(json!({"received": true})).into_response(),
+        // Left unhandled: Stripe retries, and the retry handles it (the work is idempotent).
+        Err(e) => {
+            tracing::warn!(error = %e.message, event = event.id, "handling a Stripe event failed; Stripe will retry");
+            refuse(StatusCode::SERVICE_UNAVAILABLE, "The event could not be handled yet; retry.")
+        }
+    }
+}
+
+/// Our payment the event is about: by the id in its metadata, else by the intent's id.
+async fn payment_of(state: &AppState, event: &StripeEvent, intent: Option<&str>) -> ApiResult<Option<Payment>> {
+    if let Some(id) = &event.payment_id
+        && let Some(p) = db::billing::get_payment(&state.db, id).await?
+    {
+        return Ok(Some(p));
+    }
+    match intent {
+        Some(reference) => Ok(db::billing::payment_by_provider_ref(&state.db, reference).await?),
+        None => Ok(None),
+    }
+}
+
+async fn handle(state: &AppState, event: &StripeEvent) -> ApiResult<()> {
+    let now = state.clock.now();
+    match &event.kind {
+        EventKind::IntentChanged => {
+            if let Some(payment) = payment_of(state, event, event.object_id.as_deref()).await? {
+                // Read back from Stripe: the same check and the same exactly-once path as
+                // the customer's return, whichever comes first.
+                crate::stripe_settlement::settle(state, &payment).await?;
+            }
+            mark_handled(state, event).await
+        }
+        EventKind::PaymentFailed { reason } => {
+            let payment = payment_of(state, event, event.object_id.as_deref()).await?;
+            let mut tx = state.db.begin().await?;
+            if provider_events::mark_handled(&mut tx, &event.id, now).await?
+                && let Some(p) = &payment
+            {
+                // The intent stays usable: the customer may try another card on the same page.
+                let data = json!({
+                    "payment_id": p.id, "checkout_id": p.checkout_id, "invoice_id": p.invoice_id,
+                    "amount": p.amount, "currency": p.currency, "reason": reason,
+                });
+                db::webhooks::enqueue(&mut tx, &p.company_id, "payment.failed", data, now).await?;
+            }
+            tx.commit().await?;
+            if let Some(p) = payment {
+                let from = ["REQUIRES_ACTION", "PROCESSING"];
+                db::billing::set_payment_status(&state.db, &p.id, &from, &p.status, None, Some(reason), now).await?;
+            }
+            Ok(())
+        }
+        EventKind::Refunded { payment_intent, amount_refunded } => {
+            let payment = payment_of(state, event, payment_intent.as_deref()).await?;
+            let mut tx = state.db.begin().await?;
+            if provider_events::mark_handled(&mut tx, &event.id, now).await?
+                && let Some(p) = &payment
+                && db::billing::record_refund(&mut tx, &p.id, *amount_refunded, now).await?
+            {
+                let data = json!({
+                    "payment_id": p.id, "checkout_id": p.checkout_id, "invoice_id": p.invoice_id,
+                    "amount": p.amount, "amount_refunded": amount_refunded, "currency": p.currency,
+                });
+                db::webhooks::enqueue(&mut tx, &p.company_id, "payment.refunded", data, now).await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        }
+        EventKind::Other(_) => mark_handled(state, event).await,
+    }
+}
+
+/// Mark the event handled in a transaction of its own.
+async fn mark_handled(state: &AppState, event: &StripeEvent) -> ApiResult<()> {
+    let mut tx = state.db.begin().await?;
+    provider_events::mark_handled(&mut tx, &event.id, state.clock.now()).await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,295 @@
+//! The Stripe adapter end to end against a local server speaking Stripe's protocol: the
+//! requests Kasse sends (exact amount and currency, metadata, Bearer key, Stripe-Version,
+//! idempotency keys stable across a timeout's retry), the Payment Element page, the return
+//! handler and the webhook in either order fulfilling exactly once, and refused signatures.
+
+use std::time::Duration;
+
+use kasse::config::Config;
+use kasse::payments::stripe_config::{Mode, StripeSettings};
+use serde_json::{Value, json};
+
+use crate::checkout::{count_where, customer_fields, events, get_page, location, post_form, scalar};
+use crate::stripe_double::{StripeDouble, signature};
+use crate::support::{Store, TestApp};
+
+const WEBHOOK_SECRET: &str = "whsec_kasse_test";
+
+async fn spawn(store: Store, double: &StripeDouble) -> TestApp {
+    let settings = StripeSettings {
+        secret_key: StripeDouble::SECRET_KEY.into(),
+        publishable_key: "pk_test_double".into(),
+        webhook_secrets: vec!["whsec_old_secret".into(), WEBHOOK_SECRET.into()],
+        api_base: double.url(),
+        js_url: format!("{}/v3/", double.url()),
+        mode: Mode::Test,
+        timeout: Duration::from_secs(1),
+    };
+    let app = TestApp::spawn_configured(store, |c: &mut Config| c.stripe = Some(settings)).await;
+    let set = kasse::db::companies::set_payment_provider(&app.db, &app.company_id, "stripe", app.clock.now());
+    assert!(set.await.unwrap());
+    app
+}
+
+/// A one-time $499 onboarding checkout; returns (checkout id, page path).
+async fn checkout(app: &TestApp, extra: Value) -> (String, String) {
+    let onboarding =
+        app.pricing("USD", json!([{"name": "Onboarding", "pricing_model": "FLAT", "amount": 49900}])).await;
+    let mut body = json!({"product_pricing_ids": [onboarding["id"]]});
+    if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+        b.extend(e.clone());
+    }
+    let r = app.post_company("/checkout", &body).await;
+    let b = r.ok();
+    let path = b["url"].as_str().unwrap().strip_prefix(&app.base).unwrap().to_string();
+    (b["id"].as_str().unwrap().to_string(), path)
+}
+
+/// Press Pay on the checkout page; the answer (303 to the Payment Element step, or a page).
+async fn press_pay(app: &TestApp, path: &str) -> crate::support::Resp {
+    let (_, page) = get_page(app, path).await;
+    let csrf = crate::checkout::csrf_of(&page);
+    let mut fields = customer_fields();
+    fields.push(("action", "pay"));
+    post_form(app, path, &csrf, &fields).await
+}
+
+async fn send_webhook(app: &TestApp, event: &Value, secret: &str, at: i64) -> u16 {
+    let body = serde_json::to_vec(event).unwrap();
+    let r = app
+        .client
+        .post(format!("{}/webhooks/stripe", app.base))
+        .header("content-type", "application/json")
+        .header("stripe-signature", signature(&body, secret, at))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    r.status().as_u16()
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// The intent request the double got for our payment carries it as key and metadata.
+fn assert_intent_requested(double: &StripeDouble, payment_id: &str) {
+    let created = double.requests_to("POST", "/v1/payment_intents");
+    let request = created.iter().find(|r| r.idempotency_key.as_deref() == Some(payment_id)).expect("intent request");
+    assert_eq!(request.param("metadata[kasse_payment_id]"), Some(payment_id));
+}
+
+macro_rules! both_stores {
+    ($($name:ident => $scenario:ident;)*) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$scenario(crate::support::Store::Sqlite).await;
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$scenario(crate::support::Store::Postgres).await;
+                }
+            }
+        )*
+    };
+}
+
+both_stores! {
+    a_checkout_pays_through_stripe_and_the_later_webhook_changes_nothing => return_then_webhook;
+    the_webhook_before_the_return_fulfils_once => webhook_then_return;
+    refused_signatures_store_nothing_and_replays_change_nothing => signatures;
+    a_timeout_is_retried_with_the_same_idempotency_key => timeout_then_retry;
+    a_decline_in_the_element_keeps_the_customer_on_the_payment_step => decline_then_success;
+}
+
+/// Pay up to the Payment Element; returns (checkout id, page path, payment id, intent id).
+async fn to_element(app: &TestApp, double: &StripeDouble) -> (String, String, String, String) {
+    let (id, path) = checkout(app, json!({})).await;
+    let (status, page) = get_page(app, &path).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("id=\"card-next-step\"") && !page.contains("name=\"card_number\""), "{page}");
+    let r = press_pay(app, &path).await;
+    assert_eq!(r.status, 303, "{}", String::from_utf8_lossy(&r.bytes));
+    let step = location(&r);
+    let payment_id = step.rsplit('/').next().unwrap().to_string();
+    assert!(step.ends_with(&format!("/challenge/{payment_id}")), "{step}");
+    let intent = scalar_text(app, &format!("SELECT provider_ref FROM payments WHERE id = '{payment_id}'")).await;
+    assert!(intent.starts_with("pi_"), "{intent}");
+    assert_intent_requested(double, &payment_id);
+    (id, path, payment_id, intent)
+}
+
+async fn scalar_text(app: &TestApp, query: &str) -> String {
+    let rows = kasse::db::Db::clone(&app.db);
+    let value: Option<String> = match &rows {
+        kasse::db::Db::Sqlite(p) => sqlx::query_scalar(query).fetch_one(p).await.unwrap(),
+        kasse::db::Db::Postgres(p) => sqlx::query_scalar(query).fetch_one(p).await.unwrap(),
+    };
+    value.unwrap_or_default()
+}
+
+async fn return_then_webhook(store: Store) {
+    let double = StripeDouble::start().await;
+    let app = spawn(store, &double).await;
+    let (checkout_id, _path, payment_id, intent) = to_element(&app, &double).await;
+
+    // What Kasse asked Stripe for: the exact amount in minor units, our ids, one key per payment.
+    let created = double.requests_to("POST", "/v1/payment_intents");
+    assert_eq!(created.len(), 1);
+    let r = &created[0];
+    assert_eq!(r.authorization, format!("Bearer {}", StripeDouble::SECRET_KEY));
+    assert!(r.stripe_version.as_deref().is_some_and(|v| !v.is_empty()));
+    assert_eq!(r.content_type.as_deref(), Some("application/x-www-form-urlencoded"));
+    assert_eq!(r.idempotency_key.as_deref(), Some(payment_id.as_str()));
+    assert_eq!((r.param("amount"), r.param("currency")), (Some("49900"), Some("usd")));
+    assert_eq!(r.param("metadata[kasse_checkout_id]"), Some(checkout_id.as_str()));
+    assert!(r.param("customer").is_some_and(|c| c.starts_with("cus_")));
+    let customers = double.requests_to("POST", "/v1/customers");
+    assert_eq!(customers[0].param("email"), Some("ana@example.com"));
+
+    // The Payment Element page: the client secret, the publishable key, a CSP naming Stripe.js.
+    let step = format!("{}/checkout/{}/challenge/{payment_id}", app.base, _path.rsplit('/').next().unwrap());
+    let page = app.client.get(&step).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let csp = page.headers()["content-security-policy"].to_str().unwrap().to_string();
+    let body = page.text().await.unwrap();
+    let secret = double.intent(&intent).unwrap()["client_secret"].as_str().unwrap().to_string();
+    assert!(body.contains(&secret) && body.contains("pk_test_double") && body.contains("<noscript>"), "{body}");
+    assert!(csp.contains("script-src 'self' 'nonce-") && csp.contains(&double.url()), "{csp}");
+    assert!(csp.contains(&format!("frame-src {}", double.url())), "{csp}");
+
+    // The customer pays in the element; Stripe sends them back. Query parameters are ignored.
+    double.customer_confirms(&intent, "pm_card_visa");
+    let back = app.client.get(format!("{step}/return?redirect_status=failed")).send().await.unwrap();
+    assert_eq!(back.status(), 303);
+    assert_eq!(
+        scalar(
+            &app.db,
+            &format!("SELECT COUNT(*) FROM checkout_sessions WHERE id = '{checkout_id}' AND status = 'COMPLETED'")
+        )
+        .await,
+        1
+    );
+    assert_eq!(count_where(&app, "payments", "status = 'SUCCEEDED'").await, 1);
+    assert_eq!(count_where(&app, "invoices", "status = 'PAID'").await, 1);
+    assert_eq!(events(&app, "checkout.completed").await, 1);
+
+    // Stripe's webhook afterwards, and its redelivery: nothing more.
+    let event = double.event("payment_intent.succeeded", double.intent(&intent).unwrap());
+    assert_eq!(send_webhook(&app, &event, WEBHOOK_SECRET, now()).await, 200);
+    assert_eq!(send_webhook(&app, &event, WEBHOOK_SECRET, now()).await, 200);
+    assert_eq!(count_where(&app, "invoices", "1 = 1").await, 1);
+    assert_eq!(events(&app, "checkout.completed").await, 1);
+    assert_eq!(scalar(&app.db, "SELECT COUNT(*) FROM provider_events WHERE handled_at IS NOT NULL").await, 1);
+    app.finish().await;
+}
+
+async fn webhook_then_return(store: Store) {
+    let double = StripeDouble::start().await;
+    let app = spawn(store, &double).await;
+    let (checkout_id, path, payment_id, intent) = to_element(&app, &double).await;
+    double.customer_confirms(&intent, "pm_card_visa");
+    let event = double.event("payment_intent.succeeded", double.intent(&intent).unwrap());
+    assert_eq!(send_webhook(&app, &event, WEBHOOK_SECRET, now()).await, 200);
+    let completed =
+        format!("SELECT COUNT(*) FROM checkout_sessions WHERE id = '{checkout_id}' AND status = 'COMPLETED'");
+    assert_eq!(scalar(&app.db, &completed).await, 1);
+    let token = path.rsplit('/').next().unwrap();
+    let back = app.client.get(format!("{}/checkout/{token}/challenge/{payment_id}/return", app.base)).send().await;
+    assert_eq!(back.unwrap().status(), 303);
+    assert_eq!(count_where(&app, "invoices", "status = 'PAID'").await, 1);
+    assert_eq!(events(&app, "checkout.completed").await, 1);
+    assert_eq!(count_where(&app, "payments", "status = 'SUCCEEDED'").await, 1);
+    app.finish().await;
+}
+
+async fn signatures(store: Store) {
+    let double = StripeDouble::start().await;
+    let app = spawn(store, &double).await;
+    let event = double.event("customer.created", json!({"id": "cus_1", "object": "customer"}));
+    let body = serde_json::to_vec(&event).unwrap();
+    let post = |header: String, body: Vec<u8>| {
+        let request = app.client.post(format!("{}/webhooks/stripe", app.base)).header("stripe-signature", header);
+        async move { request.body(body).send().await.unwrap().status().as_u16() }
+    };
+    // Wrong secret, stale timestamp, v0 only, a tampered body: 400 and nothing stored.
+    assert_eq!(post(signature(&body, "whsec_wrong", now()), body.clone()).await, 400);
+    assert_eq!(post(signature(&body, WEBHOOK_SECRET, now() - 301), body.clone()).await, 400);
+    let v0 = signature(&body, WEBHOOK_SECRET, now()).replace("v1=", "v0=");
+    assert_eq!(post(v0, body.clone()).await, 400);
+    let mut tampered = body.clone();
+    tampered.extend_from_slice(b" ");
+    assert_eq!(post(signature(&body, WEBHOOK_SECRET, now()), tampered).await, 400);
+    assert_eq!(post(String::new(), body.clone()).await, 400);
+    assert_eq!(scalar(&app.db, "SELECT COUNT(*) FROM provider_events").await, 0);
+    // Valid (with the older secret still accepted while it rolls): stored once; a replay is a no-op.
+    assert_eq!(post(signature(&body, "whsec_old_secret", now()), body.clone()).await, 200);
+    assert_eq!(post(signature(&body, WEBHOOK_SECRET, now()), body.clone()).await, 200);
+    assert_eq!(scalar(&app.db, "SELECT COUNT(*) FROM provider_events").await, 1);
+    app.finish().await;
+}
+
+async fn timeout_then_retry(store: Store) {
+    let double = StripeDouble::start().await;
+    let app = spawn(store, &double).await;
+    // A customer mirrored earlier, so the intent is the first call Stripe gets.
+    let customer = app.post_company("/customers", &json!({"name": "Ana Lima", "email": "ana@example.com"})).await;
+    let customer = customer.ok()["id"].as_str().unwrap().to_string();
+    let mirrored: Value = reqwest::Client::new()
+        .post(format!("{}/v1/customers", double.url()))
+        .bearer_auth(StripeDouble::SECRET_KEY)
+        .form(&[("email", "ana@example.com")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let known = mirrored["id"].as_str().unwrap().to_string();
+    let mirror = format!("UPDATE customers SET provider_customer_ref = '{known}' WHERE id = '{customer}'");
+    crate::checkout::sql(&app.db, &mirror).await;
+    let (_, path) = checkout(&app, json!({"customer_id": customer})).await;
+    // Stripe makes the intent, but its answer is lost: the client gives up after 1 s.
+    double.delay_next(1, Duration::from_secs(3));
+    let r = press_pay(&app, &path).await;
+    assert_eq!(r.status, 503, "{}", String::from_utf8_lossy(&r.bytes));
+    assert_eq!(count_where(&app, "payments", "status = 'PROCESSING'").await, 1);
+    assert_eq!(double.intents_created(), 1, "Stripe did make it");
+    let before = double.intents_created();
+    // The retry: the same payment, the same key, the intent Stripe made the first time.
+    let r = press_pay(&app, &path).await;
+    assert_eq!(r.status, 303, "{}", String::from_utf8_lossy(&r.bytes));
+    assert_eq!(double.intents_created(), before, "no second intent");
+    let sent = double.requests_to("POST", "/v1/payment_intents");
+    assert_eq!(sent.len(), 2);
+    assert_eq!(sent[0].idempotency_key, sent[1].idempotency_key);
+    assert_eq!(sent[0].params, sent[1].params, "the retry asks for exactly the same");
+    assert_eq!(sent[1].param("customer"), Some(known.as_str()));
+    assert_eq!(count_where(&app, "payments", "1 = 1").await, 1);
+    app.finish().await;
+}
+
+async fn decline_then_success(store: Store) {
+    let double = StripeDouble::start().await;
+    let app = spawn(store, &double).await;
+    let (checkout_id, path, payment_id, intent) = to_element(&app, &double).await;
+    let token = path.rsplit('/').next().unwrap();
+    let step = format!("{}/checkout/{token}/challenge/{payment_id}", app.base);
+    double.customer_confirms(&intent, "pm_card_chargeDeclined");
+    let event = double.event("payment_intent.payment_failed", double.intent(&intent).unwrap());
+    assert_eq!(send_webhook(&app, &event, WEBHOOK_SECRET, now()).await, 200);
+    assert_eq!(events(&app, "payment.failed").await, 1);
+    let back = app.client.get(format!("{step}/return")).send().await.unwrap();
+    assert_eq!(back.status(), 200);
+    assert!(back.text().await.unwrap().contains("declined"));
+    let open = format!("SELECT COUNT(*) FROM checkout_sessions WHERE id = '{checkout_id}' AND status = 'COMPLETED'");
+    assert_eq!(scalar(&app.db, &open).await, 0);
+    double.customer_confirms(&intent, "pm_card_visa");
+    let back = app.client.get(format!("{step}/return")).send().await.unwrap();
+    assert_eq!(back.status(), 303);
+    assert_eq!(scalar(&app.db, &open).await, 1);
+    assert_eq!(events(&app, "checkout.completed").await, 1);
+    app.finish().await;
+}
