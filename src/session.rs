@@ -171,6 +171,14 @@ pub struct Priced {
     pub billables: Vec<String>,
 }
 
+impl Priced {
+    /// Whether the payment method is kept for later charges: the customer agreed (the
+    /// option), or a subscription will charge it again.
+    pub fn keeps_method(&self, options: &Options) -> bool {
+        options.save_payment_method || !self.quote.recurring.is_empty()
+    }
+}
+
 /// Price the session with what the customer entered. An error names the field at fault
 /// (`config_items[0].num_licenses` for a quantity out of bounds).
 pub async fn price(

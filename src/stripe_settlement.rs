@@ -108,7 +108,7 @@ async fn succeed(
     let status = if settlement == Settlement::Paid { "SUCCEEDED" } else { "PENDING" };
     let from = ["PROCESSING", "REQUIRES_ACTION", "FAILED"];
     db::billing::set_payment_status(&state.db, &payment.id, &from, status, Some(&intent.reference), None, now).await?;
-    let saved = intent.method.clone().filter(|_| priced_keeps_method(&parsed, &priced));
+    let saved = intent.method.clone().filter(|_| priced.keeps_method(&parsed.options));
     let done = PaymentDone { payment_id: Some(&payment.id), settlement, saved_method: saved.as_ref() };
     let finished = fulfillment::fulfil(state, &session, &parsed, &priced, done).await?;
     // Mirror: the next payment of this customer reuses their Stripe Customer.
@@ -116,9 +116,4 @@ async fn succeed(
         db::customers::set_provider_ref(&state.db, customer, reference, now).await?;
     }
     Ok(Settled::Done)
-}
-
-/// A method is kept when the customer agreed (the option) or a subscription will charge it.
-fn priced_keeps_method(parsed: &crate::session::Parsed, priced: &crate::session::Priced) -> bool {
-    parsed.options.save_payment_method || !priced.quote.recurring.is_empty()
 }

@@ -58,9 +58,3 @@ pub async fn mark_handled(tx: &mut Tx, id: &str, now: DateTime<Utc>) -> DbResult
     let n = on_tx!(tx, |conn| sqlx::query(sql).bind(id).bind(now).execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(n == 1)
 }
-
-/// How many events are stored (tests and operators).
-pub async fn count(db: &Db) -> DbResult<i64> {
-    let sql = "SELECT COUNT(*) FROM provider_events";
-    Ok(on_db!(db, |pool| sqlx::query_as::<_, (i64,)>(sql).fetch_one(pool).await)?.0)
-}

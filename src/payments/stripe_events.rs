@@ -9,6 +9,8 @@ use serde_json::Value;
 pub struct StripeEvent {
     /// `evt_…`: the key that makes a redelivery a no-op.
     pub id: String,
+    /// Stripe's event type as sent, e.g. `payment_intent.succeeded` (stored with the event).
+    pub event_type: String,
     pub kind: EventKind,
     /// The event's object id (`pi_…`, `seti_…`, `ch_…`).
     pub object_id: Option<String>,
@@ -33,10 +35,10 @@ pub enum EventKind {
 pub fn parse(body: &[u8]) -> Option<StripeEvent> {
     let event: Value = serde_json::from_slice(body).ok()?;
     let id = event.get("id")?.as_str()?.to_string();
-    let kind = event.get("type")?.as_str()?;
+    let event_type = event.get("type")?.as_str()?.to_string();
     let object = event.get("data").and_then(|d| d.get("object")).cloned().unwrap_or(Value::Null);
     let text = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).map(str::to_string);
-    let kind = match kind {
+    let kind = match event_type.as_str() {
         "payment_intent.succeeded" | "payment_intent.processing" | "setup_intent.succeeded" => EventKind::IntentChanged,
         "payment_intent.payment_failed" => EventKind::PaymentFailed {
             reason: object
@@ -52,6 +54,7 @@ pub fn parse(body: &[u8]) -> Option<StripeEvent> {
     };
     Some(StripeEvent {
         id,
+        event_type,
         kind,
         object_id: text(&object, "id"),
         payment_id: object.get("metadata").and_then(|m| text(m, super::PAYMENT_METADATA_KEY)),

@@ -226,8 +226,7 @@ pub(super) async fn pay(
             name: entered.name.as_deref(),
         },
         metadata: &metadata,
-        // Subscriptions charge the same method later; so does a card the customer agreed to keep.
-        save_for_later: !priced.quote.recurring.is_empty() || loaded.parsed.options.save_payment_method,
+        save_for_later: priced.keeps_method(&loaded.parsed.options),
     };
     let outcome = provider.charge(&request).await;
     let now = state.clock.now();

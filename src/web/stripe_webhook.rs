@@ -42,17 +42,10 @@ async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
         return refuse(StatusCode::BAD_REQUEST, "The body is not a Stripe event.");
     };
     let payload = String::from_utf8_lossy(&body);
-    let kind = match &event.kind {
-        EventKind::Other(kind) => kind.clone(),
-        _ => serde_json::from_slice::<serde_json::Value>(&body)
-            .ok()
-            .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(str::to_string))
-            .unwrap_or_default(),
-    };
     let new = provider_events::NewEvent {
         id: &event.id,
         provider: "stripe",
-        kind: &kind,
+        kind: &event.event_type,
         object_id: event.object_id.as_deref(),
         payment_id: event.payment_id.as_deref(),
         payload: &payload,
