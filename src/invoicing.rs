@@ -195,6 +195,11 @@ pub async fn provider(state: &AppState, invoice: &Invoice) -> ApiResult<Provider
     Ok(Provider::new(state, kind, base, None))
 }
 
+/// Where the customer completes payment `payment_id` of `invoice` (a challenge, Stripe's element).
+pub fn challenge_url(state: &AppState, invoice: &Invoice, payment_id: &str) -> String {
+    format!("{}/invoices/{}/challenge/{payment_id}", state.public_url, invoice.token)
+}
+
 /// Who pays an invoice, as a provider that keeps customers needs to know.
 struct PayerRow {
     provider_customer: Option<String>,
@@ -221,12 +226,21 @@ pub async fn pay(state: &AppState, invoice: &Invoice, with: PayWith<'_>) -> ApiR
     // The amount as it stands now that we hold the lock (the caller's copy may be stale).
     let invoice = reload(state, invoice).await?;
     let provider = provider(state, &invoice).await?;
+    let kind = provider.kind().as_str();
+    let attempts = db::billing::payments_of_invoice(&state.db, &invoice.id).await?;
+    let same = |p: &&Payment, status: &str| p.status == status && p.amount == invoice.amount_due && p.provider == kind;
+    // Stripe's Payment Element for this amount is still open (an automatic charge that needs the
+    // customer's bank, or an earlier visit): the customer finishes that intent, not a second one.
+    if matches!(with, PayWith::Card(_))
+        && kind == ProviderKind::Stripe.as_str()
+        && let Some(open) = attempts.iter().rev().find(|p| same(p, "REQUIRES_ACTION"))
+    {
+        db::billing::release_invoice(&state.db, &invoice.id, now).await?;
+        return Ok(Paid::RequiresAction { url: challenge_url(state, &invoice, &open.id) });
+    }
     // An attempt the provider never answered (a timeout) is retried under the same payment id,
     // which is the provider's idempotency key: a retry never charges twice.
-    let earlier =
-        db::billing::payments_of_invoice(&state.db, &invoice.id).await?.into_iter().rev().find(|p| {
-            p.status == "PROCESSING" && p.amount == invoice.amount_due && p.provider == provider.kind().as_str()
-        });
+    let earlier = attempts.iter().rev().find(|p| same(p, "PROCESSING")).cloned();
     let payment = match earlier {
         Some(p) => p,
         None => new_payment(state, &invoice, &provider, now).await?,

@@ -2,17 +2,23 @@
 //!
 //! `4242 4242 4242 4242` succeeds, `4000 0000 0000 0002` is declined, `4000 0027 6000 3184`
 //! asks for a challenge the customer approves or denies, and `4000 0000 0000 0341` can be
-//! saved (nothing due today) but declines every later charge. Any other number is refused the way a
-//! real provider refuses a mistyped card (Luhn check first, then "card not supported").
+//! saved (nothing due today) but declines every later charge, and `4000 0000 0000 0119` gets no
+//! answer at all, the way a provider that times out does (nothing is charged; the customer may
+//! retry). Any other number is refused the way a real provider refuses a mistyped card (Luhn
+//! check first, then "card not supported").
 
 use super::{
     CardInput, ChargeRequest, Outcome, PagePayment, PaymentProvider, ProviderError, ProviderKind, SavedMethod,
 };
 
+/// What a provider that never answered leaves us with: the same error a timeout gives.
+const NO_ANSWER: &str = "The sandbox provider did not answer (test card 4000 0000 0000 0119).";
+
 pub const CARD_SUCCESS: &str = "4242424242424242";
 pub const CARD_DECLINE: &str = "4000000000000002";
 pub const CARD_CHALLENGE: &str = "4000002760003184";
 pub const CARD_DECLINE_LATER: &str = "4000000000000341";
+pub const CARD_NO_ANSWER: &str = "4000000000000119";
 
 pub struct Sandbox {
     /// Where a challenge page for payment `{id}` lives: `{base}/{id}`.
@@ -106,6 +112,9 @@ impl PaymentProvider for Sandbox {
         if !luhn_ok(&number) {
             return Ok(Outcome::Failed { reason: "The card number is not valid.".into() });
         }
+        if number == CARD_NO_ANSWER {
+            return Err(ProviderError(NO_ANSWER.into()));
+        }
         let reference = format!("sbx_{}", request.payment_id);
         Ok(match number.as_str() {
             CARD_SUCCESS => Outcome::Succeeded { reference },
@@ -133,6 +142,10 @@ mod tests {
     use super::*;
 
     fn charge(number: &str) -> Outcome {
+        try_charge(number).unwrap()
+    }
+
+    fn try_charge(number: &str) -> Result<Outcome, ProviderError> {
         let sandbox = Sandbox { challenge_base: "http://k/challenge".into() };
         let card = super::super::CardInput { number: number.into(), expiry: "12/34".into(), cvc: "123".into() };
         let request = ChargeRequest {
@@ -143,7 +156,7 @@ mod tests {
             ..Default::default()
         };
         let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
-        rt.block_on(sandbox.charge(&request)).unwrap()
+        rt.block_on(sandbox.charge(&request))
     }
 
     #[test]
@@ -186,5 +199,11 @@ mod tests {
             matches!(charge("5555 5555 5555 4444"), Outcome::Failed { reason } if reason.contains("not supported"))
         );
         assert!(!luhn_ok("12"));
+    }
+
+    #[test]
+    fn the_no_answer_card_is_a_provider_error_not_a_decline() {
+        assert!(luhn_ok(CARD_NO_ANSWER));
+        assert!(matches!(try_charge("4000 0000 0000 0119"), Err(ProviderError(m)) if m.contains("did not answer")));
     }
 }

@@ -136,6 +136,8 @@ pub struct PayForm {
     pub card: bool,
     pub test_mode: bool,
     pub button: String,
+    /// An earlier attempt waiting for the customer's bank: where they confirm it.
+    pub waiting: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -198,14 +200,24 @@ async fn render(state: &AppState, loaded: &Loaded, input: PageInput, csrf: Strin
     let open = invoice.status == "OPEN";
     let overdue = view::is_overdue(invoice, state.clock.now());
     let (lines, discounts) = view::lines(&invoice.lines, currency, locale, t);
-    let receipt = if invoice.status == "PAID" {
+    // Payments matter on a paid invoice (the receipt) and on one still due (an attempt waiting
+    // for the customer's bank); one query either way, none on a void one.
+    let payments = if invoice.status == "PAID" || (open && invoice.amount_due > 0) {
         match db::billing::payments_of_invoice(&state.db, &invoice.id).await {
-            Ok(payments) => Some(view::receipt(invoice, &payments, currency, locale)),
+            Ok(payments) => payments,
             Err(e) => return server_error(e),
         }
     } else {
-        None
+        Vec::new()
     };
+    let receipt = (invoice.status == "PAID").then(|| view::receipt(invoice, &payments, currency, locale));
+    // The newest attempt for the amount due that waits for the customer (an automatic charge
+    // their bank wants confirmed, or a challenge left open): the page links to it.
+    let waiting = payments
+        .iter()
+        .rev()
+        .find(|p| p.status == "REQUIRES_ACTION" && p.amount == invoice.amount_due)
+        .map(|p| format!("/invoices/{}/challenge/{}{}", invoice.token, p.id, loaded.lang_query()));
     let provider = match invoicing::provider(state, invoice).await {
         Ok(p) => p,
         Err(e) => return server_error(e.message),
@@ -216,12 +228,14 @@ async fn render(state: &AppState, loaded: &Loaded, input: PageInput, csrf: Strin
             card: true,
             test_mode,
             button: view::pay_button(invoice, currency, locale),
+            waiting: waiting.clone(),
         }),
         PagePayment::Element if open && invoice.amount_due > 0 => Some(PayForm {
             action: loaded.pay_url(),
             card: false,
             test_mode: false,
             button: view::pay_button(invoice, currency, locale),
+            waiting,
         }),
         _ => None,
     };

@@ -34,6 +34,8 @@ pub struct InvoiceTexts {
     pub nothing_due: &'static str,
     pub payment_in_progress: &'static str,
     pub provider_unavailable: &'static str,
+    pub payment_waiting: &'static str,
+    pub confirm_payment: &'static str,
     // Paid and void.
     pub receipt_heading: &'static str,
     pub amount_paid: &'static str,
@@ -77,6 +79,8 @@ static EN: InvoiceTexts = InvoiceTexts {
                           page before you try again.",
     provider_unavailable: "We could not reach the payment provider and nothing was charged. Please try again in a \
                            moment.",
+    payment_waiting: "A payment of this invoice is waiting for you to confirm it with your bank.",
+    confirm_payment: "Confirm the payment",
     receipt_heading: "Payment received",
     amount_paid: "Amount paid",
     payment_reference: "Payment reference",
@@ -110,6 +114,8 @@ static DE: InvoiceTexts = InvoiceTexts {
                           die Seite neu, bevor Sie es erneut versuchen.",
     provider_unavailable: "Der Zahlungsdienst war nicht erreichbar, es wurde nichts abgebucht. Bitte versuchen Sie es \
                            gleich noch einmal.",
+    payment_waiting: "Eine Zahlung dieser Rechnung wartet darauf, dass Sie sie bei Ihrer Bank bestätigen.",
+    confirm_payment: "Zahlung bestätigen",
     receipt_heading: "Zahlung erhalten",
     amount_paid: "Bezahlter Betrag",
     payment_reference: "Zahlungsreferenz",

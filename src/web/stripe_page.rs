@@ -35,6 +35,8 @@ struct ElementTemplate {
     return_url: String,
     back_url: String,
     js_url: String,
+    /// How to pay without a card, shown when JavaScript is off.
+    manual: Option<String>,
 }
 
 /// Where the page sits: the checkout or invoice it belongs to.
@@ -45,6 +47,9 @@ pub(super) struct Place {
     pub(super) back_url: String,
     /// Path of this payment's step, e.g. `/checkout/{token}/challenge/{payment_id}`.
     pub(super) step_path: String,
+    /// Payment instructions the customer may follow instead (an invoice's bank transfer), for
+    /// a browser that cannot run Stripe.js.
+    pub(super) manual: Option<String>,
 }
 
 /// The Payment Element page for `payment`. A finished intent goes straight to the return
@@ -58,20 +63,20 @@ pub(super) async fn page(
 ) -> Response {
     let t = i18n::texts(place.locale);
     let (Some(client), Some(reference)) = (state.stripe.as_ref(), payment.provider_ref.as_deref()) else {
-        return unavailable(t);
+        return unavailable(place, nonce);
     };
     let intent = match client.retrieve(reference).await {
         Ok(i) => i,
         Err(e) => {
             tracing::warn!(error = %e, payment = payment.id, "Stripe unavailable for the payment page");
-            return unavailable(t);
+            return unavailable(place, nonce);
         }
     };
     if intent.status != IntentStatus::AwaitingCustomer {
         return Redirect::to(&format!("{}/return", place.step_path)).into_response();
     }
     let Some(client_secret) = intent.client_secret else {
-        return unavailable(t);
+        return unavailable(place, nonce);
     };
     let amount = Currency::parse(&payment.currency)
         .map(|c| super::format::money(payment.amount, c, place.locale))
@@ -90,14 +95,36 @@ pub(super) async fn page(
         return_url: format!("{}{}/return", state.public_url, place.step_path),
         back_url: place.back_url,
         js_url: client.settings.js_url.clone(),
+        manual: place.manual,
     };
     let mut response = page.into_response();
     response.extensions_mut().insert(client.settings.csp_sources());
     response
 }
 
-fn unavailable(t: &Texts) -> Response {
-    (StatusCode::SERVICE_UNAVAILABLE, t.payment_failed).into_response()
+#[derive(Template, WebTemplate)]
+#[template(path = "checkout/unavailable.html")]
+struct UnavailableTemplate {
+    t: &'static Texts,
+    lang: &'static str,
+    nonce: String,
+    merchant: Merchant,
+    retry_url: String,
+    back_url: String,
+}
+
+/// Stripe could not be asked about the payment (down, or not configured any more): nothing was
+/// charged; the customer may try the step again or go back to the order.
+fn unavailable(place: Place, nonce: String) -> Response {
+    let page = UnavailableTemplate {
+        t: i18n::texts(place.locale),
+        lang: place.locale.code(),
+        nonce,
+        merchant: place.merchant,
+        retry_url: place.step_path,
+        back_url: place.back_url,
+    };
+    (StatusCode::SERVICE_UNAVAILABLE, page).into_response()
 }
 
 /// `GET /checkout/{token}/challenge/{payment_id}/return`: Stripe sent the customer back.
@@ -131,7 +158,9 @@ pub(super) async fn checkout_return(
         }
         Ok(Settled::Failed) => Redirect::to(&loaded.action()).into_response(),
         Err(e) if e.status == StatusCode::CONFLICT => (StatusCode::CONFLICT, t.order_changed).into_response(),
-        Err(e) if e.status == StatusCode::SERVICE_UNAVAILABLE => unavailable(t),
+        Err(e) if e.status == StatusCode::SERVICE_UNAVAILABLE => {
+            unavailable(checkout_place(&loaded, &payment), nonce.0)
+        }
         Err(e) => super::checkout::server_error(e.message),
     }
 }
@@ -142,6 +171,8 @@ pub(super) fn checkout_place(loaded: &super::checkout::Loaded, payment: &Payment
         locale: loaded.locale,
         back_url: loaded.action(),
         step_path: format!("/checkout/{}/challenge/{}", loaded.session.token, payment.id),
+        // A session pays either by card or by invoice, never both: nothing else to offer.
+        manual: None,
     }
 }
 
@@ -168,7 +199,7 @@ pub(super) async fn invoice_return(
             let alert = Some(failure.unwrap_or_else(|| t.payment_not_completed.to_string()));
             page(&state, invoice_place(&loaded, &payment), &payment, nonce.0, alert).await
         }
-        Err(e) if e.status == StatusCode::SERVICE_UNAVAILABLE => unavailable(t),
+        Err(e) if e.status == StatusCode::SERVICE_UNAVAILABLE => unavailable(invoice_place(&loaded, &payment), nonce.0),
         Err(e) => super::checkout::server_error(e.message),
     }
 }
@@ -179,5 +210,6 @@ pub(super) fn invoice_place(loaded: &super::invoice::Loaded, payment: &Payment) 
         locale: loaded.locale,
         back_url: loaded.url(),
         step_path: format!("/invoices/{}/challenge/{}", loaded.invoice.token, payment.id),
+        manual: loaded.invoice.payment_instructions.clone().filter(|s| !s.trim().is_empty()),
     }
 }

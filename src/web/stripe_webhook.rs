@@ -95,7 +95,12 @@ async fn handle(state: &AppState, event: &StripeEvent) -> ApiResult<()> {
             mark_handled(state, event).await
         }
         EventKind::PaymentFailed { reason } => {
-            let payment = payment_of(state, event, event.object_id.as_deref()).await?;
+            // Only a failure that still stands is news: Stripe does not order its events, so an
+            // attempt's decline may arrive after the payment succeeded, and a decline we were
+            // answered synchronously (an off-session charge) was recorded and reported then.
+            let payment = payment_of(state, event, event.object_id.as_deref())
+                .await?
+                .filter(|p| matches!(p.status.as_str(), "REQUIRES_ACTION" | "PROCESSING"));
             let mut tx = state.db.begin().await?;
             if provider_events::mark_handled(&mut tx, &event.id, now).await?
                 && let Some(p) = &payment

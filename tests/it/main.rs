@@ -13,6 +13,8 @@ mod invoices;
 mod onetimes;
 mod ops;
 mod preview;
+#[cfg(feature = "stripe")]
+mod provider_contract;
 mod receiver;
 #[cfg(feature = "stripe")]
 mod stripe;

@@ -13,9 +13,9 @@ use crate::checkout::{count_where, customer_fields, events, get_page, location, 
 use crate::stripe_double::{StripeDouble, signature};
 use crate::support::{Store, TestApp};
 
-const WEBHOOK_SECRET: &str = "whsec_kasse_test";
+pub(crate) const WEBHOOK_SECRET: &str = "whsec_kasse_test";
 
-async fn spawn(store: Store, double: &StripeDouble) -> TestApp {
+pub(crate) async fn spawn(store: Store, double: &StripeDouble) -> TestApp {
     let settings = StripeSettings {
         secret_key: StripeDouble::SECRET_KEY.into(),
         publishable_key: "pk_test_double".into(),
@@ -32,7 +32,7 @@ async fn spawn(store: Store, double: &StripeDouble) -> TestApp {
 }
 
 /// A one-time $499 onboarding checkout; returns (checkout id, page path).
-async fn checkout(app: &TestApp, extra: Value) -> (String, String) {
+pub(crate) async fn checkout(app: &TestApp, extra: Value) -> (String, String) {
     let onboarding =
         app.pricing("USD", json!([{"name": "Onboarding", "pricing_model": "FLAT", "amount": 49900}])).await;
     let mut body = json!({"product_pricing_ids": [onboarding["id"]]});
@@ -46,7 +46,7 @@ async fn checkout(app: &TestApp, extra: Value) -> (String, String) {
 }
 
 /// Press Pay on the checkout page; the answer (303 to the Payment Element step, or a page).
-async fn press_pay(app: &TestApp, path: &str) -> crate::support::Resp {
+pub(crate) async fn press_pay(app: &TestApp, path: &str) -> crate::support::Resp {
     let (_, page) = get_page(app, path).await;
     let csrf = crate::checkout::csrf_of(&page);
     let mut fields = customer_fields();
@@ -54,7 +54,7 @@ async fn press_pay(app: &TestApp, path: &str) -> crate::support::Resp {
     post_form(app, path, &csrf, &fields).await
 }
 
-async fn send_webhook(app: &TestApp, event: &Value, secret: &str, at: i64) -> u16 {
+pub(crate) async fn send_webhook(app: &TestApp, event: &Value, secret: &str, at: i64) -> u16 {
     let body = serde_json::to_vec(event).unwrap();
     let r = app
         .client
@@ -68,7 +68,7 @@ async fn send_webhook(app: &TestApp, event: &Value, secret: &str, at: i64) -> u1
     r.status().as_u16()
 }
 
-fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
@@ -102,6 +102,7 @@ both_stores! {
     refused_signatures_store_nothing_and_replays_change_nothing => signatures;
     a_timeout_is_retried_with_the_same_idempotency_key => timeout_then_retry;
     a_decline_in_the_element_keeps_the_customer_on_the_payment_step => decline_then_success;
+    stripe_down_on_the_payment_step_is_a_page_to_try_again => stripe_down_on_the_step;
 }
 
 /// Pay up to the Payment Element; returns (checkout id, page path, payment id, intent id).
@@ -121,7 +122,7 @@ async fn to_element(app: &TestApp, double: &StripeDouble) -> (String, String, St
     (id, path, payment_id, intent)
 }
 
-async fn scalar_text(app: &TestApp, query: &str) -> String {
+pub(crate) async fn scalar_text(app: &TestApp, query: &str) -> String {
     let rows = kasse::db::Db::clone(&app.db);
     let value: Option<String> = match &rows {
         kasse::db::Db::Sqlite(p) => sqlx::query_scalar(query).fetch_one(p).await.unwrap(),
@@ -297,5 +298,28 @@ async fn decline_then_success(store: Store) {
     assert_eq!(back.status(), 303);
     assert_eq!(scalar(&app.db, &open).await, 1);
     assert_eq!(events(&app, "checkout.completed").await, 1);
+    app.finish().await;
+}
+
+async fn stripe_down_on_the_step(store: Store) {
+    let double = StripeDouble::start().await;
+    let app = spawn(store, &double).await;
+    let (checkout_id, path, payment_id, _intent) = to_element(&app, &double).await;
+    let step = format!("{path}/challenge/{payment_id}");
+    // Stripe answers 500 to everything: the step is a page saying nothing was charged, with a
+    // way to try again and a way back; the return handler says the same and settles nothing.
+    double.fail_next(10);
+    for url in [step.clone(), format!("{step}/return")] {
+        let (status, page) = get_page(&app, &url).await;
+        assert_eq!(status, 503, "{url}: {page}");
+        assert!(page.contains("id=\"element-unreachable\"") && page.contains("could not be completed"), "{page}");
+        assert!(page.contains(&format!("href=\"{step}\"")) && page.contains(&format!("href=\"{path}\"")), "{page}");
+    }
+    double.fail_next(0);
+    let (status, page) = get_page(&app, &step).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("id=\"payment-element\""), "{page}");
+    let open = format!("SELECT COUNT(*) FROM checkout_sessions WHERE id = '{checkout_id}' AND status = 'COMPLETED'");
+    assert_eq!(scalar(&app.db, &open).await, 0);
     app.finish().await;
 }
