@@ -39,6 +39,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "invoice.paid",
     "invoice.voided",
     "payment.failed",
+    "payment.refunded",
     "contract.sent",
     "contract.viewed",
     "contract.signed",

@@ -103,6 +103,7 @@ both_stores! {
     a_timeout_is_retried_with_the_same_idempotency_key => timeout_then_retry;
     a_decline_in_the_element_keeps_the_customer_on_the_payment_step => decline_then_success;
     stripe_down_on_the_payment_step_is_a_page_to_try_again => stripe_down_on_the_step;
+    refunds_in_stripe_reach_the_payment_and_the_merchant_once_each => refunds;
 }
 
 /// Pay up to the Payment Element; returns (checkout id, page path, payment id, intent id).
@@ -321,5 +322,63 @@ async fn stripe_down_on_the_step(store: Store) {
     assert!(page.contains("id=\"payment-element\""), "{page}");
     let open = format!("SELECT COUNT(*) FROM checkout_sessions WHERE id = '{checkout_id}' AND status = 'COMPLETED'");
     assert_eq!(scalar(&app.db, &open).await, 0);
+    app.finish().await;
+}
+
+async fn refunds(store: Store) {
+    let double = StripeDouble::start().await;
+    let app = spawn(store, &double).await;
+    // The merchant listens for refunds only: the event type is one endpoints may subscribe to.
+    let endpoint = app
+        .post_company(
+            "/webhook_endpoints",
+            &json!({"url": "https://merchant.example/hooks",
+        "event_types": ["payment.refunded"]}),
+        )
+        .await;
+    assert_eq!(endpoint.status, 200, "{}", endpoint.body);
+    let (_, path, payment_id, intent) = to_element(&app, &double).await;
+    double.customer_confirms(&intent, "pm_card_visa");
+    let back = app.client.get(format!("{}{path}/challenge/{payment_id}/return", app.base)).send().await.unwrap();
+    assert_eq!(back.status(), 303);
+    let charge = double.intent(&intent).unwrap()["latest_charge"].as_str().unwrap().to_string();
+    // Stripe's charge carries the intent, not our metadata (that stays on the intent).
+    let refunded = |amount: i64| {
+        json!({"id": charge, "object": "charge", "amount": 49900, "amount_refunded": amount, "currency": "usd",
+            "payment_intent": intent, "refunded": amount == 49900, "metadata": {}})
+    };
+    let payment = |column: &str| format!("SELECT {column} FROM payments WHERE id = '{payment_id}'");
+
+    let partial = double.event("charge.refunded", refunded(10000));
+    assert_eq!(send_webhook(&app, &partial, WEBHOOK_SECRET, now()).await, 200);
+    assert_eq!(send_webhook(&app, &partial, WEBHOOK_SECRET, now()).await, 200);
+    assert_eq!(scalar(&app.db, &payment("amount_refunded")).await, 10000);
+    assert_eq!(scalar_text(&app, &payment("status")).await, "SUCCEEDED");
+    assert_eq!(events(&app, "payment.refunded").await, 1);
+
+    let whole = double.event("charge.refunded", refunded(49900));
+    assert_eq!(send_webhook(&app, &whole, WEBHOOK_SECRET, now()).await, 200);
+    assert_eq!(scalar(&app.db, &payment("amount_refunded")).await, 49900);
+    assert_eq!(scalar_text(&app, &payment("status")).await, "REFUNDED");
+    assert_eq!(events(&app, "payment.refunded").await, 2);
+    let sent = scalar_text(
+        &app,
+        "SELECT payload FROM outbox_events WHERE event_type = 'payment.refunded' ORDER BY id DESC LIMIT 1",
+    )
+    .await;
+    let sent: Value = serde_json::from_str(&sent).unwrap();
+    let data = &sent["data"];
+    assert_eq!(
+        (data["payment_id"].as_str(), data["amount_refunded"].as_i64()),
+        (Some(payment_id.as_str()), Some(49900))
+    );
+    // …and it is on its way to the endpoint that asked for refunds.
+    let delivery = format!("event_id = '{}'", sent["id"].as_str().unwrap());
+    assert_eq!(count_where(&app, "webhook_deliveries", &delivery).await, 1);
+    // The earlier partial refund's event, late: the total only grows.
+    let late = double.event("charge.refunded", refunded(10000));
+    assert_eq!(send_webhook(&app, &late, WEBHOOK_SECRET, now()).await, 200);
+    assert_eq!(scalar(&app.db, &payment("amount_refunded")).await, 49900);
+    assert_eq!(events(&app, "payment.refunded").await, 2);
     app.finish().await;
 }
