@@ -37,6 +37,8 @@ struct ElementTemplate {
     js_url: String,
     /// How to pay without a card, shown when JavaScript is off.
     manual: Option<String>,
+    /// Stripe test keys: the banner says no real money moves.
+    test_mode: bool,
 }
 
 /// Where the page sits: the checkout or invoice it belongs to.
@@ -96,6 +98,7 @@ pub(super) async fn page(
         back_url: place.back_url,
         js_url: client.settings.js_url.clone(),
         manual: place.manual,
+        test_mode: client.settings.mode == crate::payments::stripe_config::Mode::Test,
     };
     let mut response = page.into_response();
     response.extensions_mut().insert(client.settings.csp_sources());

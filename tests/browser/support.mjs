@@ -3,7 +3,7 @@
 
 import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -13,6 +13,8 @@ import { chromium } from 'playwright-core';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const KASSE_BIN = process.env.KASSE_BIN || resolve(here, '../../target/debug/kasse');
+// Built by `cargo test` / `cargo build --examples` next to the kasse binary.
+const STRIPE_DOUBLE_BIN = process.env.STRIPE_DOUBLE_BIN || join(dirname(KASSE_BIN), 'examples', 'stripe_double');
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOTS = join(here, 'screenshots');
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -50,18 +52,23 @@ after(async () => {
 
 /**
  * Start `kasse demo` on a fresh database; resolves to the URLs it printed ({checkout, link, contract, invoice}),
- * the demo company's API key and id ({api: {key, company}}) and a stop function.
+ * the demo company's API key and id ({api: {key, company}}), the database URL (for the CLI) and a stop function.
+ * `env` is added to the environment (e.g. the STRIPE_* settings); Stripe settings the caller did not give are
+ * removed, so an outer environment cannot move the sandbox tests to Stripe.
  */
-export async function startDemo(t) {
+export async function startDemo(t, { env: extraEnv = {} } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'kasse-browser-'));
+  const databaseUrl = `sqlite://${join(dir, 'kasse.db')}`;
   const env = { ...process.env };
   delete env.KASSE_PUBLIC_URL; // the URL must be the one this process listens on
   delete env.DATABASE_URL;
-  const child = spawn(
-    KASSE_BIN,
-    ['demo', '--bind', '127.0.0.1:0', '--database-url', `sqlite://${join(dir, 'kasse.db')}`],
-    { env, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  delete env.KASSE_MODE;
+  for (const name of Object.keys(env)) if (name.startsWith('STRIPE_')) delete env[name];
+  Object.assign(env, extraEnv);
+  const child = spawn(KASSE_BIN, ['demo', '--bind', '127.0.0.1:0', '--database-url', databaseUrl], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (s) => {
@@ -114,7 +121,65 @@ export async function startDemo(t) {
       else fail(new Error(`no Checkout or Contract URL in the demo's output:\n${stdout}`));
     });
   });
-  return { ...urls, url: urls.checkout, stop };
+  return { ...urls, url: urls.checkout, databaseUrl, stop, log: () => stderr };
+}
+
+/** Run the kasse CLI (e.g. `company set-provider …`) to completion; resolves to its stdout, fails on a non-zero exit. */
+export function runKasse(args) {
+  const env = { ...process.env };
+  delete env.DATABASE_URL;
+  return new Promise((done, fail) => {
+    execFile(KASSE_BIN, args, { env, timeout: SERVER_START_MS }, (error, stdout, stderr) => {
+      if (error) fail(new Error(`kasse ${args.join(' ')} failed: ${error.message}\n${stdout}\n${stderr}`));
+      else done(stdout);
+    });
+  });
+}
+
+/**
+ * Start the Stripe double (examples/stripe_double.rs: Stripe's API, Stripe.js and the Payment Element frame on
+ * 127.0.0.1); resolves to {url, log} (log: the API requests it received, one a line). Killed when the test ends.
+ */
+export async function startStripeDouble(t) {
+  assert.ok(
+    existsSync(STRIPE_DOUBLE_BIN),
+    `the Stripe double is not built at ${STRIPE_DOUBLE_BIN}: run cargo test (or cargo build --examples)`,
+  );
+  const child = spawn(STRIPE_DOUBLE_BIN, [], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (s) => {
+    stderr = (stderr + s).slice(-20_000);
+  });
+  const exited = new Promise((done) => child.once('exit', (code, signal) => done({ code, signal })));
+  t.after(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      await exited;
+    }
+  });
+  const url = await new Promise((done, fail) => {
+    const timer = setTimeout(
+      () => fail(new Error(`the Stripe double printed no URL within ${SERVER_START_MS} ms\n${stdout}\n${stderr}`)),
+      SERVER_START_MS,
+    );
+    child.once('error', (e) => {
+      clearTimeout(timer);
+      fail(e);
+    });
+    exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      fail(new Error(`the Stripe double exited early (code ${code}, signal ${signal})\n${stdout}\n${stderr}`));
+    });
+    child.stdout.setEncoding('utf8').on('data', (s) => {
+      stdout += s;
+      const found = stdout.match(/^Stripe double: (http:\/\/127\.0\.0\.1:\d+)\s*$/m)?.[1];
+      if (!found) return;
+      clearTimeout(timer);
+      done(found);
+    });
+  });
+  return { url, log: () => stderr };
 }
 
 /** A fresh browser context and page; closed when the test ends. Page errors and CSP violations are collected. */
@@ -128,6 +193,16 @@ export async function openPage(t, { width, height, javaScriptEnabled = true }) {
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   page.on('console', (m) => {
     if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) problems.push(`CSP: ${m.text()}`);
+  });
+  // And the documents' own violation events, in every frame: they name the directive and the refused source and
+  // do not depend on Chromium's console wording. Injected by the browser, so the pages' CSP does not apply.
+  await context.exposeBinding('__kasseCspViolation', ({ frame }, v) =>
+    problems.push(`CSP violation in ${frame.url()}: ${v.directive} refused ${v.blocked}`),
+  );
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) =>
+      window.__kasseCspViolation({ directive: e.effectiveDirective, blocked: e.blockedURI }),
+    );
   });
   return { page, problems };
 }
@@ -152,11 +227,19 @@ export async function screenshot(page, name) {
  * the page's own CSP left in force.
  */
 export async function assertAccessible(t, page, label) {
-  await page.evaluate(AXE_SOURCE);
-  const { violations } = await page.evaluate(
-    (tags) => window.axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] }),
-    AXE_TAGS,
-  );
+  // Each frame on its own, the page first: axe's own frame messaging answers only its origin, and a payment
+  // provider's frame (Stripe's Payment Element) comes from another; it is part of what the customer uses.
+  const violations = [];
+  for (const frame of page.frames()) {
+    await frame.evaluate(AXE_SOURCE);
+    const found = await frame.evaluate(
+      (tags) =>
+        window.axe.run(document, { iframes: false, runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] }),
+      AXE_TAGS,
+    );
+    const where = frame === page.mainFrame() ? '' : ` (in the frame ${frame.url()})`;
+    violations.push(...found.violations.map((v) => ({ ...v, help: v.help + where })));
+  }
   const describe = (v) =>
     `  [${v.impact}] ${v.id}: ${v.help} (${v.helpUrl})\n` +
     v.nodes.map((n) => `      ${n.target.join(' ')}\n        ${n.html}\n        ${(n.failureSummary || '').replace(/\n/g, '\n        ')}`).join('\n');
@@ -164,6 +247,9 @@ export async function assertAccessible(t, page, label) {
   if (minor.length) t.diagnostic(`axe, ${label}: minor/moderate findings:\n${minor.map(describe).join('\n')}`);
   const grave = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   assert.equal(grave.length, 0, `axe, ${label}: serious or critical violations:\n${grave.map(describe).join('\n')}`);
-  t.diagnostic(`axe, ${label}: no serious or critical violations (${violations.length} finding(s) in all)`);
+  const frames = page.frames().length;
+  t.diagnostic(
+    `axe, ${label}: no serious or critical violations (${violations.length} finding(s) in all, ${frames} frame(s))`,
+  );
 }
 

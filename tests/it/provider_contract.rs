@@ -162,8 +162,8 @@ impl Harness {
     async fn pay_stripe(&self, path: &str, card: Card, order: Order) -> Paid {
         let (app, double) = (&self.app, self.double());
         if card == Card::NoAnswer {
-            // Stripe does the work, but answers after the adapter's 1 s timeout.
-            double.delay_next(1, Duration::from_secs(3));
+            // Stripe makes the intent, but answers after the adapter's 1 s timeout.
+            double.delay_next_to("/v1/payment_intents", 1, Duration::from_secs(3));
             let resp = press_pay(app, path).await;
             return Paid { resp, payment_id: self.latest_payment().await, step: None, csrf: None };
         }

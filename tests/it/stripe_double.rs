@@ -1,6 +1,8 @@
 //! A local stand-in for Stripe's REST API (the part Kasse's adapter uses), speaking the documented protocol:
 //! form-encoded POSTs with bracket keys, Bearer auth, idempotency keys, Stripe's object and error JSON and its test
-//! payment methods, so the real async-stripe client can be pointed at it.
+//! payment methods, so the real async-stripe client can be pointed at it. It also plays Stripe's browser side for
+//! the real-browser tests: a small Stripe.js at `/v3/` whose Payment Element is an iframe served from here, which
+//! confirms from the customer's page with the publishable key and the intent's client secret, as Stripe.js does.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -8,7 +10,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::header::CONTENT_TYPE;
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use rand::distr::{Alphanumeric, SampleString};
@@ -16,6 +18,206 @@ use serde_json::{Map, Value, json};
 
 /// The API version async-stripe 1.0.0-rc.10 pins; events carry it as Stripe's do.
 const API_VERSION: &str = "2026-09-30.endive";
+
+/// The stand-in for Stripe.js v3 at `/v3/`: `Stripe(pk)`, `elements({clientSecret})`, `create('payment')` with
+/// `mount` and `on('ready' | 'change')`, and `confirmPayment` / `confirmSetup({elements, confirmParams})`. The
+/// element is an iframe served from here (the page's frame-src must allow it); on confirm the card number comes from
+/// the frame by postMessage, Stripe's test numbers map to their `pm_card_*` tokens (anything else is refused like
+/// Stripe.js refuses an invalid number, without a request) and the confirm is POSTed from the page (its connect-src
+/// must allow the API) as Stripe.js sends it: a form with `key`, `client_secret`, `payment_method`, `return_url`.
+/// Success navigates to `return_url` with Stripe's query; an error resolves `{error}`.
+const STRIPE_JS: &str = r##"// Stripe double: a stand-in for Stripe.js v3 (the part a Payment Element integration uses).
+(function () {
+  'use strict';
+  var script = document.currentScript;
+  // Stripe.js, its frames and the API are one server here.
+  var origin = new URL(script ? script.src : location.href).origin;
+  // Stripe's documented test card numbers.
+  var TEST_CARDS = {
+    '4242424242424242': 'pm_card_visa',
+    '4000000000000002': 'pm_card_chargeDeclined',
+    '4000002760003184': 'pm_card_authenticationRequired',
+  };
+  var frames = 0;
+
+  function integrationError(message) {
+    var e = new Error(message);
+    e.name = 'IntegrationError';
+    return e;
+  }
+
+  function createElement(type) {
+    var handlers = {};
+    var iframe = null;
+    var pending = {};
+    var asked = 0;
+    function emit(event, payload) {
+      (handlers[event] || []).forEach(function (handler) {
+        handler(payload);
+      });
+    }
+    window.addEventListener('message', function (event) {
+      if (!iframe || event.source !== iframe.contentWindow || event.origin !== origin) return;
+      var data = event.data || {};
+      if (data.type === 'ready') {
+        if (data.height) iframe.style.height = data.height + 'px';
+        emit('ready', { elementType: type });
+      } else if (data.type === 'change') {
+        emit('change', { elementType: type, empty: !!data.empty, complete: !!data.complete });
+      } else if (data.type === 'card' && pending[data.id]) {
+        pending[data.id](String(data.number || ''));
+        delete pending[data.id];
+      }
+    });
+    return {
+      mount: function (target) {
+        var container = typeof target === 'string' ? document.querySelector(target) : target;
+        if (!container) throw integrationError('The selector you specified (' + target + ') applies to no DOM elements.');
+        iframe = document.createElement('iframe');
+        iframe.name = '__privateStripeFrame' + ++frames;
+        iframe.title = 'Secure payment input frame';
+        iframe.setAttribute('allow', 'payment *');
+        // Set through the CSSOM: the page's CSP may refuse style attributes.
+        iframe.style.display = 'block';
+        iframe.style.border = '0';
+        iframe.style.width = '100%';
+        iframe.style.height = '96px';
+        iframe.src = origin + '/v3/elements-frame?type=' + encodeURIComponent(type) +
+          '&origin=' + encodeURIComponent(location.origin);
+        container.appendChild(iframe);
+      },
+      on: function (event, handler) {
+        (handlers[event] = handlers[event] || []).push(handler);
+        return this;
+      },
+      // What the customer typed; only Stripe's own code may ask the frame for it.
+      _collect: function () {
+        if (!iframe) return Promise.reject(integrationError('The Payment Element is not mounted.'));
+        var id = ++asked;
+        return new Promise(function (done) {
+          pending[id] = done;
+          iframe.contentWindow.postMessage({ type: 'collect', id: id }, origin);
+        });
+      },
+    };
+  }
+
+  function Stripe(key) {
+    if (typeof key !== 'string' || key.indexOf('pk_') !== 0) {
+      throw integrationError('Invalid value for Stripe(): apiKey should be a publishable key (pk_…).');
+    }
+
+    function confirm(kind, params) {
+      var elements = params && params.elements;
+      var returnUrl = params && params.confirmParams && params.confirmParams.return_url;
+      if (!elements || !elements._element) {
+        return Promise.reject(integrationError('Invalid value for confirm' + kind + '(): elements should have a mounted Payment Element.'));
+      }
+      if (!returnUrl) {
+        return Promise.reject(integrationError('confirm' + kind + '(): the `confirmParams.return_url` argument is required.'));
+      }
+      var object = kind === 'Setup' ? 'setup_intent' : 'payment_intent';
+      var secret = elements._clientSecret;
+      return elements._element._collect().then(function (number) {
+        var method = TEST_CARDS[number.replace(/[\s-]/g, '')];
+        if (!method) {
+          return { error: { type: 'validation_error', code: 'invalid_number', message: 'Your card number is invalid.' } };
+        }
+        var id = secret.split('_secret_')[0];
+        var body = new URLSearchParams({ key: key, client_secret: secret, payment_method: method, return_url: returnUrl });
+        var url = origin + '/v1/' + object + 's/' + encodeURIComponent(id) + '/confirm';
+        return fetch(url, { method: 'POST', body: body }).then(
+          function (response) {
+            return response.json().then(function (json) {
+              if (!response.ok) return { error: json.error || { type: 'api_error', message: 'An unknown error occurred.' } };
+              var back = new URL(returnUrl);
+              back.searchParams.set(object, json.id);
+              back.searchParams.set(object + '_client_secret', secret);
+              // An accepted debit (processing) comes back as succeeded too; the server reads the intent anyway.
+              var accepted = json.status === 'succeeded' || json.status === 'processing';
+              back.searchParams.set('redirect_status', accepted ? 'succeeded' : 'failed');
+              window.location.assign(back.toString());
+              // Like Stripe.js: the promise stays pending while the browser leaves.
+              return new Promise(function () {});
+            });
+          },
+          function () {
+            return { error: { type: 'api_connection_error', message: 'We could not connect to Stripe. Check your connection and try again.' } };
+          },
+        );
+      });
+    }
+
+    return {
+      elements: function (options) {
+        var clientSecret = options && options.clientSecret;
+        if (typeof clientSecret !== 'string' || clientSecret.indexOf('_secret_') < 0) {
+          throw integrationError('Invalid value for elements(): clientSecret should be a client secret of the form ${id}_secret_${secret}.');
+        }
+        var elements = { _clientSecret: clientSecret, _element: null };
+        elements.create = function (type) {
+          if (type !== 'payment') throw integrationError('The Stripe double only has the Payment Element, not ' + type + '.');
+          elements._element = createElement(type);
+          return elements._element;
+        };
+        return elements;
+      },
+      confirmPayment: function (params) {
+        return confirm('Payment', params);
+      },
+      confirmSetup: function (params) {
+        return confirm('Setup', params);
+      },
+    };
+  }
+
+  window.Stripe = Stripe;
+})();
+"##;
+
+/// The Payment Element's frame at `/v3/elements-frame?origin=…`: a labelled card number field that answers the
+/// parent's Stripe.js (and only the origin it was mounted from) by postMessage.
+const ELEMENT_FRAME: &str = r##"<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Payment details</title>
+<style>
+  body { margin: 0; padding: 2px; font: 16px/1.4 system-ui, sans-serif; color: #1a1a1a; background: #fff; }
+  label { display: block; margin: 0 0 4px; font-weight: 600; }
+  input { box-sizing: border-box; width: 100%; padding: 10px 12px; font: inherit; border: 1px solid #6b7280; border-radius: 6px; }
+  input:focus { outline: 2px solid #2445c8; outline-offset: 1px; }
+  p { margin: 6px 0 0; font-size: 14px; color: #4b5563; }
+</style>
+</head>
+<body>
+<label for="cardnumber">Card number</label>
+<input id="cardnumber" name="cardnumber" inputmode="numeric" autocomplete="cc-number" aria-describedby="test-cards">
+<p id="test-cards">Stripe double: 4242 4242 4242 4242 pays, 4000 0000 0000 0002 is declined.</p>
+<script>
+(function () {
+  'use strict';
+  var parentOrigin = new URLSearchParams(location.search).get('origin');
+  var input = document.getElementById('cardnumber');
+  function post(message) {
+    // The number goes to the page that mounted the element, and to no other.
+    if (parentOrigin) window.parent.postMessage(message, parentOrigin);
+  }
+  window.addEventListener('message', function (event) {
+    if (event.source !== window.parent || event.origin !== parentOrigin) return;
+    if (event.data && event.data.type === 'collect') post({ type: 'card', id: event.data.id, number: input.value });
+  });
+  input.addEventListener('input', function () {
+    var digits = input.value.replace(/\D/g, '');
+    post({ type: 'change', empty: digits === '', complete: digits.length >= 15 });
+  });
+  post({ type: 'ready', height: document.documentElement.scrollHeight });
+})();
+</script>
+</body>
+</html>
+"##;
 
 /// One request the double received.
 #[derive(Clone, Debug)]
@@ -60,7 +262,8 @@ struct Stored {
 struct Inner {
     requests: Vec<Recorded>,
     fail: usize,
-    delay: (usize, Duration),
+    /// (requests left to delay, by how long, the path prefix they must start with; "" for any).
+    delay: (usize, Duration, String),
     replies: HashMap<String, Stored>,
     customers: HashMap<String, Value>,
     methods: HashMap<String, (Value, Card)>,
@@ -122,7 +325,12 @@ impl StripeDouble {
     /// response is held for `delay` before it is sent, so a client with a shorter timeout gives up: Stripe did the
     /// work but the client never heard. A retry with the same Idempotency-Key must then get the stored response.
     pub fn delay_next(&self, n: usize, delay: Duration) {
-        lock(&self.inner).delay = (n, delay);
+        lock(&self.inner).delay = (n, delay, String::new());
+    }
+
+    /// `delay_next` for the next `n` requests whose path starts with `path_prefix` only; others answer at once.
+    pub fn delay_next_to(&self, path_prefix: &str, n: usize, delay: Duration) {
+        lock(&self.inner).delay = (n, delay, path_prefix.to_owned());
     }
 
     /// The next `n` requests answer 500 with Stripe's api_error body without doing anything.
@@ -180,6 +388,14 @@ pub fn signature(body: &[u8], secret: &str, timestamp: i64) -> String {
 }
 
 async fn handle(State(inner): State<Shared>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    // Stripe.js and its frames come from js.stripe.com, not the API: served, not recorded.
+    if method == Method::GET {
+        match uri.path() {
+            "/v3" | "/v3/" => return asset("application/javascript; charset=utf-8", STRIPE_JS),
+            "/v3/elements-frame" => return asset("text/html; charset=utf-8", ELEMENT_FRAME),
+            _ => {}
+        }
+    }
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let content_type = header("content-type");
     let form = content_type.as_deref().is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
@@ -197,6 +413,10 @@ async fn handle(State(inner): State<Shared>, method: Method, uri: Uri, headers: 
         content_type,
         params: decode_form(&raw),
     };
+    if method == Method::OPTIONS {
+        lock(&inner).requests.push(recorded);
+        return preflight(header("access-control-request-headers"));
+    }
     let (reply, replayed, delay) = {
         let mut state = lock(&inner);
         state.requests.push(recorded.clone());
@@ -205,7 +425,7 @@ async fn handle(State(inner): State<Shared>, method: Method, uri: Uri, headers: 
             let message = "An unknown error occurred while processing your request.";
             (error(StatusCode::INTERNAL_SERVER_ERROR, "api_error", None, None, message.into()), false, None)
         } else {
-            let delay = (state.delay.0 > 0).then(|| {
+            let delay = (state.delay.0 > 0 && recorded.path.starts_with(&state.delay.2)).then(|| {
                 state.delay.0 -= 1;
                 state.delay.1
             });
@@ -219,7 +439,12 @@ async fn handle(State(inner): State<Shared>, method: Method, uri: Uri, headers: 
     let mut response = (reply.0, [(CONTENT_TYPE, "application/json")], reply.1.to_string()).into_response();
     let request_id = format!("req_{}", random(14));
     let version = recorded.stripe_version.as_deref().unwrap_or(API_VERSION);
-    let echoed = [("request-id", Some(request_id.as_str())), ("stripe-version", Some(version))];
+    // Like api.stripe.com, every answer may be read by any page: Stripe.js calls the API from the customer's page.
+    let echoed = [
+        ("request-id", Some(request_id.as_str())),
+        ("stripe-version", Some(version)),
+        ("access-control-allow-origin", Some("*")),
+    ];
     let replay =
         [("idempotency-key", recorded.idempotency_key.as_deref()), ("idempotent-replayed", replayed.then_some("true"))];
     for (name, value) in echoed.into_iter().chain(replay) {
@@ -230,12 +455,47 @@ async fn handle(State(inner): State<Shared>, method: Method, uri: Uri, headers: 
     response
 }
 
+/// A static file of the browser side, never cached (each test run may serve another version).
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    (StatusCode::OK, [(CONTENT_TYPE, content_type), (CACHE_CONTROL, "no-store")], body).into_response()
+}
+
+/// The answer to a CORS preflight. Stripe.js's form POSTs are "simple" requests that need none; a page sending the
+/// Bearer key or JSON would ask first, and is allowed to as api.stripe.com allows it (the key check still applies).
+fn preflight(requested_headers: Option<String>) -> Response {
+    let allowed = requested_headers.unwrap_or_else(|| "authorization, content-type, idempotency-key".to_owned());
+    let headers = [
+        ("access-control-allow-origin", "*"),
+        ("access-control-allow-methods", "GET, POST, DELETE"),
+        ("access-control-allow-headers", allowed.as_str()),
+        ("access-control-max-age", "300"),
+    ];
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    for (name, value) in headers {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            response.headers_mut().insert(HeaderName::from_static(name), value);
+        }
+    }
+    response
+}
+
+/// Who a request speaks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Caller {
+    /// The server, with the secret key.
+    Server,
+    /// Stripe.js on the customer's page: a test publishable key (`key=pk_test_…` in the form, as Stripe.js sends
+    /// it, or as Bearer), allowed only to confirm an intent whose client secret it holds.
+    Browser,
+}
+
 impl Inner {
     /// Auth, body format, idempotency, then the endpoint.
     fn serve(&mut self, r: &Recorded, unreadable_body: bool) -> (Reply, bool) {
-        if r.authorization != format!("Bearer {}", StripeDouble::SECRET_KEY) {
-            return (unauthorized(&r.authorization), false);
-        }
+        let caller = match authenticate(r) {
+            Ok(caller) => caller,
+            Err(reply) => return (reply, false),
+        };
         if unreadable_body {
             let message = "Invalid request: the body must be application/x-www-form-urlencoded.";
             return (error(StatusCode::BAD_REQUEST, "invalid_request_error", None, None, message.into()), false);
@@ -256,7 +516,7 @@ impl Inner {
             );
             return (error(StatusCode::BAD_REQUEST, "idempotency_error", None, None, message), false);
         }
-        let reply = self.route(r);
+        let reply = self.route(r, caller);
         // As Stripe documents, a result is saved once the endpoint ran: successes and card errors (402), not
         // requests that failed validation (400, 404).
         if let Some(key) = key.filter(|_| reply.0.is_success() || reply.0 == StatusCode::PAYMENT_REQUIRED) {
@@ -265,7 +525,7 @@ impl Inner {
         (reply, false)
     }
 
-    fn route(&mut self, r: &Recorded) -> Reply {
+    fn route(&mut self, r: &Recorded, caller: Caller) -> Reply {
         let p = Params(&r.params);
         let segments: Vec<&str> = r.path.trim_start_matches('/').split('/').collect();
         let result = match (r.method.as_str(), segments.as_slice()) {
@@ -277,8 +537,8 @@ impl Inner {
             ("POST", ["v1", "setup_intents"]) => self.create_intent("setup_intent", &p),
             ("GET", ["v1", "payment_intents", id]) => self.find("payment_intent", id).cloned(),
             ("GET", ["v1", "setup_intents", id]) => self.find("setup_intent", id).cloned(),
-            ("POST", ["v1", "payment_intents", id, "confirm"]) => self.confirm("payment_intent", id, &p),
-            ("POST", ["v1", "setup_intents", id, "confirm"]) => self.confirm("setup_intent", id, &p),
+            ("POST", ["v1", "payment_intents", id, "confirm"]) => self.confirm("payment_intent", id, &p, caller),
+            ("POST", ["v1", "setup_intents", id, "confirm"]) => self.confirm("setup_intent", id, &p, caller),
             ("GET", ["v1", "payment_methods", id]) => {
                 self.methods.get(*id).map(|(m, _)| m.clone()).ok_or_else(|| not_found("payment_method", id))
             }
@@ -408,9 +668,19 @@ impl Inner {
         }
     }
 
-    /// `POST /v1/{payment,setup}_intents/{id}/confirm`: server-side, so no customer at hand for 3-D Secure.
-    fn confirm(&mut self, object: &str, id: &str, p: &Params) -> Result<Value, Reply> {
+    /// `POST /v1/{payment,setup}_intents/{id}/confirm`. Server-side there is no customer at hand for 3-D Secure;
+    /// from the browser (Stripe.js, with the intent's client secret) the customer passes it.
+    fn confirm(&mut self, object: &str, id: &str, p: &Params, caller: Caller) -> Result<Value, Reply> {
         let intent = self.find(object, id)?;
+        if caller == Caller::Browser {
+            let secret = p.get("client_secret").ok_or_else(|| missing("client_secret"))?;
+            if intent["client_secret"].as_str() != Some(secret) {
+                let name = if object == "payment_intent" { "PaymentIntent" } else { "SetupIntent" };
+                let message =
+                    format!("The client_secret provided does not match the client_secret associated with the {name}.");
+                return Err(invalid("client_secret", None, &message));
+            }
+        }
         let (status, customer, current) =
             (str_of(intent, "status"), intent["customer"].clone(), intent["payment_method"].clone());
         if !matches!(status.as_str(), "requires_payment_method" | "requires_confirmation" | "requires_action") {
@@ -423,7 +693,7 @@ impl Inner {
         };
         let off_session =
             object == "payment_intent" && matches!(p.get("off_session"), Some("true" | "one_off" | "recurring"));
-        self.attempt(id, &method, off_session, false)
+        self.attempt(id, &method, off_session, caller == Caller::Browser)
     }
 
     /// A stored payment method id, or one of Stripe's `pm_card_*` test tokens made into a new payment method.
@@ -519,6 +789,31 @@ impl Inner {
             m["customer"] = customer;
         }
         Ok(intent)
+    }
+}
+
+/// The secret key, or a test publishable key on the one endpoint Stripe.js may call with it here (confirm).
+fn authenticate(r: &Recorded) -> Result<Caller, Reply> {
+    let bearer = r.authorization.strip_prefix("Bearer ").unwrap_or_default();
+    if bearer == StripeDouble::SECRET_KEY {
+        return Ok(Caller::Server);
+    }
+    let form_key = r.param("key").unwrap_or_default();
+    let key = if bearer.is_empty() { form_key } else { bearer };
+    if !key.starts_with("pk_") {
+        return Err(unauthorized(&r.authorization));
+    }
+    if !key.starts_with("pk_test_") {
+        return Err(unauthorized(&format!("Bearer {key}")));
+    }
+    let segments: Vec<&str> = r.path.trim_start_matches('/').split('/').collect();
+    match (r.method.as_str(), segments.as_slice()) {
+        ("POST", ["v1", "payment_intents" | "setup_intents", _, "confirm"]) => Ok(Caller::Browser),
+        _ => {
+            let message = "This API call cannot be made with a publishable API key. Please use a secret API key. You \
+                           can find a list of your API keys at https://dashboard.stripe.com/account/apikeys.";
+            Err(error(StatusCode::UNAUTHORIZED, "invalid_request_error", None, None, message.to_owned()))
+        }
     }
 }
 
@@ -913,5 +1208,103 @@ mod tests {
         let list: Value =
             list.bearer_auth(StripeDouble::SECRET_KEY).send().await.expect("get").json().await.expect("json");
         assert_eq!(list["payment_method"]["id"].as_str(), Some(method.as_str()));
+    }
+
+    #[tokio::test]
+    async fn stripe_double_lets_stripe_js_confirm_with_a_publishable_key_and_the_client_secret() {
+        let double = StripeDouble::start().await;
+        let client = client(&double);
+        let intent = create(1200).send(&client).await.expect("intent");
+        let (id, secret) = (intent.id.as_str(), intent.client_secret.clone().expect("client secret"));
+        let raw = reqwest::Client::new();
+        let url = |path: &str| format!("{}{path}", double.url());
+        let confirm_url = url(&format!("/v1/payment_intents/{id}/confirm"));
+        // As Stripe.js sends it: a plain form POST (no preflight), the publishable key in the form.
+        let confirm = |client_secret: String, method: &'static str| {
+            let form = [
+                ("key", "pk_test_double".to_owned()),
+                ("client_secret", client_secret),
+                ("payment_method", method.to_owned()),
+                ("return_url", "http://127.0.0.1:1/return".to_owned()),
+            ];
+            raw.post(&confirm_url).form(&form).send()
+        };
+        let cors = |r: &reqwest::Response| {
+            r.headers().get("access-control-allow-origin").and_then(|v| v.to_str().ok()).map(str::to_owned)
+        };
+
+        let wrong = confirm(format!("{id}_secret_guessed"), "pm_card_visa").await.expect("post");
+        assert_eq!((wrong.status().as_u16(), cors(&wrong).as_deref()), (400, Some("*")));
+        let body: Value = wrong.json().await.expect("json");
+        assert_eq!(body["error"]["param"], "client_secret");
+        assert_eq!(double.intent(id).expect("stored")["status"], "requires_payment_method", "nothing changed");
+
+        let declined = confirm(secret.clone(), "pm_card_chargeDeclined").await.expect("post");
+        assert_eq!((declined.status().as_u16(), cors(&declined).as_deref()), (402, Some("*")));
+        let body: Value = declined.json().await.expect("json");
+        assert_eq!(
+            (body["error"]["type"].as_str(), body["error"]["code"].as_str(), body["error"]["message"].as_str()),
+            (Some("card_error"), Some("card_declined"), Some("Your card was declined."))
+        );
+        // In the browser the customer passes 3-D Secure.
+        let paid = confirm(secret.clone(), "pm_card_authenticationRequired").await.expect("post");
+        assert_eq!(paid.status(), 200);
+        let body: Value = paid.json().await.expect("json");
+        assert_eq!((body["status"].as_str(), body["amount_received"].as_i64()), (Some("succeeded"), Some(1200)));
+        let confirms = double.requests_to("POST", &format!("/v1/payment_intents/{id}/confirm"));
+        assert_eq!(confirms.len(), 3);
+        let last = &confirms[2];
+        assert_eq!((last.authorization.as_str(), last.param("key")), ("", Some("pk_test_double")));
+        assert_eq!(last.param("payment_method"), Some("pm_card_authenticationRequired"));
+        assert_eq!(last.param("return_url"), Some("http://127.0.0.1:1/return"));
+
+        // Everything else still needs the secret key, whichever way a publishable key is presented.
+        let setup = CreateSetupIntent::new().send(&client).await.expect("setup intent");
+        let setup_secret = setup.client_secret.clone().expect("client secret");
+        let refused = [
+            raw.get(url(&format!("/v1/payment_intents/{id}"))).query(&[("key", "pk_test_double")]),
+            raw.post(url("/v1/payment_intents")).form(&[
+                ("key", "pk_test_double"),
+                ("amount", "100"),
+                ("currency", "eur"),
+            ]),
+            raw.post(url("/v1/customers")).bearer_auth("pk_test_double"),
+        ];
+        for request in refused {
+            let r = request.send().await.expect("send");
+            assert_eq!(r.status(), 401);
+            let body: Value = r.json().await.expect("json");
+            let message = body["error"]["message"].as_str().unwrap_or_default().to_owned();
+            assert!(message.starts_with("This API call cannot be made with a publishable API key."), "{message}");
+        }
+        let live =
+            [("key", "pk_live_double"), ("client_secret", setup_secret.as_str()), ("payment_method", "pm_card_visa")];
+        let live = raw.post(url(&format!("/v1/setup_intents/{}/confirm", setup.id.as_str()))).form(&live);
+        assert_eq!(live.send().await.expect("post").status(), 401, "the double knows only test keys");
+        let saved =
+            [("key", "pk_test_double"), ("client_secret", setup_secret.as_str()), ("payment_method", "pm_card_visa")];
+        let saved = raw.post(url(&format!("/v1/setup_intents/{}/confirm", setup.id.as_str()))).form(&saved);
+        let saved: Value = saved.send().await.expect("post").json().await.expect("json");
+        assert_eq!(saved["status"], "succeeded");
+
+        // A preflight is answered (a page sending the Bearer key would ask), Stripe.js and its frame are served.
+        let preflight = raw.request(reqwest::Method::OPTIONS, &confirm_url);
+        let preflight =
+            preflight.header("origin", "http://127.0.0.1:2").header("access-control-request-method", "POST");
+        let preflight = preflight.header("access-control-request-headers", "authorization").send().await.expect("send");
+        assert_eq!((preflight.status().as_u16(), cors(&preflight).as_deref()), (204, Some("*")));
+        let allowed = preflight.headers().get("access-control-allow-headers").and_then(|v| v.to_str().ok());
+        assert_eq!(allowed, Some("authorization"));
+        for (path, kind, marker) in [
+            ("/v3/", "application/javascript", "window.Stripe = Stripe"),
+            ("/v3", "application/javascript", "confirmPayment"),
+            ("/v3/elements-frame", "text/html", r#"<label for="cardnumber">Card number</label>"#),
+        ] {
+            let r = raw.get(url(path)).send().await.expect("get");
+            let content_type = r.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+            assert!(content_type.starts_with(kind), "{path}: {content_type}");
+            assert!(r.text().await.expect("text").contains(marker), "{path}");
+        }
+        assert_eq!(double.requests_to("GET", "/v3").len(), 0, "Stripe.js is not an API request");
     }
 }
