@@ -316,6 +316,7 @@ async fn new_payment(
         failure_reason: None,
         created_at: now,
         updated_at: now,
+        keep_method: None,
     };
     if let Err(e) = db::billing::insert_payment(&state.db, &payment).await {
         let _ = db::billing::release_invoice(&state.db, &invoice.id, now).await;

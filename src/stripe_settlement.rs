@@ -99,15 +99,16 @@ async fn succeed(
         .ok_or_else(|| ApiError::internal(format!("checkout {checkout_id} vanished")))?;
     let parsed = crate::session::parse(&session)?;
     let priced = crate::session::price(state, &session, &parsed.order, &parsed.entered).await?;
-    if priced.quote.due_today.total != payment.amount {
-        // The order changed after the money was taken (a waiting charge invoiced elsewhere):
-        // never fulfil a different order; the merchant refunds.
-        tracing::error!(payment = payment.id, checkout = checkout_id, "paid amount no longer matches the order");
-        return Err(ApiError::conflict("order_changed", "The order changed after the payment; it needs a refund."));
-    }
     let status = if settlement == Settlement::Paid { "SUCCEEDED" } else { "PENDING" };
     let from = ["PROCESSING", "REQUIRES_ACTION", "FAILED"];
     db::billing::set_payment_status(&state.db, &payment.id, &from, status, Some(&intent.reference), None, now).await?;
+    if priced.quote.due_today.total != payment.amount {
+        // The order changed after the money was taken (a waiting charge invoiced elsewhere):
+        // never fulfil a different order. The payment row says the money was taken; the
+        // merchant refunds it.
+        tracing::error!(payment = payment.id, checkout = checkout_id, "paid amount no longer matches the order");
+        return Err(ApiError::conflict("order_changed", "The order changed after the payment; it needs a refund."));
+    }
     let saved = intent.method.clone().filter(|_| priced.keeps_method(&parsed.options));
     let done = PaymentDone { payment_id: Some(&payment.id), settlement, saved_method: saved.as_ref() };
     let finished = fulfillment::fulfil(state, &session, &parsed, &priced, done).await?;

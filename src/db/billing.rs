@@ -72,6 +72,9 @@ pub struct Payment {
     pub failure_reason: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// A payment method to keep once this payment succeeds (`SavedMethod` as JSON): a card the
+    /// customer agreed to save whose bank wants them to confirm first.
+    pub keep_method: Option<String>,
 }
 
 const SUBSCRIPTION_COLUMNS: &str = "id, company_id, customer_id, checkout_id, status, currency, started_at, \
@@ -80,7 +83,7 @@ const INVOICE_COLUMNS: &str = "id, company_id, customer_id, subscription_id, che
      currency, subtotal, discount_total, total, amount_due, lines, payment_instructions, notes, issued_at, due_at, \
      paid_at, paying_until, created_at, updated_at";
 const PAYMENT_COLUMNS: &str = "id, company_id, checkout_id, invoice_id, provider, provider_ref, status, amount, \
-     currency, failure_reason, created_at, updated_at";
+     currency, failure_reason, created_at, updated_at, keep_method";
 
 /// The next invoice number of `company_id`. Taken inside the transaction that creates the
 /// invoice: a rollback gives the number back, and the counter row's lock serializes
@@ -154,8 +157,9 @@ pub async fn insert_invoice(tx: &mut Tx, i: &Invoice) -> DbResult<()> {
 
 /// Record a payment attempt before asking the provider, so its id can be the idempotency key.
 pub async fn insert_payment(db: &Db, p: &Payment) -> DbResult<()> {
-    let sql =
-        format!("INSERT INTO payments ({PAYMENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)");
+    let sql = format!(
+        "INSERT INTO payments ({PAYMENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+    );
     on_db!(db, |pool| sqlx::query(&sql)
         .bind(&p.id)
         .bind(&p.company_id)
@@ -169,9 +173,17 @@ pub async fn insert_payment(db: &Db, p: &Payment) -> DbResult<()> {
         .bind(&p.failure_reason)
         .bind(p.created_at)
         .bind(p.updated_at)
+        .bind(&p.keep_method)
         .execute(pool)
         .await
         .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Remember `method` (JSON) to keep once payment `id` succeeds, while it waits for the customer.
+pub async fn set_keep_method(db: &Db, id: &str, method: &str, now: DateTime<Utc>) -> DbResult<()> {
+    let sql = "UPDATE payments SET keep_method = $2, updated_at = $3 WHERE id = $1";
+    on_db!(db, |pool| sqlx::query(sql).bind(id).bind(method).bind(now).execute(pool).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 

@@ -22,7 +22,8 @@ use std::future::Future;
 pub const PAYMENT_METADATA_KEY: &str = "kasse_payment_id";
 
 /// Which provider a checkout uses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ProviderKind {
     /// Built-in test cards; the offline default.
     Sandbox,
@@ -102,7 +103,7 @@ pub struct Payer<'a> {
 
 /// A payment method the customer agreed to save, as the provider lets us keep it: a handle
 /// and what a page may show ("Visa ending 4242"), never the card number.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SavedMethod {
     pub provider: ProviderKind,
     pub provider_ref: String,
@@ -112,6 +113,18 @@ pub struct SavedMethod {
     pub last4: String,
     pub exp_month: i32,
     pub exp_year: i32,
+}
+
+impl SavedMethod {
+    /// As a payment row keeps it until its payment succeeds (`payments.keep_method`).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// `None` for anything unreadable: a method not kept is asked for again, never invented.
+    pub fn from_json(stored: &str) -> Option<SavedMethod> {
+        serde_json::from_str(stored).ok()
+    }
 }
 
 /// What happened, in our words.
@@ -231,4 +244,27 @@ impl Provider {
 
 fn unavailable(kind: ProviderKind) -> ProviderError {
     ProviderError(format!("the {} provider is not configured on this server", kind.as_str()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_kept_method_reads_back_as_it_was_and_anything_else_is_no_method() {
+        let method = SavedMethod {
+            provider: ProviderKind::Sandbox,
+            provider_ref: "pm_sbx_3184".into(),
+            provider_customer: None,
+            brand: "Visa".into(),
+            last4: "3184".into(),
+            exp_month: 12,
+            exp_year: 2034,
+        };
+        let stored = method.to_json();
+        assert!(stored.contains("\"provider\":\"sandbox\""), "{stored}");
+        assert_eq!(SavedMethod::from_json(&stored), Some(method));
+        assert_eq!(SavedMethod::from_json("{\"provider\":\"paypal\"}"), None);
+        assert_eq!(SavedMethod::from_json(""), None);
+    }
 }

@@ -208,6 +208,7 @@ pub struct Texts {
     pub payment_processing: &'static str,
     /// The order changed between showing and paying (a waiting charge was invoiced elsewhere).
     pub order_changed: &'static str,
+    pub paid_order_changed: &'static str,
     /// Describes a one-time charge the merchant added to the customer's account.
     pub added_charge: &'static str,
     /// Shown under the card fields when the session saves the card for later charges.
@@ -351,6 +352,8 @@ static EN: Texts = Texts {
     payment_processing: "Your payment is being processed. We will confirm it shortly.",
     added_charge: "One-time charge added to your account",
     order_changed: "Your order changed while you were paying. Nothing was charged; please check the total and pay again.",
+    paid_order_changed: "Your payment went through, but your order changed while you were paying, so it was not \
+                         completed. Please contact the seller to have the payment refunded.",
     card_saved_notice: "Your card will be saved so that future payments to this merchant can be charged to it.",
     card_next_step: "You enter your card or bank details on the next step, in a secure form from Stripe.",
     element_title: "Payment details",
@@ -480,6 +483,9 @@ static DE: Texts = Texts {
     payment_processing: "Ihre Zahlung wird bearbeitet. Wir bestätigen sie in Kürze.",
     added_charge: "Einmalige Gebühr für Ihr Konto",
     order_changed: "Ihre Bestellung hat sich während der Zahlung geändert. Es wurde nichts abgebucht; bitte prüfen Sie den Betrag und zahlen Sie erneut.",
+    paid_order_changed: "Ihre Zahlung ist eingegangen, aber Ihre Bestellung hat sich währenddessen geändert und wurde \
+                         daher nicht abgeschlossen. Bitte wenden Sie sich an den Verkäufer, damit die Zahlung erstattet \
+                         wird.",
     card_saved_notice: "Ihre Karte wird gespeichert, damit künftige Zahlungen an diesen Händler darüber abgebucht werden können.",
     card_next_step: "Ihre Karten- oder Kontodaten geben Sie im nächsten Schritt in einem sicheren Formular von Stripe ein.",
     element_title: "Zahlungsdaten",

@@ -369,6 +369,7 @@ mod tests {
             failure_reason: None,
             created_at: at,
             updated_at: at,
+            keep_method: None,
         };
         let r = receipt(&paid, &[payment("pay_1", "FAILED"), payment("pay_2", "SUCCEEDED")], eur(), Locale::En);
         assert_eq!(r.paid_on.as_deref(), Some("Paid on March 12, 2026"));

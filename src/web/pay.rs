@@ -191,6 +191,7 @@ pub(super) async fn pay(
                 failure_reason: None,
                 created_at: now,
                 updated_at: now,
+                keep_method: None,
             };
             if let Err(e) = db::billing::insert_payment(&state.db, &payment).await {
                 let _ = db::checkouts::release_payment_lock(&state.db, &loaded.session.id, now).await;
@@ -241,6 +242,12 @@ pub(super) async fn pay(
         }
         Ok(Outcome::RequiresAction { reference, url }) => {
             record_payment(state, &payment.id, "REQUIRES_ACTION", &reference).await;
+            // The challenge page never sees the card: the method to keep waits on the payment.
+            if let Some(method) = &saved
+                && let Err(e) = db::billing::set_keep_method(&state.db, &payment.id, &method.to_json(), now).await
+            {
+                tracing::error!(error = %e, payment = payment.id, "keeping the card to save failed");
+            }
             let _ = db::checkouts::release_payment_lock(&state.db, &loaded.session.id, now).await;
             Redirect::to(&url).into_response()
         }
@@ -482,8 +489,9 @@ pub(super) async fn answer_challenge(
                 now,
             )
             .await;
-            // A card confirmed by a challenge is not saved: the challenge page has no card.
-            complete(&state, &loaded, &priced, Some(&payment.id), Settlement::Paid, None, &nonce.0).await
+            // The card the customer agreed to save, kept on the payment while the bank asked.
+            let kept = payment.keep_method.as_deref().and_then(SavedMethod::from_json);
+            complete(&state, &loaded, &priced, Some(&payment.id), Settlement::Paid, kept.as_ref(), &nonce.0).await
         }
         Ok(Outcome::Failed { reason }) | Err(crate::payments::ProviderError(reason)) => {
             failed(&state, &loaded, &payment.id, &reason).await;

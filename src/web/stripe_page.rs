@@ -106,28 +106,37 @@ pub(super) async fn page(
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "checkout/unavailable.html")]
-struct UnavailableTemplate {
+#[template(path = "checkout/problem.html")]
+struct ProblemTemplate {
     t: &'static Texts,
     lang: &'static str,
     nonce: String,
     merchant: Merchant,
-    retry_url: String,
+    message: &'static str,
+    /// The step again, when trying again can help.
+    retry_url: Option<String>,
     back_url: String,
+}
+
+/// The payment step could not go on: why, and where the customer can go from here.
+fn problem(place: Place, nonce: String, status: StatusCode, message: &'static str, retry: bool) -> Response {
+    let page = ProblemTemplate {
+        t: i18n::texts(place.locale),
+        lang: place.locale.code(),
+        nonce,
+        merchant: place.merchant,
+        message,
+        retry_url: retry.then_some(place.step_path),
+        back_url: place.back_url,
+    };
+    (status, page).into_response()
 }
 
 /// Stripe could not be asked about the payment (down, or not configured any more): nothing was
 /// charged; the customer may try the step again or go back to the order.
 fn unavailable(place: Place, nonce: String) -> Response {
-    let page = UnavailableTemplate {
-        t: i18n::texts(place.locale),
-        lang: place.locale.code(),
-        nonce,
-        merchant: place.merchant,
-        retry_url: place.step_path,
-        back_url: place.back_url,
-    };
-    (StatusCode::SERVICE_UNAVAILABLE, page).into_response()
+    let message = i18n::texts(place.locale).payment_failed;
+    problem(place, nonce, StatusCode::SERVICE_UNAVAILABLE, message, true)
 }
 
 /// `GET /checkout/{token}/challenge/{payment_id}/return`: Stripe sent the customer back.
@@ -160,7 +169,11 @@ pub(super) async fn checkout_return(
             page(&state, place, &payment, nonce.0, alert).await
         }
         Ok(Settled::Failed) => Redirect::to(&loaded.action()).into_response(),
-        Err(e) if e.status == StatusCode::CONFLICT => (StatusCode::CONFLICT, t.order_changed).into_response(),
+        // Paid for an order that changed meanwhile: not fulfilled, and the customer is told the
+        // truth (the money was taken) and whom to ask for it back.
+        Err(e) if e.status == StatusCode::CONFLICT => {
+            problem(checkout_place(&loaded, &payment), nonce.0, StatusCode::CONFLICT, t.paid_order_changed, false)
+        }
         Err(e) if e.status == StatusCode::SERVICE_UNAVAILABLE => {
             unavailable(checkout_place(&loaded, &payment), nonce.0)
         }

@@ -90,7 +90,14 @@ async fn handle(state: &AppState, event: &StripeEvent) -> ApiResult<()> {
             if let Some(payment) = payment_of(state, event, event.object_id.as_deref()).await? {
                 // Read back from Stripe: the same check and the same exactly-once path as
                 // the customer's return, whichever comes first.
-                crate::stripe_settlement::settle(state, &payment).await?;
+                match crate::stripe_settlement::settle(state, &payment).await {
+                    // Paid for an order that changed meanwhile: recorded and logged for a refund;
+                    // Stripe's retries could not change that.
+                    Err(e) if e.status == axum::http::StatusCode::CONFLICT => {}
+                    settled => {
+                        settled?;
+                    }
+                }
             }
             mark_handled(state, event).await
         }

@@ -270,41 +270,18 @@ impl Harness {
         scalar_text(&self.app, "SELECT MAX(id) FROM payments").await
     }
 
-    /// A saved payment method of `customer` whose bank now wants the customer to confirm every
-    /// charge. Stripe: saved at a real checkout with the 3-D Secure test card (which passes in
-    /// the browser). Sandbox: its 3184 handle, which a checkout cannot save yet (a card approved
-    /// on the challenge page is not kept), so it is written as a checkout would write it.
+    /// A payment method of `customer` whose bank wants the customer to confirm every charge,
+    /// saved at a real checkout that asked to keep it: the 3-D Secure card, confirmed there.
     async fn save_method_needing_the_bank(&self, customer: &str) {
         let app = &self.app;
-        match self.provider {
-            Provider::Sandbox => {
-                let method = kasse::db::onetimes::PaymentMethod {
-                    id: format!("pm_contract_{customer}"),
-                    company_id: app.company_id.clone(),
-                    customer_id: customer.to_string(),
-                    provider: "sandbox".into(),
-                    provider_ref: "pm_sbx_3184".into(),
-                    provider_customer_ref: None,
-                    brand: "Visa".into(),
-                    last4: "3184".into(),
-                    exp_month: 12,
-                    exp_year: 2034,
-                    checkout_id: None,
-                    created_at: app.clock.now(),
-                };
-                let mut tx = app.db.begin().await.unwrap();
-                kasse::db::onetimes::insert_method(&mut tx, &method).await.unwrap();
-                tx.commit().await.unwrap();
-            }
-            Provider::Stripe => {
-                let extra = json!({"customer_id": customer, "options": {"save_card_on_checkout": true}});
-                let (_, path) = checkout(app, extra).await;
-                let paid = self.pay(&path, Card::Authenticates, Order::CustomerFirst).await;
-                assert_eq!(paid.resp.status, 303, "{}", html(&paid.resp));
-            }
-        }
-        let saved = format!("customer_id = '{customer}' AND provider = '{}'", self.kind());
-        assert_eq!(count_where(app, "payment_methods", &saved).await, 1);
+        let extra = json!({"customer_id": customer, "options": {"save_card_on_checkout": true}});
+        let (_, path) = checkout(app, extra).await;
+        let (_, page) = get_page(app, &path).await;
+        assert!(page.contains("Your card will be saved"), "the page tells the customer: {page}");
+        let paid = self.pay(&path, Card::Authenticates, Order::CustomerFirst).await;
+        assert_thanked(self, &path, &paid.resp).await;
+        let saved = format!("customer_id = '{customer}' AND provider = '{}' AND last4 = '3184'", self.kind());
+        assert_eq!(count_where(app, "payment_methods", &saved).await, 1, "the card is kept for later charges");
     }
 
     fn kind(&self) -> &'static str {

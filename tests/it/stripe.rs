@@ -104,6 +104,7 @@ both_stores! {
     a_decline_in_the_element_keeps_the_customer_on_the_payment_step => decline_then_success;
     stripe_down_on_the_payment_step_is_a_page_to_try_again => stripe_down_on_the_step;
     refunds_in_stripe_reach_the_payment_and_the_merchant_once_each => refunds;
+    paid_for_an_order_that_changed_meanwhile_is_not_fulfilled_and_said_so => order_changed_after_payment;
 }
 
 /// Pay up to the Payment Element; returns (checkout id, page path, payment id, intent id).
@@ -313,7 +314,7 @@ async fn stripe_down_on_the_step(store: Store) {
     for url in [step.clone(), format!("{step}/return")] {
         let (status, page) = get_page(&app, &url).await;
         assert_eq!(status, 503, "{url}: {page}");
-        assert!(page.contains("id=\"element-unreachable\"") && page.contains("could not be completed"), "{page}");
+        assert!(page.contains("id=\"element-problem\"") && page.contains("could not be completed"), "{page}");
         assert!(page.contains(&format!("href=\"{step}\"")) && page.contains(&format!("href=\"{path}\"")), "{page}");
     }
     double.fail_next(0);
@@ -380,5 +381,43 @@ async fn refunds(store: Store) {
     assert_eq!(send_webhook(&app, &late, WEBHOOK_SECRET, now()).await, 200);
     assert_eq!(scalar(&app.db, &payment("amount_refunded")).await, 49900);
     assert_eq!(events(&app, "payment.refunded").await, 2);
+    app.finish().await;
+}
+
+async fn order_changed_after_payment(store: Store) {
+    let double = StripeDouble::start().await;
+    let app = spawn(store, &double).await;
+    // A waiting one-time charge the customer's checkout collects with the order.
+    let customer = app.post_company("/customers", &json!({"name": "Ana Lima", "email": "ana@example.com"})).await;
+    let customer = customer.ok()["id"].as_str().unwrap().to_string();
+    let setup = app.pricing("USD", json!([{"name": "Setup", "pricing_model": "FLAT", "amount": 10000}])).await;
+    let next = json!({"customer_id": customer, "type": "NEXT", "onetime_items": [{"product_pricing_id": setup["id"]}]});
+    assert_eq!(app.post_company("/one_times", &next).await.status, 200);
+    let (checkout_id, path) = checkout(&app, json!({"customer_id": customer})).await;
+    let r = press_pay(&app, &path).await;
+    assert_eq!(r.status, 303, "{}", String::from_utf8_lossy(&r.bytes));
+    let payment_id = location(&r).rsplit('/').next().unwrap().to_string();
+    let intent = scalar_text(&app, &format!("SELECT provider_ref FROM payments WHERE id = '{payment_id}'")).await;
+    assert_eq!(double.intent(&intent).unwrap()["amount"], 59900, "the order and the waiting charge");
+    // While the customer types their card, the merchant invoices the waiting charge on its own.
+    assert_eq!(app.post_company("/invoices", &json!({"customer_id": customer})).await.status, 200);
+    double.customer_confirms(&intent, "pm_card_visa");
+
+    // The money was taken for an order that no longer is: not fulfilled, and the customer is
+    // told so, with no button to pay again on this step; Stripe's webhook is acknowledged.
+    let back = app.client.get(format!("{}{path}/challenge/{payment_id}/return", app.base)).send().await.unwrap();
+    assert_eq!(back.status(), 409);
+    let page = back.text().await.unwrap();
+    assert!(page.contains("Your payment went through") && page.contains("refunded"), "{page}");
+    assert!(!page.contains("Try again") && page.contains(&format!("href=\"{path}\"")), "{page}");
+    let event = double.event("payment_intent.succeeded", double.intent(&intent).unwrap());
+    assert_eq!(send_webhook(&app, &event, WEBHOOK_SECRET, now()).await, 200);
+    let completed =
+        format!("SELECT COUNT(*) FROM checkout_sessions WHERE id = '{checkout_id}' AND status = 'COMPLETED'");
+    assert_eq!(scalar(&app.db, &completed).await, 0);
+    assert_eq!(events(&app, "checkout.completed").await, 0);
+    // The payment row says what happened to the money, for the merchant's refund.
+    assert_eq!(scalar_text(&app, &format!("SELECT status FROM payments WHERE id = '{payment_id}'")).await, "SUCCEEDED");
+    assert_eq!(scalar(&app.db, "SELECT COUNT(*) FROM provider_events WHERE handled_at IS NOT NULL").await, 1);
     app.finish().await;
 }
