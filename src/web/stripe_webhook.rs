@@ -93,10 +93,9 @@ async fn handle(state: &AppState, event: &StripeEvent) -> ApiResult<()> {
                 match crate::stripe_settlement::settle(state, &payment).await {
                     // Paid for an order that changed meanwhile: recorded and logged for a refund;
                     // Stripe's retries could not change that.
+                    Ok(_) => {}
                     Err(e) if e.status == axum::http::StatusCode::CONFLICT => {}
-                    settled => {
-                        settled?;
-                    }
+                    Err(e) => return Err(e),
                 }
             }
             mark_handled(state, event).await
