@@ -10,7 +10,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { TEST_MS, assertAccessible, openPage, screenshot, startDemo, submitWith, text } from './support.mjs';
+import { TEST_MS, assertAccessible, fillCustomer, openPage, screenshot, startDemo, submitWith, text } from './support.mjs';
 
 // What the demo sells (src/demo.rs): the Team plan's seats at $15.00 each for the first ten
 // (5 seats to start, the customer may choose 1 to 100) plus a one-time $499.00 onboarding
@@ -37,16 +37,6 @@ const CARD_CHALLENGE = '4000 0027 6000 3184';
 
 function payButton(page) {
   return page.getByRole('button', { name: /^Pay / });
-}
-
-async function fillCustomer(page) {
-  await page.getByLabel('Email').fill(CUSTOMER.email);
-  await page.getByLabel('Full name').fill(CUSTOMER.name);
-  await page.getByLabel('Company (optional)').fill(CUSTOMER.company);
-  await page.getByLabel('Country').selectOption({ label: CUSTOMER.country });
-  await page.getByLabel('Address line 1').fill(CUSTOMER.line1);
-  await page.getByLabel('Postal code').fill(CUSTOMER.postalCode);
-  await page.getByLabel('City').fill(CUSTOMER.city);
 }
 
 async function fillCard(page, number) {
@@ -112,7 +102,7 @@ test('a customer changes seats, applies LAUNCH20, is declined once, then pays (3
   assert.equal(await text(payButton(page)), `Pay ${DUE_WITH_PROMO}`);
 
   // Contact and address, then the decline card.
-  await fillCustomer(page);
+  await fillCustomer(page, CUSTOMER);
   await fillCard(page, CARD_DECLINE);
   await submitWith(page, payButton(page));
   const alert = page.locator('#payment-alert');
@@ -143,7 +133,7 @@ test('the challenge card asks the bank, Approve completes the payment (390 wide)
   const { url } = await startDemo(t);
   const { page, problems } = await openPage(t, { width: 390, height: 844 });
   await page.goto(url, { waitUntil: 'load' });
-  await fillCustomer(page);
+  await fillCustomer(page, CUSTOMER);
   await fillCard(page, CARD_CHALLENGE);
   await submitWith(page, payButton(page));
   assert.match(page.url(), /\/checkout\/[^/]+\/challenge\//);
@@ -161,7 +151,7 @@ test('without JavaScript the checkout still pays with 4242 (390 wide)', { timeou
   const { page } = await openPage(t, { width: 390, height: 844, javaScriptEnabled: false });
   await page.goto(url, { waitUntil: 'load' });
   assert.equal(await text(payButton(page)), `Pay ${DUE_AT_5_SEATS}`);
-  await fillCustomer(page);
+  await fillCustomer(page, CUSTOMER);
   await fillCard(page, CARD_OK);
   await submitWith(page, payButton(page));
   await assertConfirmation(page);

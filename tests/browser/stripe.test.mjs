@@ -16,6 +16,7 @@ import assert from 'node:assert/strict';
 import {
   TEST_MS,
   assertAccessible,
+  fillCustomer,
   openPage,
   runKasse,
   screenshot,
@@ -78,15 +79,6 @@ async function checkouts(demo, status) {
   return Array.isArray(body) ? body : body.data;
 }
 
-async function fillCustomer(page) {
-  await page.getByLabel('Email').fill(CUSTOMER.email);
-  await page.getByLabel('Full name').fill(CUSTOMER.name);
-  await page.getByLabel('Country').selectOption({ label: CUSTOMER.country });
-  await page.getByLabel('Address line 1').fill(CUSTOMER.line1);
-  await page.getByLabel('Postal code').fill(CUSTOMER.postalCode);
-  await page.getByLabel('City').fill(CUSTOMER.city);
-}
-
 function stripeFrame(page) {
   return page.frameLocator('#payment-element iframe[title="Secure payment input frame"]');
 }
@@ -105,7 +97,7 @@ async function toPaymentStep(page, demo) {
   assert.equal(await page.locator('#card_number, #card_expiry, #card_cvc').count(), 0, 'no card fields on the checkout');
   assert.equal(await page.getByLabel('Card number').count(), 0);
   assert.equal(await text(page.locator('#card-next-step')), NEXT_STEP);
-  await fillCustomer(page);
+  await fillCustomer(page, CUSTOMER);
   await submitWith(page, page.getByRole('button', { name: `Pay ${DUE}` }));
   const path = new URL(page.url()).pathname;
   assert.match(path, STEP_PATH, 'Pay leads to the payment step');

@@ -207,6 +207,20 @@ export async function openPage(t, { width, height, javaScriptEnabled = true }) {
   return { page, problems };
 }
 
+/**
+ * Fill the checkout page's contact and billing fields with `customer` ({email, name, company?, country,
+ * line1, postalCode, city}); the optional company only when given.
+ */
+export async function fillCustomer(page, customer) {
+  await page.getByLabel('Email').fill(customer.email);
+  await page.getByLabel('Full name').fill(customer.name);
+  if (customer.company) await page.getByLabel('Company (optional)').fill(customer.company);
+  await page.getByLabel('Country').selectOption({ label: customer.country });
+  await page.getByLabel('Address line 1').fill(customer.line1);
+  await page.getByLabel('Postal code').fill(customer.postalCode);
+  await page.getByLabel('City').fill(customer.city);
+}
+
 /** Press a submit button and wait for the page the server answers with. */
 export async function submitWith(page, button) {
   await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), button.click()]);

@@ -112,7 +112,12 @@ async fn submit(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> Resp {
 pub(crate) async fn post_form(app: &TestApp, path: &str, csrf: &str, fields: &[(&str, &str)]) -> Resp {
     let mut form: Vec<(&str, &str)> = vec![("csrf", csrf)];
     form.extend_from_slice(fields);
-    let r = app.client.post(format!("{}{path}", app.base)).form(&form).send().await.unwrap();
+    page_resp(app.client.post(format!("{}{path}", app.base)).form(&form)).await
+}
+
+/// A page's answer as the browser reads it: status, headers (a redirect's location) and the HTML as `body`.
+pub(crate) async fn page_resp(request: reqwest::RequestBuilder) -> Resp {
+    let r = request.send().await.unwrap();
     let status = r.status().as_u16();
     let headers = r.headers().clone();
     let bytes = r.bytes().await.unwrap().to_vec();

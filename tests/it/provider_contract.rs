@@ -17,7 +17,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::checkout::{
-    CHALLENGE, DECLINE, SUCCESS, count_where, csrf_of, events, get_page, html, location, pay_fields, post_form, scalar,
+    CHALLENGE, DECLINE, SUCCESS, count_where, csrf_of, events, get_page, html, location, page_resp, pay_fields,
+    post_form, scalar,
 };
 use crate::stripe::{WEBHOOK_SECRET, checkout, now, press_pay, scalar_text, send_webhook};
 use crate::stripe_double::StripeDouble;
@@ -260,10 +261,7 @@ impl Harness {
     }
 
     async fn get(&self, path: &str) -> Resp {
-        let r = self.app.client.get(format!("{}{path}", self.app.base)).send().await.unwrap();
-        let (status, headers) = (r.status().as_u16(), r.headers().clone());
-        let bytes = r.bytes().await.unwrap().to_vec();
-        Resp { status, headers, body: Value::String(String::from_utf8_lossy(&bytes).into_owned()), bytes }
+        page_resp(self.app.client.get(format!("{}{path}", self.app.base))).await
     }
 
     async fn latest_payment(&self) -> String {
