@@ -165,8 +165,8 @@ pub fn invoice_url(state: &AppState, invoice: &Invoice) -> String {
 pub enum PayWith<'a> {
     /// A method saved at an earlier checkout (auto charge; no customer present).
     Saved(&'a PaymentMethod),
-    /// A card typed on the hosted invoice page.
-    Card(&'a CardInput),
+    /// A card typed on the hosted invoice page, with the amount the page showed (when it said).
+    Card(&'a CardInput, Option<i64>),
 }
 
 /// What a payment attempt came to.
@@ -180,6 +180,8 @@ pub enum Paid {
     RequiresAction { url: String },
     /// The invoice is no longer OPEN (paid, voided) — nothing was charged.
     NotOpen(Invoice),
+    /// The amount due is no longer the one the page showed — nothing was charged.
+    AmountChanged(Invoice),
     /// Another attempt is in flight — nothing was charged.
     Busy,
     /// The provider could not be reached; nothing was recorded as paid, try again.
@@ -225,13 +227,19 @@ pub async fn pay(state: &AppState, invoice: &Invoice, with: PayWith<'_>) -> ApiR
     }
     // The amount as it stands now that we hold the lock (the caller's copy may be stale).
     let invoice = reload(state, invoice).await?;
+    if let PayWith::Card(_, Some(shown)) = with
+        && shown != invoice.amount_due
+    {
+        db::billing::release_invoice(&state.db, &invoice.id, now).await?;
+        return Ok(Paid::AmountChanged(invoice));
+    }
     let provider = provider(state, &invoice).await?;
     let kind = provider.kind().as_str();
     let attempts = db::billing::payments_of_invoice(&state.db, &invoice.id).await?;
     let same = |p: &&Payment, status: &str| p.status == status && p.amount == invoice.amount_due && p.provider == kind;
     // Stripe's Payment Element for this amount is still open (an automatic charge that needs the
     // customer's bank, or an earlier visit): the customer finishes that intent, not a second one.
-    if matches!(with, PayWith::Card(_))
+    if matches!(with, PayWith::Card(..))
         && kind == ProviderKind::Stripe.as_str()
         && let Some(open) = attempts.iter().rev().find(|p| same(p, "REQUIRES_ACTION"))
     {
@@ -248,7 +256,7 @@ pub async fn pay(state: &AppState, invoice: &Invoice, with: PayWith<'_>) -> ApiR
     let payer_row = payer(state, &invoice).await?;
     let (card, saved) = match with {
         PayWith::Saved(m) => (None, Some(m.saved())),
-        PayWith::Card(c) => (Some(c), None),
+        PayWith::Card(c, _) => (Some(c), None),
     };
     let request = ChargeRequest {
         payment_id: &payment.id,

@@ -2,6 +2,24 @@
 (function () {
   var form = document.getElementById('checkout-form');
   if (form) {
+    // Enter presses the field's own button: Apply in the promo field, Update in a quantity, Pay
+    // anywhere else. (Without this script the hidden default button posts `enter`, which the server
+    // reads as Pay, or Apply while a code is typed.)
+    form.addEventListener('keydown', function (event) {
+      var field = event.target;
+      if (event.key !== 'Enter' || event.isComposing || !field || field.tagName !== 'INPUT') return;
+      var button = null;
+      if (field.id === 'promo_code') {
+        button = document.getElementById('apply_promo');
+      } else if (field.name && field.name.indexOf('qty.') === 0) {
+        button = field.parentNode.querySelector('button[value="update"]');
+      } else {
+        button = document.getElementById('pay_button');
+      }
+      if (!button || button.disabled) return;
+      event.preventDefault();
+      if (form.requestSubmit) { form.requestSubmit(button); } else { button.click(); }
+    });
     // Say what is happening and prevent a double submit while a payment is on its way.
     form.addEventListener('submit', function (event) {
       var button = event.submitter;

@@ -96,6 +96,9 @@ struct PageTemplate {
     element: bool,
     instructions: Option<String>,
     button: String,
+    /// The total this page shows, posted back with Pay (`web::shown_total`).
+    shown_amount: i64,
+    shown_currency: String,
     alert: Option<String>,
     /// (field id, message) for the error summary.
     errors: Vec<(String, String)>,
@@ -468,6 +471,8 @@ pub(super) async fn render(
         element,
         instructions,
         button,
+        shown_amount: priced.quote.due_today.total,
+        shown_currency: loaded.session.currency.clone(),
         alert,
         errors,
     };
@@ -479,6 +484,22 @@ pub(super) async fn render(
         status
     };
     (status, page).into_response()
+}
+
+/// What Enter (or a phone's "Go") in a field means when no script said which button it is: the
+/// form's first submit button posts `enter`. A promo code typed but not applied is applied (the
+/// customer sees the new total before paying); otherwise it pays. With JavaScript, `app.js` picks
+/// the field's own button (Apply, Update, Pay) instead.
+fn enter_means(loaded: &Loaded, fields: &HashMap<String, String>) -> &'static str {
+    let typed = fields.get("promo_code").map(|c| c.trim()).filter(|c| !c.is_empty());
+    match typed {
+        Some(code)
+            if loaded.parsed.options.allow_promo_code && loaded.parsed.entered.promo_code.as_deref() != Some(code) =>
+        {
+            "apply_promo"
+        }
+        _ => "pay",
+    }
 }
 
 /// Apply a posted form to what the session had: quantities, contact, address, promo code.
@@ -568,7 +589,10 @@ async fn submit_open(
     csrf: String,
     nonce: String,
 ) -> Response {
-    let action = fields.get("action").map(String::as_str).unwrap_or("update");
+    let action = match fields.get("action").map(String::as_str).unwrap_or("update") {
+        "enter" => enter_means(&loaded, fields),
+        other => other,
+    };
     let (entered, mut form) = merge(&loaded, fields, action);
     if action == "apply_promo" && loaded.parsed.options.allow_promo_code {
         let now = state.clock.now();

@@ -645,3 +645,15 @@ pub fn per_unit(locale: Locale, unit: &str) -> String {
 #[cfg(test)]
 #[path = "i18n_tests.rs"]
 mod tests;
+
+/// The pay form's total no longer holds (the customer changed a quantity and pressed Pay, or the
+/// order changed elsewhere): nothing was charged, and the page shows the new total.
+pub fn total_changed(locale: Locale, amount: &str) -> String {
+    match locale {
+        Locale::En => format!("The total changed to {amount}. Nothing was charged — check it and press Pay again."),
+        Locale::De => format!(
+            "Der Gesamtbetrag hat sich auf {amount} geändert. Es wurde nichts abgebucht – bitte prüfen Sie ihn und \
+             klicken Sie erneut auf Bezahlen."
+        ),
+    }
+}

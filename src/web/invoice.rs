@@ -138,6 +138,9 @@ pub struct PayForm {
     pub button: String,
     /// An earlier attempt waiting for the customer's bank: where they confirm it.
     pub waiting: Option<String>,
+    /// The amount due this page shows, posted back with Pay (`web::shown_total`).
+    pub shown_amount: i64,
+    pub shown_currency: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -229,6 +232,8 @@ async fn render(state: &AppState, loaded: &Loaded, input: PageInput, csrf: Strin
             test_mode,
             button: view::pay_button(invoice, currency, locale),
             waiting: waiting.clone(),
+            shown_amount: invoice.amount_due,
+            shown_currency: invoice.currency.clone(),
         }),
         PagePayment::Element if open && invoice.amount_due > 0 => Some(PayForm {
             action: loaded.pay_url(),
@@ -236,6 +241,8 @@ async fn render(state: &AppState, loaded: &Loaded, input: PageInput, csrf: Strin
             test_mode: false,
             button: view::pay_button(invoice, currency, locale),
             waiting,
+            shown_amount: invoice.amount_due,
+            shown_currency: invoice.currency.clone(),
         }),
         _ => None,
     };
@@ -356,7 +363,8 @@ async fn pay(
     }
     let field = |name: &str| fields.get(name).map(|s| s.trim().to_string()).unwrap_or_default();
     let card = CardInput { number: field("card_number"), expiry: field("card_expiry"), cvc: field("card_cvc") };
-    let paid = invoicing::pay(&state, invoice, PayWith::Card(&card)).await;
+    let shown = super::shown_total::amount(&fields);
+    let paid = invoicing::pay(&state, invoice, PayWith::Card(&card, shown)).await;
     let response = outcome(&state, &loaded, paid, form, csrf_token, nonce.0, |reason| {
         // The provider's reason, then what to do about it (as the checkout page says it).
         format!("{reason} {}.", loaded.t().try_another_card)
@@ -380,6 +388,7 @@ async fn outcome(
     let input = match paid {
         // Post/redirect/get: a reload shows the receipt instead of paying again.
         Ok(Paid::Paid(_) | Paid::NotOpen(_)) => return Redirect::to(&loaded.url()).into_response(),
+        Ok(Paid::AmountChanged(invoice)) => return amount_changed(state, loaded, invoice, form, csrf, nonce).await,
         Ok(Paid::RequiresAction { url }) => {
             return Redirect::to(&format!("{url}{}", loaded.lang_query())).into_response();
         }
@@ -392,6 +401,29 @@ async fn outcome(
         Err(e) => return server_error(e.message),
     };
     render(state, loaded, input, csrf, nonce).await
+}
+
+/// The amount due moved since the page was shown: nothing was charged; the page as it is now says so.
+async fn amount_changed(
+    state: &AppState,
+    loaded: &Loaded,
+    invoice: Invoice,
+    form: FormView,
+    csrf: String,
+    nonce: String,
+) -> Response {
+    let amount = Currency::parse(&invoice.currency)
+        .map(|c| super::format::money(invoice.amount_due, c, loaded.locale))
+        .unwrap_or_default();
+    let alert = i18n::total_changed(loaded.locale, &amount);
+    let now = Loaded {
+        invoice,
+        company: loaded.company.clone(),
+        customer: loaded.customer.clone(),
+        locale: loaded.locale,
+        chosen: loaded.chosen,
+    };
+    render(state, &now, PageInput::refused(form, alert, StatusCode::CONFLICT), csrf, nonce).await
 }
 
 /// The payment behind a challenge URL, when it is one of this invoice's.

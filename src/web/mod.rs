@@ -19,6 +19,7 @@ pub mod pay;
 pub mod preview;
 pub mod rate_limit;
 pub mod security_headers;
+pub mod shown_total;
 #[cfg(feature = "stripe")]
 pub mod stripe_page;
 #[cfg(feature = "stripe")]

@@ -125,6 +125,16 @@ pub(super) async fn pay(
         // Anything wrong: the page shows it, with everything typed kept.
         _ => return render(state, &loaded, form, None, StatusCode::UNPROCESSABLE_ENTITY, csrf, nonce, false).await,
     };
+    // What the customer saw is what they pay: a total that moved since the page was shown (a
+    // quantity typed without Update, a change elsewhere) charges nothing and shows the new one.
+    let total = priced.quote.due_today.total;
+    if !super::shown_total::holds(fields, total, &loaded.session.currency) {
+        let amount = crate::domain::money::Currency::parse(&loaded.session.currency)
+            .map(|c| view::money(total, c, loaded.locale))
+            .unwrap_or_default();
+        let alert = Some(i18n::total_changed(loaded.locale, &amount));
+        return render(state, &loaded, form, alert, StatusCode::CONFLICT, csrf, nonce, false).await;
+    }
 
     let now = state.clock.now();
     match db::checkouts::lock_for_payment(&state.db, &loaded.session.id, now, now + Duration::seconds(PAYMENT_LOCK))

@@ -14,14 +14,14 @@ pub(crate) const DECLINE: &str = "4000 0000 0000 0002";
 pub(crate) const CHALLENGE: &str = "4000 0027 6000 3184";
 
 /// The catalog these tests sell: a per-seat plan with graduated tiers and a one-time fee.
-struct Catalog {
-    team: String,
+pub(crate) struct Catalog {
+    pub(crate) team: String,
     seats: String,
     onboarding: String,
     product: String,
 }
 
-async fn catalog(app: &TestApp) -> Catalog {
+pub(crate) async fn catalog(app: &TestApp) -> Catalog {
     let monthly = json!({"count": 1, "frequency": "MONTH"});
     let team = app
         .pricing(
@@ -63,7 +63,7 @@ pub(crate) async fn scalar(db: &Db, query: &str) -> i64 {
 }
 
 /// A seed-000 body for the catalog, adjusted by `f`.
-fn order(c: &Catalog, f: impl FnOnce(&mut Value)) -> Value {
+pub(crate) fn order(c: &Catalog, f: impl FnOnce(&mut Value)) -> Value {
     let mut body = json!({
         "product_pricing_ids": [c.team],
         "config_items": [{"product_pricing_id": c.team, "product_metric_pricing_id": c.seats, "num_licenses": 5,
@@ -76,7 +76,7 @@ fn order(c: &Catalog, f: impl FnOnce(&mut Value)) -> Value {
 }
 
 /// Create a checkout and return (id, url path).
-async fn create(app: &TestApp, body: &Value) -> (String, String) {
+pub(crate) async fn create(app: &TestApp, body: &Value) -> (String, String) {
     let r = app.post_company("/checkout", body).await;
     let b = r.ok();
     let url = b["url"].as_str().unwrap();
@@ -104,7 +104,7 @@ fn input_value(html: &str, id: &str) -> String {
 }
 
 /// Submit the page's form with `fields` (plus its csrf token).
-async fn submit(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> Resp {
+pub(crate) async fn submit(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> Resp {
     let (_, html) = get_page(app, path).await;
     post_form(app, path, &csrf_of(&html), fields).await
 }

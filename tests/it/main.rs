@@ -10,6 +10,7 @@ mod cli;
 mod contracts;
 mod idempotency;
 mod invoices;
+mod money;
 mod onetimes;
 mod ops;
 mod preview;
