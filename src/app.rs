@@ -39,8 +39,8 @@ pub struct AppState {
     pub outbox_poll: Duration,
     /// Whether cookies get `Secure` and the `__Host-` prefix (an https public URL).
     pub secure_cookies: bool,
-    /// Promo-code attempts per checkout session and per client address.
-    pub promo_limiter: Arc<crate::web::rate_limit::RateLimiter>,
+    /// The proxies allowed to name the client (`KASSE_TRUSTED_PROXIES`).
+    pub trusted_proxies: Arc<[ipnet::IpNet]>,
     /// The connected Stripe account, when `STRIPE_SECRET_KEY` is set.
     #[cfg(feature = "stripe")]
     pub stripe: Option<Arc<crate::payments::stripe::StripeClient>>,
@@ -70,7 +70,7 @@ impl AppState {
             http,
             secret: secret.into(),
             outbox_poll: config.outbox_poll,
-            promo_limiter: Arc::new(crate::web::rate_limit::RateLimiter::new(chrono::Duration::minutes(10), 10)),
+            trusted_proxies: config.trusted_proxies.clone().into(),
             #[cfg(feature = "stripe")]
             stripe: match &config.stripe {
                 Some(settings) => Some(Arc::new(

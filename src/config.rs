@@ -28,6 +28,9 @@ pub struct Config {
     pub mode: Mode,
     /// The connected Stripe account (`STRIPE_*`), if any.
     pub stripe: Option<StripeSettings>,
+    /// `KASSE_TRUSTED_PROXIES`: the proxies whose `Forwarded` / `X-Forwarded-For` name the
+    /// client (see `domain::client_addr`); empty, the socket's peer is the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// A configuration value that cannot be used, in words fit for a one-line CLI error.
@@ -39,6 +42,10 @@ pub enum ConfigError {
     PublicUrl(String),
     #[error("{0}")]
     Payments(String),
+    #[error(
+        "invalid KASSE_TRUSTED_PROXIES entry '{0}': expected CIDRs such as 10.0.0.0/8 or addresses, separated by commas"
+    )]
+    TrustedProxies(String),
 }
 
 impl Config {
@@ -58,6 +65,10 @@ impl Config {
             outbox_poll: Duration::from_millis(500),
             mode: Mode::parse(std::env::var("KASSE_MODE").ok().as_deref()).map_err(ConfigError::Payments)?,
             stripe: StripeSettings::from_env(|name| std::env::var(name).ok()).map_err(ConfigError::Payments)?,
+            trusted_proxies: crate::domain::client_addr::parse_trusted(
+                &std::env::var("KASSE_TRUSTED_PROXIES").unwrap_or_default(),
+            )
+            .map_err(ConfigError::TrustedProxies)?,
         })
     }
 }

@@ -3,10 +3,11 @@
 
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use crate::app::AppState;
-use crate::db::{self, checkouts::CheckoutSession};
+use crate::db::{self, Tx, checkouts::CheckoutSession};
 use crate::domain::checkout::Status;
 use crate::error::{ApiError, ApiResult};
 
@@ -33,7 +34,7 @@ pub async fn refresh(state: &AppState, session: CheckoutSession) -> ApiResult<Ch
 pub async fn close(state: &AppState, session: CheckoutSession, to: Status) -> ApiResult<CheckoutSession> {
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
-    if db::checkouts::finish(&mut tx, &session.id, to, now).await? {
+    if close_in(&mut tx, &session.id, to, now).await? {
         if to == Status::Expired {
             let data = json!({"checkout_id": session.id, "customer_id": session.customer_id, "source": session.source});
             db::webhooks::enqueue(&mut tx, &session.company_id, "checkout.expired", data, now).await?;
@@ -55,6 +56,17 @@ pub async fn close(state: &AppState, session: CheckoutSession, to: Status) -> Ap
     }
 }
 
+/// Close an open session unpaid (EXPIRED or CANCELLED) in the caller's transaction, giving
+/// back the promo code and coupon redemptions it held. False when it was no longer open, or a
+/// payment is in progress (see `db::checkouts::finish`).
+pub async fn close_in(tx: &mut Tx, session_id: &str, to: Status, now: DateTime<Utc>) -> ApiResult<bool> {
+    if !db::checkouts::finish(tx, session_id, to, now).await? {
+        return Ok(false);
+    }
+    crate::redemptions::release_in(tx, session_id, now).await?;
+    Ok(true)
+}
+
 /// Every minute, expire the sessions whose time ran out, so `checkout.expired` goes out even
 /// if nobody opens them again. Several instances may sweep at once: `close` is a compare-and-set.
 pub fn spawn_sweeper(state: AppState, every: Duration) -> tokio::task::JoinHandle<()> {
@@ -64,6 +76,7 @@ pub fn spawn_sweeper(state: AppState, every: Duration) -> tokio::task::JoinHandl
             tick.tick().await;
             sweep(&state).await;
             crate::signing::sweep(&state).await;
+            crate::attempts::sweep(&state).await;
         }
     })
 }

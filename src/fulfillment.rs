@@ -113,8 +113,14 @@ pub async fn fulfil_in(
         };
         db::onetimes::insert_method(tx, &method).await?;
     }
-    let promo_id = priced.resolved.promo.as_ref().map(|(id, _)| id.as_str());
-    db::billing::redeem(tx, promo_id, &parsed.order.coupon_ids, now).await?;
+    // Normally held since the charge (see `redemptions`); otherwise the count is taken here,
+    // under the limit, and an order past it completes nothing.
+    if !crate::redemptions::hold_in(tx, session, priced.redemption().as_ref(), now).await? {
+        return Err(ApiError::conflict(
+            "promo_code_exhausted",
+            "A promo code or coupon of this order was used up meanwhile; nothing was completed.",
+        ));
+    }
     db::checkouts::set_results(
         tx,
         &session.id,

@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod app;
+pub mod attempts;
 pub mod clock;
 pub mod config;
 pub mod db;
@@ -14,6 +15,7 @@ pub mod invoicing;
 pub mod ops;
 pub mod outbox;
 pub mod payments;
+pub mod redemptions;
 pub mod session;
 pub mod signing;
 #[cfg(feature = "stripe")]

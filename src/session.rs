@@ -6,10 +6,11 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::api::customers::AddressBody;
-use crate::api::quote_spec::{self, OrderSpec, ResolvedQuote};
+use crate::api::quote_spec::{self, OrderSpec, QuoteSpec, ResolvedQuote};
 use crate::app::AppState;
 use crate::db::checkouts::CheckoutSession;
 use crate::domain::pricing::{self, Quote};
+use crate::domain::redemption::Redemption;
 use crate::error::{ApiError, ApiResult};
 use crate::payments::ProviderKind;
 
@@ -177,6 +178,11 @@ impl Priced {
     pub fn keeps_method(&self, options: &Options) -> bool {
         options.save_payment_method || !self.quote.recurring.is_empty()
     }
+
+    /// The promo code and stored coupons this order redeems, which it must hold before it is paid.
+    pub fn redemption(&self) -> Option<Redemption> {
+        Redemption::of(self.resolved.promo.as_ref().map(|(id, _)| id.as_str()), &self.resolved.coupons)
+    }
 }
 
 /// Price the session with what the customer entered. An error names the field at fault
@@ -189,11 +195,13 @@ pub async fn price(
 ) -> ApiResult<Priced> {
     let order = with_quantities(order, entered);
     let promo = entered.promo_code.as_deref().filter(|c| !c.trim().is_empty());
-    let (resolved, promo_error) = match quote_spec::resolve(state, &session.company_id, &order.quote_spec(promo)).await
-    {
+    // The redemptions this session already holds do not count against their own limits.
+    let counted = crate::redemptions::counted(session);
+    let spec = |promo| QuoteSpec { counted: counted.as_ref(), ..order.quote_spec(promo) };
+    let (resolved, promo_error) = match quote_spec::resolve(state, &session.company_id, &spec(promo)).await {
         Ok(r) => (r, None),
         Err(e) if promo.is_some() && e.param.as_deref() == Some("promo_code") => {
-            (quote_spec::resolve(state, &session.company_id, &order.quote_spec(None)).await?, Some(e))
+            (quote_spec::resolve(state, &session.company_id, &spec(None)).await?, Some(e))
         }
         Err(e) => return Err(e),
     };

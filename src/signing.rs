@@ -361,7 +361,7 @@ pub async fn decline(
         return Err(Refusal::AlreadyDeclined);
     }
     store::transition(&mut tx, &contract.id, Status::Declined, now).await?;
-    db::checkouts::finish(&mut tx, &contract.checkout_id, CheckoutStatus::Cancelled, now).await?;
+    crate::expiry::close_in(&mut tx, &contract.checkout_id, CheckoutStatus::Cancelled, now).await?;
     trail(&mut tx, &locked, "DECLINED", Some(signer), actor, Some(reason.to_string()), now).await?;
     let data = json!({
         "contract_id": contract.id, "customer_id": contract.customer_id, "signatory": signer_json(state, signer),
@@ -388,7 +388,7 @@ pub async fn close(state: &AppState, contract: &Contract, to: Status) -> ApiResu
         ));
     }
     let session_to = if to == Status::Expired { CheckoutStatus::Expired } else { CheckoutStatus::Cancelled };
-    if !db::checkouts::finish(&mut tx, &contract.checkout_id, session_to, now).await? {
+    if !crate::expiry::close_in(&mut tx, &contract.checkout_id, session_to, now).await? {
         return Err(ApiError::conflict(
             "payment_in_progress",
             "A payment for this contract is in progress; try again in a minute.",

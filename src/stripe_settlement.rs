@@ -56,6 +56,9 @@ pub async fn apply(state: &AppState, payment: &Payment, intent: &IntentState) ->
             let from = ["PROCESSING", "REQUIRES_ACTION"];
             let reason = "The payment was canceled.";
             db::billing::set_payment_status(&state.db, &payment.id, &from, "FAILED", None, Some(reason), now).await?;
+            if let Some(checkout) = &payment.checkout_id {
+                crate::redemptions::release(state, checkout).await?;
+            }
             Ok(Settled::Failed)
         }
     }

@@ -242,6 +242,7 @@ pub async fn build_session(
         payment_id: None,
         created_at: now,
         updated_at: now,
+        redemption_counted: None,
     };
     Ok((session, quote))
 }

@@ -195,6 +195,7 @@ pub async fn preview(
         trial: body.trial,
         trial_term: body.trial_term,
         now,
+        counted: None,
     };
     let resolved = quote_spec::resolve(&state, ctx.id(), &spec).await?;
     let quote = pricing::quote(&resolved.input).map_err(pricing_error)?;

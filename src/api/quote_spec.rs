@@ -16,9 +16,11 @@ use super::price_spec::{self, PeriodBody};
 use super::validate;
 use crate::app::AppState;
 use crate::db;
+use crate::db::coupons::{Coupon, PromoCode};
 use crate::db::pricings::PricingWithItems;
 use crate::domain::money::Currency;
 use crate::domain::pricing::{Discount, DiscountScope, PriceModel, PricedItem, QuoteInput, Selection};
+use crate::domain::redemption::Redemption;
 use crate::domain::term::Frequency;
 use crate::error::{ApiError, ApiResult};
 
@@ -108,6 +110,7 @@ impl OrderSpec {
             trial: self.trial,
             trial_term: self.trial_term,
             now: None,
+            counted: None,
         }
     }
 }
@@ -125,6 +128,9 @@ pub struct QuoteSpec<'a> {
     pub trial: Option<bool>,
     pub trial_term: Option<PeriodBody>,
     pub now: Option<DateTime<Utc>>,
+    /// What this order already counts in its codes' `times_redeemed` (a checkout holding its
+    /// redemption): its own count does not use up the limit it is checked against.
+    pub counted: Option<&'a Redemption>,
 }
 
 /// The order resolved: the engine input plus what was redeemed.
@@ -132,6 +138,8 @@ pub struct ResolvedQuote {
     pub input: QuoteInput,
     /// The promo code applied, as stored (its id and code).
     pub promo: Option<(String, String)>,
+    /// The stored coupons applied (named by id, or the promo code's), whose redemptions count.
+    pub coupons: Vec<String>,
     /// What one unit of an item is called ("seat"), by item pricing id, for pages.
     pub unit_labels: HashMap<String, String>,
 }
@@ -173,6 +181,12 @@ pub fn check_quantity(
         return Err(ApiError::invalid(param, format!("The quantity must be at most {max}.")));
     }
     Ok(quantity)
+}
+
+/// `coupon` with this order's own redemption of it set aside, for checking its limit.
+fn own_count_aside(coupon: &Coupon, counted: Option<&Redemption>) -> Coupon {
+    let own = counted.is_some_and(|c| c.counts_coupon(&coupon.id));
+    Coupon { times_redeemed: coupon.times_redeemed - i32::from(own), ..coupon.clone() }
 }
 
 fn unknown_pricing(param: String, id: &str) -> ApiError {
@@ -284,7 +298,7 @@ pub async fn resolve(state: &AppState, company_id: &str, spec: &QuoteSpec<'_>) -
         if !applied.insert(coupon.id.clone()) {
             return Err(ApiError::invalid(param, "This coupon is already applied to the order."));
         }
-        discounts::coupon_usable(coupon, today)
+        discounts::coupon_usable(&own_count_aside(coupon, spec.counted), today)
             .and_then(|()| discounts::from_coupon(coupon, currency))
             .map_err(|r| ApiError::invalid(param, r.message()).with_code(r.code()))
     };
@@ -309,7 +323,9 @@ pub async fn resolve(state: &AppState, company_id: &str, spec: &QuoteSpec<'_>) -
         let reject = |r: PromoRejection| ApiError::invalid("promo_code", r.message()).with_code(r.code());
         let (pc, coupon) =
             db::coupons::find_code(&state.db, company_id, code).await?.ok_or(reject(PromoRejection::Unknown))?;
-        discounts::promo_usable(&pc, &coupon, today).map_err(reject)?;
+        let own = spec.counted.is_some_and(|c| c.counts_promo(&pc.id));
+        let pc_aside = PromoCode { times_redeemed: pc.times_redeemed - i32::from(own), ..pc.clone() };
+        discounts::promo_usable(&pc_aside, &own_count_aside(&coupon, spec.counted), today).map_err(reject)?;
         if coupon_ids.contains(&coupon.id) {
             return Err(ApiError::invalid("promo_code", "This promo code's coupon is already applied to the order.")
                 .with_code("promo_code_already_applied"));
@@ -319,6 +335,7 @@ pub async fn resolve(state: &AppState, company_id: &str, spec: &QuoteSpec<'_>) -
             return Err(reject(PromoRejection::WrongCurrency));
         }
         discounts.push(discount);
+        applied.insert(coupon.id.clone());
         promo = Some((pc.id, pc.code));
     }
 
@@ -333,7 +350,14 @@ pub async fn resolve(state: &AppState, company_id: &str, spec: &QuoteSpec<'_>) -
         .flat_map(|p| p.items.iter())
         .filter_map(|it| it.unit_label.clone().map(|l| (it.id.clone(), l)))
         .collect();
-    Ok(ResolvedQuote { input: QuoteInput { currency, selections, discounts, now, trial, term }, promo, unit_labels })
+    let mut coupons: Vec<String> = applied.into_iter().collect();
+    coupons.sort();
+    Ok(ResolvedQuote {
+        input: QuoteInput { currency, selections, discounts, now, trial, term },
+        promo,
+        coupons,
+        unit_labels,
+    })
 }
 
 /// One selection per item of each plan, with quantities from `config_items`.

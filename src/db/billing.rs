@@ -327,27 +327,6 @@ pub async fn get_subscription(db: &Db, company_id: &str, id: &str) -> DbResult<O
     Ok(on_db!(db, |pool| sqlx::query_as::<_, Subscription>(&sql).bind(company_id).bind(id).fetch_optional(pool).await)?)
 }
 
-/// Count one redemption of a promo code and of its coupon.
-pub async fn redeem(
-    tx: &mut Tx,
-    promo_code_id: Option<&str>,
-    coupon_ids: &[String],
-    now: DateTime<Utc>,
-) -> DbResult<()> {
-    if let Some(id) = promo_code_id {
-        let sql = "UPDATE promo_codes SET times_redeemed = times_redeemed + 1, updated_at = $2 WHERE id = $1";
-        on_tx!(tx, |conn| sqlx::query(sql).bind(id).bind(now).execute(conn).await.map(|r| r.rows_affected()))?;
-        let sql = "UPDATE coupons SET times_redeemed = times_redeemed + 1, updated_at = $2 \
-                   WHERE id = (SELECT coupon_id FROM promo_codes WHERE id = $1)";
-        on_tx!(tx, |conn| sqlx::query(sql).bind(id).bind(now).execute(conn).await.map(|r| r.rows_affected()))?;
-    }
-    for id in coupon_ids {
-        let sql = "UPDATE coupons SET times_redeemed = times_redeemed + 1, updated_at = $2 WHERE id = $1";
-        on_tx!(tx, |conn| sqlx::query(sql).bind(id).bind(now).execute(conn).await.map(|r| r.rows_affected()))?;
-    }
-    Ok(())
-}
-
 /// The payment a provider object (`pi_…`, `seti_…`) belongs to.
 pub async fn payment_by_provider_ref(db: &Db, reference: &str) -> DbResult<Option<Payment>> {
     let sql = format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE provider_ref = $1 ORDER BY id DESC LIMIT 1");

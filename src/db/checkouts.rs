@@ -38,6 +38,8 @@ pub struct CheckoutSession {
     pub payment_id: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// `domain::redemption::Redemption` as JSON: the codes this order counts (see migration 0008).
+    pub redemption_counted: Option<String>,
 }
 
 impl CheckoutSession {
@@ -49,7 +51,7 @@ impl CheckoutSession {
 
 const COLUMNS: &str = "id, company_id, token, source, link_id, status, customer_id, currency, order_spec, options, \
      entered, extra, metadata, locale, expires_at, paying_until, completed_at, subscription_id, invoice_id, payment_id, \
-     created_at, updated_at";
+     created_at, updated_at, redemption_counted";
 
 /// `status IN ('CREATED', 'AWAITING_PAYMENT')`: the statuses a change to `to` may start from.
 fn from_clause(to: Status) -> String {
@@ -67,7 +69,7 @@ pub async fn insert(db: &Db, s: &CheckoutSession) -> DbResult<()> {
 pub async fn insert_in(tx: &mut Tx, s: &CheckoutSession) -> DbResult<()> {
     let sql = format!(
         "INSERT INTO checkout_sessions ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
-         $14, $15, $16, $17, $18, $19, $20, $21, $22)"
+         $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)"
     );
     on_tx!(tx, |conn| sqlx::query(&sql)
         .bind(&s.id)
@@ -92,6 +94,7 @@ pub async fn insert_in(tx: &mut Tx, s: &CheckoutSession) -> DbResult<()> {
         .bind(&s.payment_id)
         .bind(s.created_at)
         .bind(s.updated_at)
+        .bind(&s.redemption_counted)
         .execute(conn)
         .await
         .map(|r| r.rows_affected()))?;
@@ -209,6 +212,13 @@ pub async fn finish(tx: &mut Tx, id: &str, to: Status, now: DateTime<Utc>) -> Db
         .await
         .map(|r| r.rows_affected()))?;
     Ok(n == 1)
+}
+
+/// What the session counts in its promo codes' and coupons' redemptions, read inside `tx`.
+pub async fn redemption_counted(tx: &mut Tx, id: &str) -> DbResult<Option<String>> {
+    let sql = "SELECT redemption_counted FROM checkout_sessions WHERE id = $1";
+    let row: Option<(Option<String>,)> = on_tx!(tx, |conn| sqlx::query_as(sql).bind(id).fetch_optional(conn).await)?;
+    Ok(row.and_then(|(c,)| c))
 }
 
 /// Record what fulfilment created (inside the fulfilment transaction).

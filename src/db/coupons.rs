@@ -2,7 +2,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Db, DbResult, Page, on_db, on_tx, placeholders};
+use super::{Db, DbResult, Page, Tx, on_db, on_tx, placeholders};
+use crate::domain::redemption::Redemption;
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct Coupon {
@@ -205,4 +206,76 @@ pub async fn archive(db: &Db, company_id: &str, id: &str, now: DateTime<Utc>) ->
     }
     tx.commit().await?;
     get(db, company_id, id).await
+}
+
+/// Count `redemption` for checkout `session_id`, under every limit, in the caller's transaction:
+/// the session must count nothing yet, and each promo code and coupon must still be below its
+/// `max_redemptions`. False when any of that fails; the caller then rolls back, so nothing is
+/// counted (the limit itself is the guard: two orders can never both take the last redemption).
+pub async fn count_redemption(
+    tx: &mut Tx,
+    session_id: &str,
+    redemption: &Redemption,
+    now: DateTime<Utc>,
+) -> DbResult<bool> {
+    let sql = "UPDATE checkout_sessions SET redemption_counted = $2 WHERE id = $1 AND redemption_counted IS NULL";
+    let json = redemption.to_json();
+    let n = on_tx!(tx, |conn| sqlx::query(sql)
+        .bind(session_id)
+        .bind(&json)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+    if n != 1 {
+        return Ok(false);
+    }
+    if let Some(id) = &redemption.promo_code_id {
+        let sql = "UPDATE promo_codes SET times_redeemed = times_redeemed + 1, updated_at = $2 \
+                   WHERE id = $1 AND (max_redemptions IS NULL OR times_redeemed < max_redemptions)";
+        let n = on_tx!(tx, |conn| sqlx::query(sql).bind(id).bind(now).execute(conn).await.map(|r| r.rows_affected()))?;
+        if n != 1 {
+            return Ok(false);
+        }
+    }
+    for id in &redemption.coupon_ids {
+        let sql = "UPDATE coupons SET times_redeemed = times_redeemed + 1, updated_at = $2 \
+                   WHERE id = $1 AND (max_redemptions IS NULL OR times_redeemed < max_redemptions)";
+        let n = on_tx!(tx, |conn| sqlx::query(sql).bind(id).bind(now).execute(conn).await.map(|r| r.rows_affected()))?;
+        if n != 1 {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Give back what checkout `session_id` counts, if it still counts exactly `redemption` (a
+/// compare-and-set: a second release, or one racing a new count, changes nothing). True when given back.
+pub async fn release_redemption(
+    tx: &mut Tx,
+    session_id: &str,
+    redemption: &Redemption,
+    now: DateTime<Utc>,
+) -> DbResult<bool> {
+    let sql = "UPDATE checkout_sessions SET redemption_counted = NULL WHERE id = $1 AND redemption_counted = $2";
+    let json = redemption.to_json();
+    let n = on_tx!(tx, |conn| sqlx::query(sql)
+        .bind(session_id)
+        .bind(&json)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+    if n != 1 {
+        return Ok(false);
+    }
+    if let Some(id) = &redemption.promo_code_id {
+        let sql = "UPDATE promo_codes SET times_redeemed = times_redeemed - 1, updated_at = $2 \
+                   WHERE id = $1 AND times_redeemed > 0";
+        on_tx!(tx, |conn| sqlx::query(sql).bind(id).bind(now).execute(conn).await.map(|r| r.rows_affected()))?;
+    }
+    for id in &redemption.coupon_ids {
+        let sql = "UPDATE coupons SET times_redeemed = times_redeemed - 1, updated_at = $2 \
+                   WHERE id = $1 AND times_redeemed > 0";
+        on_tx!(tx, |conn| sqlx::query(sql).bind(id).bind(now).execute(conn).await.map(|r| r.rows_affected()))?;
+    }
+    Ok(true)
 }

@@ -17,6 +17,7 @@ pub mod onetimes;
 pub mod pricings;
 pub mod products;
 pub mod provider_events;
+pub mod rate_limits;
 pub mod settings;
 pub mod webhooks;
 

@@ -1,10 +1,12 @@
 //! The pure core of Kasse, with no I/O: money, billing periods, the pricing engine, ids and postal addresses.
 pub mod address;
 pub mod checkout;
+pub mod client_addr;
 pub mod contract;
 pub mod countries;
 pub mod document;
 pub mod ids;
 pub mod money;
 pub mod pricing;
+pub mod redemption;
 pub mod term;

@@ -307,7 +307,7 @@ pub(super) fn quantity_key(e: &ApiError, parsed: &Parsed) -> Option<String> {
 fn promo_message(t: &Texts, e: &ApiError) -> String {
     match e.code {
         "promo_code_expired" => t.promo_code_expired.to_string(),
-        "rate_limited" => t.too_many_attempts.to_string(),
+        "promo_code_exhausted" | "promo_code_inactive" => t.promo_code_unavailable.to_string(),
         _ => t.promo_code_invalid.to_string(),
     }
 }
@@ -575,7 +575,7 @@ async fn submit(
         Status::Completed => Redirect::to(&loaded.action()).into_response(),
         Status::Expired | Status::Cancelled => closed(&loaded, &nonce.0),
         Status::Created | Status::AwaitingPayment => {
-            submit_open(&state, loaded, &fields, peer, csrf_token, nonce.0).await
+            submit_open(&state, loaded, &fields, super::client::ip(&state, peer, &headers), csrf_token, nonce.0).await
         }
     };
     with_cookie(response, cookie)
@@ -585,7 +585,7 @@ async fn submit_open(
     state: &AppState,
     mut loaded: Loaded,
     fields: &HashMap<String, String>,
-    peer: SocketAddr,
+    client: std::net::IpAddr,
     csrf: String,
     nonce: String,
 ) -> Response {
@@ -595,12 +595,14 @@ async fn submit_open(
     };
     let (entered, mut form) = merge(&loaded, fields, action);
     if action == "apply_promo" && loaded.parsed.options.allow_promo_code {
-        let now = state.clock.now();
-        let by_session = state.promo_limiter.allow(&format!("s:{}", loaded.session.id), now);
-        let by_ip = state.promo_limiter.allow(&format!("ip:{}", peer.ip()), now);
-        if !(by_session && by_ip) {
-            form.fail("promo_code", loaded.t().too_many_attempts);
-            return render(state, &loaded, form, None, StatusCode::TOO_MANY_REQUESTS, csrf, nonce, false).await;
+        match crate::attempts::promo_code(state, &loaded.session.id, client).await {
+            Ok(None) => {}
+            Ok(Some(wait)) => {
+                let minutes = crate::attempts::minutes_to_wait(wait);
+                form.fail("promo_code", &i18n::too_many_attempts(loaded.locale, minutes));
+                return render(state, &loaded, form, None, StatusCode::TOO_MANY_REQUESTS, csrf, nonce, false).await;
+            }
+            Err(e) => return server_error(e.message),
         }
     }
     let json = serde_json::to_string(&entered).unwrap_or_else(|_| "{}".into());

@@ -132,9 +132,9 @@ pub(super) async fn price_order(
 }
 
 /// Who did something, for the audit trail.
-pub(super) fn actor(peer: SocketAddr, headers: &HeaderMap) -> Actor {
+pub(super) fn actor(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> Actor {
     Actor {
-        ip: Some(peer.ip().to_string()),
+        ip: Some(super::client::ip(state, peer, headers).to_string()),
         user_agent: headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_string),
     }
 }
@@ -377,7 +377,7 @@ async fn show(
         && loaded.contract.status() != Status::Draft
     {
         // A view that cannot be recorded does not keep the signer from reading the contract.
-        if let Err(e) = signing::record_view(&state, &loaded.contract, signer, &actor(peer, &headers)).await {
+        if let Err(e) = signing::record_view(&state, &loaded.contract, signer, &actor(&state, peer, &headers)).await {
             tracing::warn!(error = %e.message, contract = %loaded.contract.id, "recording a contract view failed");
         }
     }

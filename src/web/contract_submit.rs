@@ -61,7 +61,7 @@ pub(super) async fn submit(
         state: &state,
         token: &token,
         headers: &headers,
-        actor: actor(peer, &headers),
+        actor: actor(&state, peer, &headers),
         csrf: csrf_token,
         nonce: nonce.0,
     };

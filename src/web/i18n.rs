@@ -154,7 +154,8 @@ pub struct Texts {
     pub promo_code_applied: &'static str,
     pub promo_code_invalid: &'static str,
     pub promo_code_expired: &'static str,
-    pub too_many_attempts: &'static str,
+    /// A code whose redemptions are used up, or that the merchant switched off.
+    pub promo_code_unavailable: &'static str,
     // Customer details.
     pub contact_information: &'static str,
     pub email: &'static str,
@@ -303,7 +304,7 @@ static EN: Texts = Texts {
     promo_code_applied: "Promo code applied",
     promo_code_invalid: "This code is not valid",
     promo_code_expired: "This code has expired",
-    too_many_attempts: "Too many attempts. Please wait a minute and try again.",
+    promo_code_unavailable: "This code is no longer available",
     contact_information: "Contact information",
     email: "Email",
     full_name: "Full name",
@@ -433,7 +434,7 @@ static DE: Texts = Texts {
     promo_code_applied: "Gutscheincode eingelöst",
     promo_code_invalid: "Dieser Code ist ungültig",
     promo_code_expired: "Dieser Code ist abgelaufen",
-    too_many_attempts: "Zu viele Versuche. Bitte warten Sie eine Minute und versuchen Sie es dann erneut.",
+    promo_code_unavailable: "Dieser Code ist nicht mehr verfügbar",
     contact_information: "Kontaktdaten",
     email: "E-Mail",
     full_name: "Vollständiger Name",
@@ -655,5 +656,31 @@ pub fn total_changed(locale: Locale, amount: &str) -> String {
             "Der Gesamtbetrag hat sich auf {amount} geändert. Es wurde nichts abgebucht – bitte prüfen Sie ihn und \
              klicken Sie erneut auf Bezahlen."
         ),
+    }
+}
+
+/// The promo code (or a coupon) of the order was used up by someone else just before this
+/// payment: nothing was charged; the page shows the code refused and the total without it.
+pub fn promo_used_up(locale: Locale) -> &'static str {
+    match locale {
+        Locale::En => {
+            "This promo code was just used up and is no longer available. Nothing was charged — \
+                       remove the code, check the new total and press Pay again."
+        }
+        Locale::De => {
+            "Dieser Gutscheincode wurde gerade aufgebraucht und ist nicht mehr verfügbar. Es wurde nichts \
+                       abgebucht – entfernen Sie den Code, prüfen Sie den neuen Betrag und klicken Sie erneut auf \
+                       Bezahlen."
+        }
+    }
+}
+
+/// Too many promo codes tried: the real wait, in whole minutes.
+pub fn too_many_attempts(locale: Locale, minutes: i64) -> String {
+    match (locale, minutes) {
+        (Locale::En, 1) => "Too many attempts. Try again in 1 minute.".to_string(),
+        (Locale::En, n) => format!("Too many attempts. Try again in {n} minutes."),
+        (Locale::De, 1) => "Zu viele Versuche. Bitte versuchen Sie es in 1 Minute erneut.".to_string(),
+        (Locale::De, n) => format!("Zu viele Versuche. Bitte versuchen Sie es in {n} Minuten erneut."),
     }
 }

@@ -107,5 +107,6 @@ fn unsaved_session(state: &AppState, company_id: &str, new: NewSession) -> Check
         payment_id: None,
         created_at: now,
         updated_at: now,
+        redemption_counted: None,
     }
 }

@@ -4,6 +4,7 @@ pub mod card;
 pub mod certificate;
 pub mod checkout;
 pub mod checkout_view;
+pub mod client;
 pub mod contract;
 pub mod contract_i18n;
 pub mod contract_submit;
@@ -17,7 +18,6 @@ pub mod invoice_view;
 pub mod link;
 pub mod pay;
 pub mod preview;
-pub mod rate_limit;
 pub mod security_headers;
 pub mod shown_total;
 #[cfg(feature = "stripe")]

@@ -110,7 +110,7 @@ fn check_for_payment(
 
 pub(super) async fn pay(
     state: &AppState,
-    loaded: Loaded,
+    mut loaded: Loaded,
     fields: &HashMap<String, String>,
     mut form: FormView,
     csrf: String,
@@ -171,6 +171,26 @@ pub(super) async fn pay(
     // A payment that succeeded before a failure on our side is used, never charged again.
     let earlier = db::billing::last_payment_of_checkout(&state.db, &loaded.session.id).await.ok().flatten();
     let kind = provider.kind().as_str();
+    let reuses_succeeded =
+        earlier.as_ref().is_some_and(|p| p.status == "SUCCEEDED" && p.invoice_id.is_none() && p.amount == amount);
+    // Before anything is charged, the order's promo code and coupons are counted under their
+    // limits; when one was just used up, nothing is charged and the page says so. (Money already
+    // taken is never refused here: fulfilment settles its count.)
+    if !reuses_succeeded {
+        let wanted = priced.redemption();
+        match crate::redemptions::hold(state, &loaded.session, wanted.as_ref()).await {
+            Ok(true) => loaded.session.redemption_counted = wanted.map(|r| r.to_json()),
+            Ok(false) => {
+                let _ = db::checkouts::release_payment_lock(&state.db, &loaded.session.id, now).await;
+                let alert = Some(i18n::promo_used_up(loaded.locale).to_string());
+                return render(state, &loaded, form, alert, StatusCode::CONFLICT, csrf, nonce, false).await;
+            }
+            Err(e) => {
+                let _ = db::checkouts::release_payment_lock(&state.db, &loaded.session.id, now).await;
+                return server_error(e.message);
+            }
+        }
+    }
     let payment = match earlier {
         // A payment that succeeded before a failure on our side is used, never charged again.
         Some(p) if p.status == "SUCCEEDED" && p.invoice_id.is_none() && p.amount == amount => {
@@ -263,6 +283,7 @@ pub(super) async fn pay(
         }
         Ok(Outcome::Failed { reason }) => {
             failed(state, &loaded, &payment.id, &reason).await;
+            loaded.session.redemption_counted = None;
             // The provider's reason, then what to do about it.
             let alert = format!("{reason} {}.", t.try_another_card);
             render(state, &loaded, form, Some(alert), StatusCode::PAYMENT_REQUIRED, csrf, nonce, false).await
@@ -303,6 +324,11 @@ async fn failed(state: &AppState, loaded: &Loaded, payment_id: &str, reason: &st
     let now = state.clock.now();
     let from = ["PROCESSING", "REQUIRES_ACTION"];
     let _ = db::billing::set_payment_status(&state.db, payment_id, &from, "FAILED", None, Some(reason), now).await;
+    // The refused order's promo code is free for others again (before the lock goes, so a
+    // next attempt of this session finds its count settled).
+    if let Err(e) = crate::redemptions::release(state, &loaded.session.id).await {
+        tracing::error!(error = %e.message, "giving back a refused order's redemptions failed");
+    }
     let _ = db::checkouts::release_payment_lock(&state.db, &loaded.session.id, now).await;
     let data = json!({
         "payment_id": payment_id, "checkout_id": loaded.session.id, "customer_id": loaded.session.customer_id,

@@ -196,7 +196,7 @@ on_both_stores! {
         submit(app, &path, &[("promo_code", "save10"), ("action", "apply_promo")]).await;
         let (_, page) = get_page(app, &path).await;
         assert!(page.contains("SAVE10") && page.contains("−$60.40") && page.contains("$543.60"), "{page}");
-        for (code, message) in [("NOPE", "not valid"), ("OLD", "expired"), ("USEDUP", "not valid")] {
+        for (code, message) in [("NOPE", "not valid"), ("OLD", "expired"), ("USEDUP", "no longer available")] {
             submit(app, &path, &[("action", "remove_promo")]).await;
             submit(app, &path, &[("promo_code", code), ("action", "apply_promo")]).await;
             let (status, page) = get_page(app, &path).await;

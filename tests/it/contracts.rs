@@ -756,3 +756,27 @@ on_both_stores! {
         assert_eq!(other.status, 404);
     }
 }
+
+on_both_stores! {
+    config = |c| c.trusted_proxies = kasse::domain::client_addr::parse_trusted("127.0.0.0/8").unwrap();
+
+    async fn behind_a_trusted_proxy_the_audit_trail_records_the_signers_own_address(app) {
+        let c = catalog(app).await;
+        let customer = customer(app, "Ada Lovelace").await;
+        let template = template(app, TEMPLATE).await;
+        let created = create(app, &body(&c, &customer, &template, |_| {})).await;
+        let path = link(app, &created["signatories"][0]);
+        let via_proxy = |r: reqwest::RequestBuilder| r.header("x-forwarded-for", "192.0.2.44");
+        let html = via_proxy(app.client.get(format!("{}{path}", app.base))).send().await.unwrap().text().await.unwrap();
+        let form = [("csrf", field(&html, "csrf")), ("action", "sign".into()), ("name", "Ada Lovelace".into()),
+            ("title", "CEO".into()), ("consent", "yes".into()), ("document_hash", field(&html, "document_hash"))];
+        let r = via_proxy(app.client.post(format!("{}{path}", app.base)).form(&form)).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 303);
+        let id = created["id"].as_str().unwrap();
+        let sql = "SELECT COUNT(*) FROM contract_events WHERE contract_id = $1 AND ip = '192.0.2.44' \
+                   AND kind IN ('VIEWED', 'SIGNED')";
+        assert_eq!(scalar(&app.db, sql, id).await, 2, "the view and the signature name the signer's address");
+        let sql = "SELECT COUNT(*) FROM contract_events WHERE contract_id = $1 AND ip LIKE '127.%'";
+        assert_eq!(scalar(&app.db, sql, id).await, 0, "never the proxy's");
+    }
+}

@@ -10,6 +10,7 @@ mod cli;
 mod contracts;
 mod idempotency;
 mod invoices;
+mod limits;
 mod money;
 mod onetimes;
 mod ops;

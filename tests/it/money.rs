@@ -5,8 +5,10 @@
 use serde_json::json;
 
 use crate::checkout::{
-    SUCCESS, catalog, count_where, create, csrf_of, get_page, html, location, order, pay_fields, post_form,
+    CHALLENGE, Catalog, DECLINE, SUCCESS, catalog, count_where, create, csrf_of, get_page, html, location, order,
+    page_resp, pay_fields, post_form, scalar,
 };
+use crate::support::TestApp;
 
 /// The value of the hidden input `name` on a page.
 pub(crate) fn hidden(page: &str, name: &str) -> String {
@@ -115,5 +117,134 @@ on_both_stores! {
         assert_eq!(r.status, 303, "{}", html(&r));
         assert_eq!(count_where(app, "invoices", "status = 'PAID'").await, 1);
         assert_eq!(count_where(app, "payments", "status = 'SUCCEEDED' AND amount = 24600").await, 1);
+    }
+}
+
+/// A coupon with one promo code that may be redeemed once in all: `ONCE`, 10 % off.
+async fn one_use_code(app: &TestApp) {
+    let coupon = json!({"name": "Once", "type": "DISCOUNT_PERCENT", "percent": 0.1,
+        "promo_codes": [{"code": "ONCE", "max_redemptions": 1}]});
+    app.post_company("/coupons", &coupon).await.ok();
+}
+
+/// How often the code `ONCE` and its coupon were redeemed.
+async fn redeemed(app: &TestApp) -> (i64, i64) {
+    let code = scalar(&app.db, "SELECT CAST(times_redeemed AS BIGINT) FROM promo_codes WHERE code = 'ONCE'").await;
+    let coupon = scalar(&app.db, "SELECT CAST(times_redeemed AS BIGINT) FROM coupons WHERE name = 'Once'").await;
+    (code, coupon)
+}
+
+/// A checkout of the catalog with `ONCE` applied on its page; returns its path and the page.
+async fn session_with_code(
+    app: &TestApp,
+    c: &Catalog,
+    adjust: impl FnOnce(&mut serde_json::Value),
+) -> (String, String) {
+    let (_, path) = create(app, &order(c, adjust)).await;
+    let (_, page) = get_page(app, &path).await;
+    let r = post_form(app, &path, &csrf_of(&page), &[("promo_code", "ONCE"), ("action", "apply_promo")]).await;
+    assert_eq!(r.status, 303, "{}", html(&r));
+    let (_, page) = get_page(app, &path).await;
+    // 10 % off the $574.00 order.
+    assert!(page.contains("ONCE") && page.contains("$516.60"), "{page}");
+    (path, page)
+}
+
+/// 30 sessions holding the one-use code pay at once, spread over two servers on one store:
+/// one is paid with the discount, every other one is told the code is gone and charged nothing.
+async fn thirty_race_for_one_redemption(app: &TestApp, adjust: fn(&mut serde_json::Value)) {
+    let c = catalog(app).await;
+    one_use_code(app).await;
+    let other = app.another_process().await;
+    let bases = [app.base.clone(), other.base.clone()];
+    let mut sessions = Vec::new();
+    for _ in 0..30 {
+        sessions.push(session_with_code(app, &c, adjust).await);
+    }
+    let requests = sessions.iter().enumerate().map(|(i, (path, page))| {
+        let mut form =
+            vec![("csrf", csrf_of(page)), ("shown_amount", "51660".into()), ("shown_currency", "USD".into())];
+        form.extend(pay_fields(SUCCESS).into_iter().map(|(k, v)| (k, v.to_string())));
+        page_resp(app.client.post(format!("{}{path}", bases[i % 2])).form(&form))
+    });
+    let answers = futures_util::future::join_all(requests).await;
+    let paid: Vec<_> = answers.iter().filter(|r| r.status == 303).collect();
+    assert_eq!(paid.len(), 1, "exactly one order gets the last redemption");
+    for r in answers.iter().filter(|r| r.status != 303) {
+        // 409 for one that lost the race at the count, 422 for one priced after the winner.
+        assert!(r.status == 409 || r.status == 422, "{}: {}", r.status, html(r));
+        assert!(r.status == 422 || html(r).contains("just used up"), "{}", html(r));
+        assert!(html(r).contains("This code is no longer available"), "{}", html(r));
+        // The page now shows the total without the code: what the next Pay would charge.
+        assert_eq!(hidden(html(r), "shown_amount"), "57400");
+    }
+    assert_eq!(redeemed(app).await, (1, 1));
+    assert_eq!(count_where(app, "checkout_sessions", "status = 'COMPLETED'").await, 1);
+    assert_eq!(app.count("payments").await, 1, "nothing was charged for the 29 others");
+    assert_eq!(count_where(app, "invoices", "total = 51660").await, 1);
+    assert_eq!(app.count("invoices").await, 1);
+    other.stop().await;
+}
+
+on_both_stores! {
+    async fn thirty_card_payments_over_two_servers_redeem_a_one_use_code_once(app) {
+        thirty_race_for_one_redemption(app, |_| {}).await;
+    }
+
+    async fn thirty_invoiced_orders_over_two_servers_redeem_a_one_use_code_once(app) {
+        thirty_race_for_one_redemption(app, |b| b["auto_charges"] = json!(false)).await;
+    }
+
+    async fn a_declined_card_gives_the_code_back_and_expiry_frees_a_held_one(app) {
+        let c = catalog(app).await;
+        one_use_code(app).await;
+        let (first, page) = session_with_code(app, &c, |_| {}).await;
+        let r = post_form(app, &first, &csrf_of(&page), &pay_fields(DECLINE)).await;
+        assert_eq!(r.status, 402, "{}", html(&r));
+        assert_eq!(redeemed(app).await, (0, 0), "a refused payment holds no redemption");
+        // The code still applies on that page.
+        assert!(html(&r).contains("$516.60"), "{}", html(&r));
+
+        // The bank asks to confirm: the code is held meanwhile, and a second order cannot take it.
+        let r = post_form(app, &first, &csrf_of(&page), &pay_fields(CHALLENGE)).await;
+        assert_eq!(r.status, 303, "{}", html(&r));
+        assert!(location(&r).contains("/challenge/"), "{}", location(&r));
+        assert_eq!(redeemed(app).await, (1, 1));
+        let (second, page2) = session_with_code_refused(app, &c).await;
+        assert!(page2.contains("This code is no longer available"), "{page2}");
+
+        // The first checkout is expired unpaid: the code is free again, and the second one takes it.
+        let first_id = checkout_id_of(app, &first).await;
+        let r = app.post_company(&format!("/checkout/{first_id}/expire"), &json!({})).await;
+        assert_eq!(r.ok()["status"], "EXPIRED");
+        assert_eq!(redeemed(app).await, (0, 0));
+        let (_, page) = get_page(app, &second).await;
+        let r = post_form(app, &second, &csrf_of(&page), &[("promo_code", "ONCE"), ("action", "apply_promo")]).await;
+        assert_eq!(r.status, 303);
+        let (_, page) = get_page(app, &second).await;
+        let r = post_form(app, &second, &csrf_of(&page), &pay_fields(SUCCESS)).await;
+        assert_eq!(r.status, 303, "{}", html(&r));
+        assert_eq!(redeemed(app).await, (1, 1));
+        assert_eq!(count_where(app, "invoices", "total = 51660").await, 1);
+    }
+}
+
+/// A second checkout whose customer tries `ONCE` while it is held: refused on the page.
+async fn session_with_code_refused(app: &TestApp, c: &Catalog) -> (String, String) {
+    let (_, path) = create(app, &order(c, |_| {})).await;
+    let (_, page) = get_page(app, &path).await;
+    post_form(app, &path, &csrf_of(&page), &[("promo_code", "ONCE"), ("action", "apply_promo")]).await;
+    let (status, page) = get_page(app, &path).await;
+    assert_eq!(status, 422, "{page}");
+    (path, page)
+}
+
+/// The id of the checkout whose page is at `path`.
+async fn checkout_id_of(app: &TestApp, path: &str) -> String {
+    let token = path.rsplit('/').next().unwrap();
+    let sql = format!("SELECT id FROM checkout_sessions WHERE token = '{token}'");
+    match &app.db {
+        kasse::db::Db::Sqlite(p) => sqlx::query_scalar(&sql).fetch_one(p).await.unwrap(),
+        kasse::db::Db::Postgres(p) => sqlx::query_scalar(&sql).fetch_one(p).await.unwrap(),
     }
 }

@@ -106,7 +106,9 @@ contract! {
 impl Harness {
     async fn start(provider: Provider, store: Store) -> Harness {
         match provider {
-            Provider::Sandbox => Harness { app: TestApp::spawn(store).await, provider, stripe: None },
+            Provider::Sandbox => {
+                Harness { app: TestApp::spawn_configured(store, |_| {}).await, provider, stripe: None }
+            }
             Provider::Stripe => {
                 let double = StripeDouble::start().await;
                 let app = crate::stripe::spawn(store, &double).await;

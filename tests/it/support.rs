@@ -102,11 +102,8 @@ impl Resp {
 }
 
 impl TestApp {
-    pub async fn spawn(store: Store) -> TestApp {
-        TestApp::spawn_configured(store, |_| {}).await
-    }
-
-    /// Like `spawn`, with the configuration adjusted first (a Stripe account, say).
+    /// A server on a fresh `store`, with the configuration adjusted first (a Stripe account,
+    /// trusted proxies).
     pub async fn spawn_configured(store: Store, adjust: impl FnOnce(&mut Config)) -> TestApp {
         let (database_url, dir, pg_database) = match store {
             Store::Sqlite => {
@@ -264,15 +261,19 @@ impl TestApp {
 }
 
 /// Define each test twice, as `<name>::sqlite` and `<name>::postgres`, with `app: &TestApp`.
+/// `on_both_stores! { config = |c| …; async fn … }` first adjusts each server's configuration.
 macro_rules! on_both_stores {
     ($(async fn $name:ident($app:ident) $body:block)*) => {
+        on_both_stores! { config = |_| {}; $(async fn $name($app) $body)* }
+    };
+    (config = $adjust:expr; $(async fn $name:ident($app:ident) $body:block)*) => {
         $(
             mod $name {
                 #[allow(unused_imports)]
                 use super::*;
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn sqlite() {
-                    let app = $crate::support::TestApp::spawn($crate::support::Store::Sqlite).await;
+                    let app = $crate::support::TestApp::spawn_configured($crate::support::Store::Sqlite, $adjust).await;
                     {
                         let $app = &app;
                         $body
@@ -281,7 +282,7 @@ macro_rules! on_both_stores {
                 }
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn postgres() {
-                    let app = $crate::support::TestApp::spawn($crate::support::Store::Postgres).await;
+                    let app = $crate::support::TestApp::spawn_configured($crate::support::Store::Postgres, $adjust).await;
                     {
                         let $app = &app;
                         $body

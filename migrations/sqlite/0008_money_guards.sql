@@ -1,0 +1,13 @@
+-- What a checkout counts in its promo code's and coupons' times_redeemed, as JSON
+-- {"promo_code_id", "coupon_ids"}: taken (under the limit, in one compare-and-set) before the card is
+-- charged, kept when the order completes, given back when the payment fails or the session closes.
+ALTER TABLE checkout_sessions ADD COLUMN redemption_counted TEXT;
+
+-- Fixed-window attempt counters (promo codes per checkout and per client address), shared by
+-- every instance: one upsert per attempt; the sweeper deletes windows long past.
+CREATE TABLE rate_limits (
+    key TEXT PRIMARY KEY,
+    window_start TEXT NOT NULL,
+    hits INTEGER NOT NULL
+);
+CREATE INDEX rate_limits_window ON rate_limits (window_start);
