@@ -41,6 +41,8 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// The proxies allowed to name the client (`KASSE_TRUSTED_PROXIES`).
     pub trusted_proxies: Arc<[ipnet::IpNet]>,
+    /// The crash-test hook (`KASSE_FAULT_PAUSE_AFTER_CHARGE_MS`); `None` in every real setup.
+    pub pause_after_charge: Option<Duration>,
     /// The connected Stripe account, when `STRIPE_SECRET_KEY` is set.
     #[cfg(feature = "stripe")]
     pub stripe: Option<Arc<crate::payments::stripe::StripeClient>>,
@@ -71,6 +73,7 @@ impl AppState {
             secret: secret.into(),
             outbox_poll: config.outbox_poll,
             trusted_proxies: config.trusted_proxies.clone().into(),
+            pause_after_charge: config.pause_after_charge,
             #[cfg(feature = "stripe")]
             stripe: match &config.stripe {
                 Some(settings) => Some(Arc::new(

@@ -31,6 +31,10 @@ pub struct Config {
     /// `KASSE_TRUSTED_PROXIES`: the proxies whose `Forwarded` / `X-Forwarded-For` name the
     /// client (see `domain::client_addr`); empty, the socket's peer is the client.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// `KASSE_FAULT_PAUSE_AFTER_CHARGE_MS`, for crash tests only (refused in live mode): wait
+    /// this long between a card payment's success and its fulfilment, so a test can kill the
+    /// process in exactly that window.
+    pub pause_after_charge: Option<Duration>,
 }
 
 /// A configuration value that cannot be used, in words fit for a one-line CLI error.
@@ -42,6 +46,8 @@ pub enum ConfigError {
     PublicUrl(String),
     #[error("{0}")]
     Payments(String),
+    #[error("KASSE_FAULT_PAUSE_AFTER_CHARGE_MS is a crash-test hook: give milliseconds, and never in live mode")]
+    FaultHook,
     #[error(
         "invalid KASSE_TRUSTED_PROXIES entry '{0}': expected CIDRs such as 10.0.0.0/8 or addresses, separated by commas"
     )]
@@ -69,6 +75,17 @@ impl Config {
                 &std::env::var("KASSE_TRUSTED_PROXIES").unwrap_or_default(),
             )
             .map_err(ConfigError::TrustedProxies)?,
+            pause_after_charge: None,
+        })
+        .and_then(|mut config: Config| {
+            if let Ok(ms) = std::env::var("KASSE_FAULT_PAUSE_AFTER_CHARGE_MS") {
+                let ms: u64 = ms.trim().parse().map_err(|_| ConfigError::FaultHook)?;
+                if config.mode == Mode::Live {
+                    return Err(ConfigError::FaultHook);
+                }
+                config.pause_after_charge = Some(Duration::from_millis(ms));
+            }
+            Ok(config)
         })
     }
 }

@@ -26,7 +26,14 @@ pub async fn close_by_merchant(state: &AppState, session: CheckoutSession, to: S
 /// The session as it stands now: an open session past `expires_at` is expired first.
 pub async fn refresh(state: &AppState, session: CheckoutSession) -> ApiResult<CheckoutSession> {
     let overdue = session.expires_at.is_some_and(|t| t <= state.clock.now());
-    if session.status().is_open() && overdue { close(state, session, Status::Expired).await } else { Ok(session) }
+    if !(session.status().is_open() && overdue) {
+        return Ok(session);
+    }
+    match close(state, session.clone(), Status::Expired).await {
+        // Paid just before its time ran out: it stays open until its order is completed.
+        Err(e) if e.code == "payment_succeeded" => Ok(session),
+        other => other,
+    }
 }
 
 /// Move an open session to EXPIRED or CANCELLED. Doing it again is a no-op; a session that
@@ -58,8 +65,17 @@ pub async fn close(state: &AppState, session: CheckoutSession, to: Status) -> Ap
 
 /// Close an open session unpaid (EXPIRED or CANCELLED) in the caller's transaction, giving
 /// back the promo code and coupon redemptions it held. False when it was no longer open, or a
-/// payment is in progress (see `db::checkouts::finish`).
+/// payment is in progress (see `db::checkouts::finish`); a 409 `payment_succeeded` when a
+/// payment of it took money that no order records yet.
 pub async fn close_in(tx: &mut Tx, session_id: &str, to: Status, now: DateTime<Utc>) -> ApiResult<bool> {
+    // Money taken for this order is never kept by closing it: the order is completed (by the
+    // customer's page or the reconciler) instead.
+    if let Some(payment) = db::billing::unsettled_success_of_checkout(tx, session_id).await? {
+        return Err(ApiError::conflict(
+            "payment_succeeded",
+            format!("Payment {payment} for this checkout succeeded; the order is being completed, so it cannot close."),
+        ));
+    }
     if !db::checkouts::finish(tx, session_id, to, now).await? {
         return Ok(false);
     }
@@ -77,6 +93,7 @@ pub fn spawn_sweeper(state: AppState, every: Duration) -> tokio::task::JoinHandl
             sweep(&state).await;
             crate::signing::sweep(&state).await;
             crate::attempts::sweep(&state).await;
+            crate::reconcile::sweep(&state).await;
         }
     })
 }

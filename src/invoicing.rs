@@ -333,6 +333,26 @@ async fn new_payment(
     Ok(payment)
 }
 
+/// The merchant's void or mark-paid is refused (409 `invoice_already_paid`, naming the payment)
+/// on an invoice the customer paid through Kasse: marking it paid would record a second
+/// payment of it, voiding it would keep the money (also while the order of a payment that
+/// succeeded is still being written).
+pub async fn refuse_if_paid_through_kasse(state: &AppState, invoice: &Invoice) -> ApiResult<()> {
+    let payments = db::billing::payments_of_invoice(&state.db, &invoice.id).await?;
+    match payments.iter().find(|p| p.status == "SUCCEEDED" || p.status == "REFUNDED") {
+        Some(p) => Err(ApiError::conflict(
+            "invoice_already_paid",
+            format!(
+                "This invoice was paid through Kasse (payment {}, {} {}); nothing was changed.",
+                p.id,
+                p.amount,
+                p.currency.to_uppercase()
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// The customer answered a challenge of payment `payment_id` on the invoice page.
 pub async fn answer_challenge(
     state: &AppState,

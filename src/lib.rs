@@ -15,6 +15,7 @@ pub mod invoicing;
 pub mod ops;
 pub mod outbox;
 pub mod payments;
+pub mod reconcile;
 pub mod redemptions;
 pub mod session;
 pub mod signing;

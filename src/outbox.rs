@@ -40,6 +40,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "invoice.voided",
     "payment.failed",
     "payment.refunded",
+    "payment.requires_refund",
     "contract.sent",
     "contract.viewed",
     "contract.signed",

@@ -11,3 +11,9 @@ CREATE TABLE rate_limits (
     hits INTEGER NOT NULL
 );
 CREATE INDEX rate_limits_window ON rate_limits (window_start);
+
+-- When Kasse told the merchant (payment.requires_refund) that this payment took money for an
+-- order it could not complete; the reconciler leaves such payments alone.
+ALTER TABLE payments ADD COLUMN requires_refund_at TIMESTAMPTZ;
+-- The reconciler's search: succeeded payments not (yet) on an invoice.
+CREATE INDEX payments_unsettled ON payments (status, invoice_id);

@@ -134,6 +134,7 @@ pub struct MarkPaid {
 /// Close an OPEN invoice as `to` (PAID or VOID) and tell the merchant. Doing it again is a no-op;
 /// from the other final status it is a 409.
 async fn close(state: &AppState, invoice: Invoice, to: &str, note: Option<String>) -> ApiResult<Invoice> {
+    crate::invoicing::refuse_if_paid_through_kasse(state, &invoice).await?;
     if invoice.status == to {
         return Ok(invoice);
     }

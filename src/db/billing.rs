@@ -327,6 +327,48 @@ pub async fn get_subscription(db: &Db, company_id: &str, id: &str) -> DbResult<O
     Ok(on_db!(db, |pool| sqlx::query_as::<_, Subscription>(&sql).bind(company_id).bind(id).fetch_optional(pool).await)?)
 }
 
+/// Checkout payments that SUCCEEDED and are on no invoice — the order was never written (a
+/// crash between the provider's answer and fulfilment) — whose session's payment lock has
+/// lapsed and that were last touched before `quiet_since`; not those already reported for refund.
+pub async fn succeeded_without_order(
+    db: &Db,
+    now: DateTime<Utc>,
+    quiet_since: DateTime<Utc>,
+    limit: i64,
+) -> DbResult<Vec<Payment>> {
+    let columns: Vec<String> = PAYMENT_COLUMNS.split(", ").map(|c| format!("p.{}", c.trim())).collect();
+    let sql = format!(
+        "SELECT {} FROM payments p JOIN checkout_sessions s ON s.id = p.checkout_id \
+         WHERE p.status = 'SUCCEEDED' AND p.invoice_id IS NULL AND p.requires_refund_at IS NULL \
+         AND p.updated_at < $2 AND (s.paying_until IS NULL OR s.paying_until < $1) ORDER BY p.id LIMIT $3",
+        columns.join(", ")
+    );
+    Ok(on_db!(db, |pool| sqlx::query_as::<_, Payment>(&sql)
+        .bind(now)
+        .bind(quiet_since)
+        .bind(limit)
+        .fetch_all(pool)
+        .await)?)
+}
+
+/// A payment of checkout `checkout_id` that took money no order records yet (and that was not
+/// reported for refund), read inside `tx`: such a checkout must be completed, never closed.
+pub async fn unsettled_success_of_checkout(tx: &mut Tx, checkout_id: &str) -> DbResult<Option<String>> {
+    let sql = "SELECT id FROM payments WHERE checkout_id = $1 AND status = 'SUCCEEDED' AND invoice_id IS NULL \
+               AND requires_refund_at IS NULL ORDER BY id LIMIT 1";
+    let row: Option<(String,)> = on_tx!(tx, |conn| sqlx::query_as(sql).bind(checkout_id).fetch_optional(conn).await)?;
+    Ok(row.map(|(id,)| id))
+}
+
+/// Mark `payment_id` as reported for refund; false when it already was (report once).
+pub async fn flag_requires_refund(tx: &mut Tx, payment_id: &str, now: DateTime<Utc>) -> DbResult<bool> {
+    let sql =
+        "UPDATE payments SET requires_refund_at = $2, updated_at = $2 WHERE id = $1 AND requires_refund_at IS NULL";
+    let n =
+        on_tx!(tx, |conn| sqlx::query(sql).bind(payment_id).bind(now).execute(conn).await.map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
 /// The payment a provider object (`pi_…`, `seti_…`) belongs to.
 pub async fn payment_by_provider_ref(db: &Db, reference: &str) -> DbResult<Option<Payment>> {
     let sql = format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE provider_ref = $1 ORDER BY id DESC LIMIT 1");

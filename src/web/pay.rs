@@ -264,6 +264,9 @@ pub(super) async fn pay(
     match outcome {
         Ok(Outcome::Succeeded { reference }) => {
             record_payment(state, &payment.id, "SUCCEEDED", &reference).await;
+            if let Some(pause) = state.pause_after_charge {
+                tokio::time::sleep(pause).await;
+            }
             complete(state, &loaded, &priced, Some(&payment.id), Settlement::Paid, saved.as_ref(), &nonce).await
         }
         Ok(Outcome::Pending { reference }) => {

@@ -8,6 +8,7 @@ mod catalog;
 mod checkout;
 mod cli;
 mod contracts;
+mod crash;
 mod idempotency;
 mod invoices;
 mod limits;

@@ -242,9 +242,42 @@ async fn session_with_code_refused(app: &TestApp, c: &Catalog) -> (String, Strin
 /// The id of the checkout whose page is at `path`.
 async fn checkout_id_of(app: &TestApp, path: &str) -> String {
     let token = path.rsplit('/').next().unwrap();
-    let sql = format!("SELECT id FROM checkout_sessions WHERE token = '{token}'");
+    scalar_text(app, &format!("SELECT id FROM checkout_sessions WHERE token = '{token}'")).await
+}
+
+on_both_stores! {
+    async fn an_invoice_paid_by_card_cannot_be_marked_paid_or_voided_and_the_answer_names_the_payment(app) {
+        let customer = app.post_company("/customers", &json!({"name": "Ada", "email": "ada@example.com"})).await;
+        let customer = customer.ok()["id"].as_str().unwrap().to_string();
+        let product = app.product("Implementation").await;
+        let body = json!({"customer_id": customer, "type": "IMMEDIATE", "auto_charges": false,
+            "onetime_items": [{"custom_price": {"amount": {"currency": "USD", "value_in_cents": 12300},
+                "product_id": product, "description": "Implementation hours"}, "aggregate": 1}]});
+        let created = app.post_company("/one_times", &body).await;
+        let invoice = created.ok()[0]["invoice_id"].as_str().unwrap().to_string();
+        let url = created.body[0]["invoice_url"].as_str().unwrap().to_string();
+        let path = url.strip_prefix(&app.base).unwrap().to_string();
+        let (_, page) = get_page(app, &path).await;
+        let fields = [("card_number", SUCCESS), ("card_expiry", "12/34"), ("card_cvc", "123")];
+        let r = post_form(app, &format!("{path}/pay"), &csrf_of(&page), &fields).await;
+        assert_eq!(r.status, 303, "{}", html(&r));
+        let payment = scalar_text(app, "SELECT id FROM payments WHERE status = 'SUCCEEDED'").await;
+
+        let r = app.post_company(&format!("/invoices/{invoice}/mark_paid"), &json!({"note": "Wire received"})).await;
+        r.assert_error(409, "");
+        assert_eq!(r.error_code(), "invoice_already_paid");
+        assert!(r.error_message().contains(&payment), "{}", r.error_message());
+        let r = app.post_company(&format!("/invoices/{invoice}/void"), &json!({})).await;
+        assert_eq!((r.status, r.error_code()), (409, "invoice_already_paid"));
+        let stored = app.get_company(&format!("/invoices/{invoice}")).await;
+        assert_eq!(stored.ok()["status"], "PAID");
+        assert_eq!(count_where(app, "outbox_events", "event_type = 'invoice.paid'").await, 1, "paid once, by the card");
+    }
+}
+
+async fn scalar_text(app: &TestApp, sql: &str) -> String {
     match &app.db {
-        kasse::db::Db::Sqlite(p) => sqlx::query_scalar(&sql).fetch_one(p).await.unwrap(),
-        kasse::db::Db::Postgres(p) => sqlx::query_scalar(&sql).fetch_one(p).await.unwrap(),
+        kasse::db::Db::Sqlite(p) => sqlx::query_scalar(sql).fetch_one(p).await.unwrap(),
+        kasse::db::Db::Postgres(p) => sqlx::query_scalar(sql).fetch_one(p).await.unwrap(),
     }
 }
