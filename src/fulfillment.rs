@@ -243,7 +243,8 @@ async fn create_subscription(
         checkout_id: Some(session.id.clone()),
         status: if quote.trial_ends_at.is_some() { "TRIALING" } else { "ACTIVE" }.into(),
         currency: quote.currency.code().into(),
-        started_at: now,
+        // A contract's signed start date, else the moment it was paid.
+        started_at: parsed.order.start_date.unwrap_or(now),
         trial_ends_at: quote.trial_ends_at,
         next_charge_at: quote.first_recurring_charge_at,
         term_ends_at: quote.term_ends_at,

@@ -408,6 +408,10 @@ pub(crate) async fn settle(state: &AppState, invoice: &Invoice, payment_id: &str
                 payment = payment_id,
                 "an invoice closed while its payment was in flight"
             );
+            if let Some(payment) = db::billing::get_payment(&state.db, payment_id).await? {
+                let reason = format!("The invoice was {} before this payment of it completed.", current.status);
+                crate::reconcile::refund(state, &payment, &reason).await?;
+            }
         }
         return Ok(Paid::NotOpen(current));
     }

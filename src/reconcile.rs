@@ -99,7 +99,8 @@ pub async fn finish(state: &AppState, payment: &Payment) -> ApiResult<Reconciled
     }
 }
 
-async fn refund(state: &AppState, payment: &Payment, reason: &str) -> ApiResult<Reconciled> {
+/// [`requires_refund_in`] in a transaction of its own.
+pub async fn refund(state: &AppState, payment: &Payment, reason: &str) -> ApiResult<Reconciled> {
     let mut tx = state.db.begin().await?;
     requires_refund_in(&mut tx, payment, reason, state.clock.now()).await?;
     tx.commit().await?;

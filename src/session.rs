@@ -194,7 +194,8 @@ pub async fn price(
     entered: &Entered,
 ) -> ApiResult<Priced> {
     let order = with_quantities(order, entered);
-    let promo = entered.promo_code.as_deref().filter(|c| !c.trim().is_empty());
+    // (A contract's order is paid as signed: a code entered on it is never applied.)
+    let promo = entered.promo_code.as_deref().filter(|c| !c.trim().is_empty() && session.source != "CONTRACT");
     // The redemptions this session already holds do not count against their own limits.
     let counted = crate::redemptions::counted(session);
     let spec = |promo| QuoteSpec { counted: counted.as_ref(), ..order.quote_spec(promo) };
@@ -215,6 +216,12 @@ pub async fn price(
         None => Vec::new(),
     };
     Ok(Priced { quote, resolved, promo_error, billables })
+}
+
+/// Whether the customer may enter a promo code on this session's page: the merchant allowed it,
+/// and it is not a contract's payment step (a signed order is paid as signed, never lower).
+pub fn takes_promo_code(session: &CheckoutSession, options: &Options) -> bool {
+    options.allow_promo_code && session.source != "CONTRACT"
 }
 
 /// Whose waiting one-time charges a session's first invoice takes: a known customer's, on a

@@ -110,6 +110,10 @@ async fn succeed(
         // never fulfil a different order. The payment row says the money was taken; the
         // merchant refunds it.
         tracing::error!(payment = payment.id, checkout = checkout_id, "paid amount no longer matches the order");
+        if settlement == Settlement::Paid {
+            let reason = "The order changed after it was paid; its total is no longer this amount.";
+            crate::reconcile::refund(state, payment, reason).await?;
+        }
         return Err(ApiError::conflict("order_changed", "The order changed after the payment; it needs a refund."));
     }
     let saved = intent.method.clone().filter(|_| priced.keeps_method(&parsed.options));

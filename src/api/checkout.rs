@@ -324,6 +324,7 @@ pub async fn create(
             term: body.term,
             trial: body.trial,
             trial_term: body.trial_term,
+            start_date: None,
         },
         promo_code: None,
         extra: serde_json::json!({}),

@@ -335,6 +335,10 @@ pub async fn create_contract(state: &AppState, company: &Company, body: CreateCo
     }
     let now = state.clock.now();
     let start_date = body.start_date.as_deref().map(|s| parse_start("start_date", s)).transpose()?;
+    // The subscription starts on it: a start already past would bill time before the signature.
+    if start_date.is_some_and(|t| t.date_naive() < now.date_naive()) {
+        return Err(ApiError::invalid("start_date", "`start_date` must be today or later."));
+    }
     let expiration_date = body.expiration_date.as_deref().map(|s| parse_expiry("expiration_date", s)).transpose()?;
     if expiration_date.is_some_and(|t| t <= now) {
         return Err(ApiError::invalid("expiration_date", "`expiration_date` must be in the future."));
@@ -387,6 +391,7 @@ pub async fn create_contract(state: &AppState, company: &Company, body: CreateCo
             term: body.term,
             trial: body.trial,
             trial_term: body.trial_term,
+            start_date,
         },
         promo_code: None,
         extra: serde_json::json!({}),

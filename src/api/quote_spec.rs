@@ -94,6 +94,9 @@ pub struct OrderSpec {
     pub term: Option<PeriodBody>,
     pub trial: Option<bool>,
     pub trial_term: Option<PeriodBody>,
+    /// When the order's subscription starts (a contract's `start_date`); absent, when it is paid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_date: Option<DateTime<Utc>>,
 }
 
 impl OrderSpec {
@@ -109,7 +112,7 @@ impl OrderSpec {
             term: self.term,
             trial: self.trial,
             trial_term: self.trial_term,
-            now: None,
+            now: self.start_date,
             counted: None,
         }
     }

@@ -454,7 +454,7 @@ pub(super) async fn render(
         merchant: loaded.merchant(),
         lines,
         summary: view::summary(&priced.quote, priced.resolved.input.term, locale),
-        promo_allowed: options.allow_promo_code,
+        promo_allowed: session::takes_promo_code(&loaded.session, options),
         promo_applied: if priced.promo_error.is_none() { priced.resolved.promo.map(|(_, code)| code) } else { None },
         promo_error,
         ask_email: new_customer,
@@ -494,7 +494,8 @@ fn enter_means(loaded: &Loaded, fields: &HashMap<String, String>) -> &'static st
     let typed = fields.get("promo_code").map(|c| c.trim()).filter(|c| !c.is_empty());
     match typed {
         Some(code)
-            if loaded.parsed.options.allow_promo_code && loaded.parsed.entered.promo_code.as_deref() != Some(code) =>
+            if session::takes_promo_code(&loaded.session, &loaded.parsed.options)
+                && loaded.parsed.entered.promo_code.as_deref() != Some(code) =>
         {
             "apply_promo"
         }
@@ -594,7 +595,7 @@ async fn submit_open(
         other => other,
     };
     let (entered, mut form) = merge(&loaded, fields, action);
-    if action == "apply_promo" && loaded.parsed.options.allow_promo_code {
+    if action == "apply_promo" && session::takes_promo_code(&loaded.session, &loaded.parsed.options) {
         match crate::attempts::promo_code(state, &loaded.session.id, client).await {
             Ok(None) => {}
             Ok(Some(wait)) => {

@@ -241,7 +241,7 @@ on_both_stores! {
             "signatories": [{"declined": true, "email": "ada@example.com", "name": "Ada Lovelace", "position": 123,
                 "signature_id": "x", "signature_link": "https://elsewhere.example/sign", "signed": true,
                 "signed_date": "2023-11-07T05:31:56Z", "title": "CEO", "view_timestamps": ["2023-11-07T05:31:56Z"]}],
-            "start_date": "2026-12-01T00:00:00Z",
+            "start_date": "2030-12-01T00:00:00Z",
             "status": "DRAFT",
             "template_id": t,
             "term": {"count": 2, "frequency": "HOUR"},
@@ -778,5 +778,87 @@ on_both_stores! {
         assert_eq!(scalar(&app.db, sql, id).await, 2, "the view and the signature name the signer's address");
         let sql = "SELECT COUNT(*) FROM contract_events WHERE contract_id = $1 AND ip LIKE '127.%'";
         assert_eq!(scalar(&app.db, sql, id).await, 0, "never the proxy's");
+    }
+}
+
+/// Sign `created`'s only signatory (a contract that requires payment) and pay on the checkout
+/// page with `extra` fields; the paid page.
+async fn sign_and_pay(app: &TestApp, created: &Value, extra: &[(&str, &str)]) -> Resp {
+    let r = sign(app, &link(app, &created["signatories"][0]), "Ada Lovelace", &[]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let checkout = r.headers["location"].to_str().unwrap().to_string();
+    let (_, html) = page(app, &checkout).await;
+    assert!(!html.contains("name=\"promo_code\""), "no promo code field on a signed contract's payment step");
+    let csrf = field(&html, "csrf");
+    let mut form = vec![
+        ("csrf", csrf.as_str()),
+        ("action", "pay"),
+        ("card_number", "4242 4242 4242 4242"),
+        ("card_expiry", "12/40"),
+        ("card_cvc", "123"),
+    ];
+    form.extend_from_slice(extra);
+    post_form(app, &checkout, &form).await
+}
+
+async fn subscription_start(app: &TestApp) -> (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>) {
+    let sql = "SELECT started_at, next_charge_at FROM subscriptions";
+    match &app.db {
+        Db::Sqlite(p) => sqlx::query_as(sql).fetch_one(p).await.unwrap(),
+        Db::Postgres(p) => sqlx::query_as(sql).fetch_one(p).await.unwrap(),
+    }
+}
+
+on_both_stores! {
+    async fn a_contract_start_date_in_the_past_is_refused(app) {
+        let c = catalog(app).await;
+        let cus = customer(app, "Ada").await;
+        let t = template(app, TEMPLATE).await;
+        let yesterday = (app.clock.now() - chrono::Duration::days(1)).format("%Y-%m-%d").to_string();
+        let r = app.post_company("/contracts", &body(&c, &cus, &t, |b| b["start_date"] = json!(yesterday))).await;
+        r.assert_error(422, "start_date");
+        let today = app.clock.now().format("%Y-%m-%d").to_string();
+        app.post_company("/contracts", &body(&c, &cus, &t, |b| b["start_date"] = json!(today))).await.ok();
+    }
+
+    async fn the_subscription_of_a_contract_starts_on_its_start_date(app) {
+        let c = catalog(app).await;
+        let cus = customer(app, "Ada").await;
+        let t = template(app, TEMPLATE).await;
+        let start = (app.clock.now() + chrono::Duration::days(40)).date_naive();
+        let created = create(app, &body(&c, &cus, &t, |b| {
+            b["start_date"] = json!(start.to_string());
+            b["require_payment_method"] = json!(true);
+        }))
+        .await;
+        assert!(created["content"].as_str().unwrap().contains(&start.format("%Y").to_string()));
+        let r = sign_and_pay(app, &created, &[]).await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let (started, next) = subscription_start(app).await;
+        assert_eq!(started.date_naive(), start, "started on the signed start date, not at payment");
+        assert_eq!(next.date_naive(), start.checked_add_months(chrono::Months::new(1)).unwrap());
+    }
+
+    async fn a_promo_code_cannot_lower_a_signed_contract_on_its_payment_step(app) {
+        let coupon = json!({"name": "Launch", "type": "DISCOUNT_PERCENT", "percent": 0.2,
+            "promo_codes": [{"code": "LAUNCH20"}]});
+        app.post_company("/coupons", &coupon).await.ok();
+        let c = catalog(app).await;
+        let cus = customer(app, "Ada").await;
+        let t = template(app, TEMPLATE).await;
+        let created = create(app, &body(&c, &cus, &t, |b| {
+            b["options"] = json!({"allow_promo_code": true});
+            b["require_payment_method"] = json!(true);
+        }))
+        .await;
+        // A code posted anyway, with the form's own apply and then with Pay, changes nothing.
+        let r = sign_and_pay(app, &created, &[("promo_code", "LAUNCH20")]).await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let done = contract(app, created["id"].as_str().unwrap()).await;
+        assert_eq!(done["status"], "COMPLETE");
+        // 10 seats at $15 and the $500 onboarding, as signed.
+        let invoice = done["invoice_id"].as_str().unwrap();
+        assert_eq!(scalar(&app.db, "SELECT total FROM invoices WHERE id = $1", invoice).await, 65000);
+        assert_eq!(scalar(&app.db, "SELECT CAST(times_redeemed AS BIGINT) FROM promo_codes WHERE code = $1", "LAUNCH20").await, 0);
     }
 }
