@@ -175,7 +175,7 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .merge(api::router(state.clone()))
         .merge(web::router())
         .fallback(web::not_found)
-        .layer(axum::middleware::from_fn(web::security_headers::layer))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), web::security_headers::layer))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::from_fn(run_to_completion))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, request_timeout))

@@ -187,9 +187,12 @@ struct Extra {
 fn date(param: &str, value: &Option<String>) -> ApiResult<Option<String>> {
     match value {
         None => Ok(None),
-        Some(v) => NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d")
-            .map(|d| Some(d.to_string()))
-            .map_err(|_| ApiError::invalid(param, format!("`{param}` must be a date such as 2026-12-25."))),
+        Some(v) => {
+            let d = NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d")
+                .map_err(|_| ApiError::invalid(param, format!("`{param}` must be a date such as 2026-12-25.")))?;
+            validate::date_in_range(param, d.and_time(chrono::NaiveTime::MIN).and_utc())?;
+            Ok(Some(d.to_string()))
+        }
     }
 }
 

@@ -92,25 +92,27 @@ pub struct DiscountBody {
 /// A timestamp given as RFC 3339 or as a plain date (the end of that day, UTC).
 pub fn parse_expiry(param: &str, value: &str) -> Result<DateTime<Utc>, ApiError> {
     if let Ok(t) = DateTime::parse_from_rfc3339(value.trim()) {
-        return Ok(t.with_timezone(&Utc));
+        return validate::date_in_range(param, t.with_timezone(&Utc));
     }
-    NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
+    let t = NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
         .ok()
         .and_then(|d| d.succ_opt())
         .map(|d| d.and_time(NaiveTime::MIN).and_utc())
         .ok_or_else(|| {
             ApiError::invalid(param, format!("`{param}` must be a date (2026-12-31) or an RFC 3339 timestamp."))
-        })
+        })?;
+    validate::date_in_range(param, t)
 }
 
 /// A start moment given as RFC 3339 or as a plain date (the start of that day, UTC).
 pub fn parse_start(param: &str, value: &str) -> Result<DateTime<Utc>, ApiError> {
     if let Ok(t) = DateTime::parse_from_rfc3339(value.trim()) {
-        return Ok(t.with_timezone(&Utc));
+        return validate::date_in_range(param, t.with_timezone(&Utc));
     }
-    NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").map(|d| d.and_time(NaiveTime::MIN).and_utc()).map_err(|_| {
-        ApiError::invalid(param, format!("`{param}` must be a date (2026-12-31) or an RFC 3339 timestamp."))
-    })
+    let t = NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").map(|d| d.and_time(NaiveTime::MIN).and_utc()).map_err(
+        |_| ApiError::invalid(param, format!("`{param}` must be a date (2026-12-31) or an RFC 3339 timestamp.")),
+    )?;
+    validate::date_in_range(param, t)
 }
 
 /// A percent fraction: above 0, at most 1.

@@ -212,7 +212,7 @@ impl ListQuery {
             Some(_) => return Err(ApiError::invalid("include_archived", "`include_archived` must be true or false.")),
         };
         let cursor = self.cursor.clone().filter(|c| !c.is_empty());
-        if cursor.as_ref().is_some_and(|c| c.len() > 64) {
+        if cursor.as_ref().is_some_and(|c| !crate::domain::ids::is_id_shaped(c)) {
             return Err(ApiError::invalid("cursor", "`cursor` is not a cursor this API returned."));
         }
         Ok(Page { cursor, limit, include_archived })

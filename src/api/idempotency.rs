@@ -32,7 +32,9 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
 }
 
 async fn run(state: AppState, key: HeaderValue, req: Request, next: Next) -> Result<Response, Response> {
-    let key = key.to_str().ok().filter(|k| !k.is_empty() && k.len() <= 255).map(str::to_string).ok_or_else(|| {
+    // Visible ASCII only (0x21–0x7E): a space or TAB would make two keys look alike in logs.
+    let visible = |k: &&str| !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| b.is_ascii_graphic());
+    let key = key.to_str().ok().filter(visible).map(str::to_string).ok_or_else(|| {
         ApiError::bad_request("idempotency_key_invalid", "`Idempotency-Key` must be 1 to 255 visible ASCII characters.")
             .with_param("Idempotency-Key")
             .into_response()

@@ -350,7 +350,13 @@ fn validate_tiers(p: &str, tiers: &[TierBody], stair_step: bool) -> Result<Vec<T
                 ));
             }
             (Some(up_to), false) => {
-                if up_to <= previous || up_to > validate::QUANTITY_MAX {
+                if up_to > validate::QUANTITY_MAX {
+                    return Err(ApiError::invalid(
+                        format!("{tp}.up_to"),
+                        format!("A tier's `up_to` is at most {} (the largest quantity).", validate::QUANTITY_MAX),
+                    ));
+                }
+                if up_to <= previous {
                     return Err(ApiError::invalid(
                         format!("{tp}.up_to"),
                         "Tier bounds must increase from tier to tier, starting above 0.",

@@ -130,6 +130,17 @@ pub fn list_len<T>(param: &str, list: &[T]) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// A date the API takes (a start, an expiry): from 1970 through 2999, so that every date
+/// computed from it (a 1000-period term at most) still has four digits.
+pub fn date_in_range(param: &str, t: chrono::DateTime<chrono::Utc>) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
+    use chrono::Datelike;
+    if (1970..=2999).contains(&t.year()) {
+        Ok(t)
+    } else {
+        Err(ApiError::invalid(param, format!("`{param}` must be a date from 1970 through 2999.")))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -72,6 +72,19 @@ pub fn new_id(prefix: &str, now: DateTime<Utc>) -> String {
     out
 }
 
+/// Whether `s` has the shape of an id [`new_id`] makes: a lowercase prefix, `_`, and 26
+/// Crockford base32 characters. (A list cursor is an id; anything else is not one.)
+pub fn is_id_shaped(s: &str) -> bool {
+    let Some((prefix, body)) = s.split_once('_') else {
+        return false;
+    };
+    !prefix.is_empty()
+        && prefix.len() <= 16
+        && prefix.bytes().all(|b| b.is_ascii_lowercase())
+        && body.len() == 26
+        && body.bytes().all(|b| CROCKFORD.contains(&b))
+}
+
 /// 128 random bits as 32 lowercase hex characters, for URLs a customer opens.
 pub fn token() -> String {
     let mut bytes = [0u8; 16];
@@ -114,5 +127,21 @@ mod tests {
         assert_eq!(a.len(), 32);
         assert!(a.chars().all(|c| c.is_ascii_hexdigit()));
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn an_id_has_its_shape_and_other_strings_do_not() {
+        assert!(is_id_shaped(&new_id("pay", Utc::now())));
+        for bad in [
+            "",
+            "pay_",
+            "pay",
+            "PAY_01M8WRK4XEXX7C6SFFEEZ5WBXJ",
+            "pay_01M8WRK4XEXX7C6SFFEEZ5WBX",
+            "x y_01M8WRK4XEXX7C6SFFEEZ5WBXJ",
+            "pay_01M8WRK4XEXX7C6SFFEEZ5WBXU",
+        ] {
+            assert!(!is_id_shaped(bad), "{bad}");
+        }
     }
 }

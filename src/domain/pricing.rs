@@ -495,8 +495,10 @@ fn price_line(index: usize, selection: &Selection, in_trial: bool) -> Result<Quo
         (_, Some(_)) => return Err(PricingError::UnexpectedChosenAmount { selection: index }),
         (model, None) => model.exact_amount(billed),
     };
-    let mut amount = round(exact)?;
-    if let Some(minimum) = item.minimum_spend.filter(|_| quantity > 0) {
+    // A metered line is shown at 0 and billed later from usage: its notional amount for the
+    // quantity on the quote (however large) is never charged, so it never makes an order too large.
+    let mut amount = if item.metered { 0 } else { round(exact)? };
+    if let Some(minimum) = item.minimum_spend.filter(|_| quantity > 0 && !item.metered) {
         amount = amount.max(minimum);
     }
     Ok(QuoteLine {

@@ -183,6 +183,16 @@ fn metered_lines_are_shown_but_in_no_charge() {
 }
 
 #[test]
+fn a_metered_line_whose_notional_amount_is_huge_still_prices_the_order() {
+    // 10^9 calls at 10 000 minor units each would be 10^13: never charged, so never too large.
+    let mut calls = item("calls", PriceModel::PerUnit { unit_amount: d("10000") }, MONTHLY);
+    calls.metered = true;
+    let q = quote(&input(vec![sel(calls, 1_000_000_000), flat("setup", 5000, Frequency::OneTime)], vec![])).unwrap();
+    assert_eq!(q.lines[0].amount, 0);
+    assert_eq!(q.due_today.total, 5000);
+}
+
+#[test]
 fn a_trial_moves_recurring_lines_to_its_end_and_keeps_one_time_lines_today() {
     let mut request = input(vec![flat("setup", 5000, Frequency::OneTime), flat("plan", 2000, MONTHLY)], vec![]);
     request.trial = Some(Period { count: 14, unit: PeriodUnit::Day });

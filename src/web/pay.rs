@@ -374,8 +374,13 @@ pub(super) async fn finish(state: &AppState, loaded: &Loaded, session: CheckoutS
     let options = &loaded.parsed.options;
     match (&options.completion_action, &options.redirect_url) {
         (CompletionAction::Redirect, Some(url)) => {
-            let mut target = url.clone();
-            target.push(if url.contains('?') { '&' } else { '?' });
+            // The ids go into the query, before any `#fragment` (which the browser keeps to itself).
+            let (base, fragment) = match url.split_once('#') {
+                Some((b, f)) => (b, Some(f)),
+                None => (url.as_str(), None),
+            };
+            let mut target = base.to_string();
+            target.push(if base.contains('?') { '&' } else { '?' });
             target.push_str(&format!("checkout_id={}", session.id));
             if let Some(c) = &session.customer_id {
                 target.push_str(&format!("&customer_id={c}"));
@@ -388,6 +393,10 @@ pub(super) async fn finish(state: &AppState, loaded: &Loaded, session: CheckoutS
                 && let Ok(Some(c)) = db::contracts::by_checkout(&state.db, &session.id).await
             {
                 target.push_str(&format!("&contract_id={}", c.id));
+            }
+            if let Some(f) = fragment {
+                target.push('#');
+                target.push_str(f);
             }
             Redirect::to(&target).into_response()
         }

@@ -1,6 +1,6 @@
 //! Security headers on every response, and the per-response CSP nonce that inline scripts need.
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -9,7 +9,7 @@ use axum::response::Response;
 #[derive(Clone, Debug)]
 pub struct CspNonce(pub String);
 
-pub async fn layer(mut req: Request, next: Next) -> Response {
+pub async fn layer(State(state): State<crate::app::AppState>, mut req: Request, next: Next) -> Response {
     let nonce = crate::domain::ids::token();
     req.extensions_mut().insert(CspNonce(nonce.clone()));
     let mut response = next.run(req).await;
@@ -32,5 +32,14 @@ pub async fn layer(mut req: Request, next: Next) -> Response {
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin"));
     headers.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
     headers.insert("permissions-policy", HeaderValue::from_static("camera=(), microphone=(), geolocation=()"));
+    // Served over https (the public URL says so): browsers keep to https for a year.
+    if state.secure_cookies {
+        headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
+    }
+    // Pages and answers are about one customer or merchant and change as they act: never kept
+    // by a browser or proxy unless the handler says otherwise (the static files do).
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     response
 }

@@ -14,7 +14,8 @@ import { TEST_MS, fillCustomer, openPage, screenshot, startDemo, submitWith, tex
 // onboarding session; LAUNCH20 takes 20% off.
 const DUE_AT_5_SEATS = '$574.00'; // 5 × $15.00 + $499.00
 const DUE_AT_7_SEATS = '$604.00'; // 7 × $15.00 + $499.00
-const DUE_AT_5_WITH_PROMO = '$459.20'; // $574.00 − 20%
+const DISCOUNT_AT_5 = '−$114.80'; // 20% of $574.00
+const DUE_AT_5_WITH_PROMO = '$459.20'; // $574.00 − $114.80
 const CONFIRMATION_MESSAGE = 'Welcome to Acme Analytics! Your workspace is ready.';
 const TOTAL_CHANGED_TO_7 = `The total changed to ${DUE_AT_7_SEATS}. Nothing was charged — check it and press Pay again.`;
 
@@ -83,13 +84,26 @@ async function assertNothingCharged(page, demo) {
   assert.equal(session.payment_id, null, 'the merchant sees no payment');
 }
 
-async function assertPaid(page, demo) {
-  assert.equal(await text(page.getByRole('heading', { level: 1 })), 'Thank you!');
+/** The confirmation page, the amount it says was paid, and the merchant's view of the same charge. */
+async function assertPaid(page, demo, shown) {
+  const alerts = await page.locator('[role="alert"]').allInnerTexts();
+  assert.equal(
+    await text(page.getByRole('heading', { level: 1 })),
+    'Thank you!',
+    `not the confirmation; the page's alerts: ${JSON.stringify(alerts)}`,
+  );
   assert.equal(await text(page.locator('main .lead')), CONFIRMATION_MESSAGE);
+  assert.equal(await text(page.locator('.summary div', { hasText: 'Amount paid' }).locator('dd')), shown);
   assert.equal(await payButton(page).count(), 0, 'the confirmation offers no second payment');
   const session = await merchantView(demo);
   assert.equal(session.status, 'COMPLETED', 'the merchant sees the checkout completed');
-  return session;
+  assert.notEqual(session.payment_id, null, 'the merchant sees the payment');
+  assert.equal(session.quote?.due_today?.total, cents(shown), 'the merchant was paid the total the customer saw');
+}
+
+/** '$604.00' → 60400 */
+function cents(amount) {
+  return Math.round(Number(amount.replace(/[^0-9.]/g, '')) * 100);
 }
 
 for (const mode of MODES) {
@@ -101,6 +115,7 @@ for (const mode of MODES) {
     await page.getByLabel('Promo code').fill('LAUNCH20');
     await pressEnterIn(page, page.getByLabel('Promo code'));
     assert.equal(await text(page.locator('.promo-applied')), 'Promo code applied: LAUNCH20 Remove');
+    assert.equal(await text(page.locator('.summary .discount')), `Launch: 20% off for 3 months ${DISCOUNT_AT_5}`);
     assert.equal(await text(page.locator('.summary .total')), `Due today ${DUE_AT_5_WITH_PROMO}`);
     assert.equal(await text(payButton(page)), `Pay ${DUE_AT_5_WITH_PROMO}`);
     assert.equal(await page.locator('[role="alert"]').count(), 0, 'no error or alert on the page');
@@ -115,7 +130,7 @@ for (const mode of MODES) {
     await fillCustomer(page, CUSTOMER);
     await fillCard(page, CARD_OK);
     await pressEnterIn(page, page.getByLabel('Security code'));
-    await assertPaid(page, demo);
+    await assertPaid(page, demo, DUE_AT_5_SEATS);
     await screenshot(page, `enter-cvc-paid-${mode.slug}.png`);
     assert.deepEqual(problems, []);
   });
@@ -125,7 +140,7 @@ for (const mode of MODES) {
     await fillCustomer(page, CUSTOMER);
     await fillCard(page, CARD_OK);
     await pressEnterIn(page, page.getByLabel('Email'));
-    await assertPaid(page, demo);
+    await assertPaid(page, demo, DUE_AT_5_SEATS);
     assert.deepEqual(problems, []);
   });
 }
@@ -135,7 +150,7 @@ test('Enter in the full name field pays without JavaScript too', { timeout: TEST
   await fillCustomer(page, CUSTOMER);
   await fillCard(page, CARD_OK);
   await pressEnterIn(page, page.getByLabel('Full name'));
-  await assertPaid(page, demo);
+  await assertPaid(page, demo, DUE_AT_5_SEATS);
 });
 
 test('with JavaScript, Enter in the quantity field updates the seats and charges nothing', { timeout: TEST_MS }, async (t) => {
@@ -176,10 +191,11 @@ for (const mode of MODES) {
     await assertNothingCharged(page, demo);
     await screenshot(page, `total-changed-${mode.slug}.png`);
 
-    // Pressing Pay again (the security code is asked for again) pays the total now shown.
-    await page.getByLabel('Security code').fill('123');
+    // Pressing Pay again pays the total now shown. The card number and security code are never kept
+    // in the page (as after a decline), so they are typed again.
+    await fillCard(page, CARD_OK);
     await submitWith(page, payButton(page));
-    await assertPaid(page, demo);
+    await assertPaid(page, demo, DUE_AT_7_SEATS);
     await screenshot(page, `total-changed-then-paid-${mode.slug}.png`);
     assert.deepEqual(problems, []);
   });

@@ -9,6 +9,7 @@ mod checkout;
 mod cli;
 mod contracts;
 mod crash;
+mod edges;
 mod idempotency;
 mod invoices;
 mod limits;
