@@ -92,6 +92,9 @@ enum CompanyAction {
         company: String,
         #[arg(long)]
         provider: String,
+        /// Stripe only: also offer SEPA Direct Debit for euros (activate it in Stripe first).
+        #[arg(long)]
+        sepa_debit: bool,
         #[command(flatten)]
         store: StoreArgs,
     },
@@ -211,7 +214,7 @@ async fn run(command: Command) -> Result<(), String> {
             println!("{}", company.id);
             Ok(())
         }
-        Command::Company { action: CompanyAction::SetProvider { company, provider, store } } => {
+        Command::Company { action: CompanyAction::SetProvider { company, provider, sepa_debit, store } } => {
             if !matches!(provider.as_str(), "sandbox" | "stripe") {
                 return Err(format!("--provider '{provider}' must be 'sandbox' or 'stripe'"));
             }
@@ -219,7 +222,10 @@ async fn run(command: Command) -> Result<(), String> {
                 return Err("this build has no Stripe support (built without the `stripe` feature)".into());
             }
             let db = open(&store).await?;
-            let found = db::companies::set_payment_provider(&db, &company, &provider, chrono::Utc::now())
+            if sepa_debit && provider != "stripe" {
+                return Err("--sepa-debit needs --provider stripe".into());
+            }
+            let found = db::companies::set_payment_methods(&db, &company, &provider, sepa_debit, chrono::Utc::now())
                 .await
                 .map_err(|e| e.to_string())?;
             db.close().await;

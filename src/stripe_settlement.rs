@@ -45,7 +45,9 @@ pub async fn apply(state: &AppState, payment: &Payment, intent: &IntentState) ->
     };
     if !ours || !amount_matches {
         tracing::error!(payment = payment.id, intent = intent.reference, "a Stripe intent does not match its payment");
-        return Err(ApiError::invalid("payment", "The payment does not match its order."));
+        // Nothing is recorded from it; a 409 the webhook acknowledges (Stripe's retries would
+        // not change it) and the return page explains.
+        return Err(ApiError::conflict(INTENT_MISMATCH, "The payment does not match its order."));
     }
     match intent.status {
         IntentStatus::Succeeded => succeed(state, payment, intent, Settlement::Paid).await,
@@ -63,6 +65,9 @@ pub async fn apply(state: &AppState, payment: &Payment, intent: &IntentState) ->
         }
     }
 }
+
+/// The error code of an intent that names another payment, or another amount, than ours.
+pub const INTENT_MISMATCH: &str = "intent_mismatch";
 
 async fn succeed(
     state: &AppState,

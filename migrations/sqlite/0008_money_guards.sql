@@ -17,3 +17,7 @@ CREATE INDEX rate_limits_window ON rate_limits (window_start);
 ALTER TABLE payments ADD COLUMN requires_refund_at TEXT;
 -- The reconciler's search: succeeded payments not (yet) on an invoice.
 CREATE INDEX payments_unsettled ON payments (status, invoice_id);
+
+-- Whether the company's Stripe checkouts offer SEPA Direct Debit (for euros); it must be activated
+-- in the Stripe account first, so it is off until the merchant says so (`kasse company set-provider --sepa-debit`).
+ALTER TABLE companies ADD COLUMN sepa_debit BOOLEAN NOT NULL DEFAULT FALSE;

@@ -17,6 +17,8 @@ pub struct Company {
     pub support_email: Option<String>,
     /// `sandbox` or `stripe`: who collects this company's card payments.
     pub payment_provider: String,
+    /// Stripe checkouts in euros also offer SEPA Direct Debit (activated in the Stripe account).
+    pub sepa_debit: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -30,8 +32,8 @@ pub struct NewCompany<'a> {
     pub support_email: Option<&'a str>,
 }
 
-const COMPANY_COLUMNS: &str =
-    "id, name, legal_name, currency, brand_color, logo_url, support_email, payment_provider, created_at, updated_at";
+const COMPANY_COLUMNS: &str = "id, name, legal_name, currency, brand_color, logo_url, support_email, payment_provider, sepa_debit, created_at, \
+     updated_at";
 
 pub async fn create(db: &Db, new: &NewCompany<'_>, now: DateTime<Utc>) -> DbResult<Company> {
     let id = ids::new_id(prefix::COMPANY, now);
@@ -58,6 +60,7 @@ pub async fn create(db: &Db, new: &NewCompany<'_>, now: DateTime<Utc>) -> DbResu
         logo_url: new.logo_url.map(str::to_string),
         support_email: new.support_email.map(str::to_string),
         payment_provider: "sandbox".into(),
+        sepa_debit: false,
         created_at: now,
         updated_at: now,
     })
@@ -82,11 +85,23 @@ pub async fn providers(db: &Db) -> DbResult<Vec<(String, String)>> {
 
 /// Choose who collects a company's card payments (`sandbox` or `stripe`); false when no such company.
 pub async fn set_payment_provider(db: &Db, id: &str, provider: &str, now: DateTime<Utc>) -> DbResult<bool> {
-    let sql = "UPDATE companies SET payment_provider = $2, updated_at = $3 WHERE id = $1";
+    set_payment_methods(db, id, provider, false, now).await
+}
+
+/// [`set_payment_provider`], and whether Stripe also offers SEPA Direct Debit for euros.
+pub async fn set_payment_methods(
+    db: &Db,
+    id: &str,
+    provider: &str,
+    sepa_debit: bool,
+    now: DateTime<Utc>,
+) -> DbResult<bool> {
+    let sql = "UPDATE companies SET payment_provider = $2, sepa_debit = $4, updated_at = $3 WHERE id = $1";
     let n = on_db!(db, |pool| sqlx::query(sql)
         .bind(id)
         .bind(provider)
         .bind(now)
+        .bind(sepa_debit)
         .execute(pool)
         .await
         .map(|r| r.rows_affected()))?;
@@ -134,6 +149,7 @@ pub async fn ensure_api_key(db: &Db, company_id: &str, key: &str, now: DateTime<
 /// The company an unrevoked API key belongs to.
 pub async fn company_for_key(db: &Db, key: &str) -> DbResult<Option<Company>> {
     let sql = "SELECT c.id, c.name, c.legal_name, c.currency, c.brand_color, c.logo_url, c.support_email, c.payment_provider, \
+               c.sepa_debit, \
                c.created_at, c.updated_at FROM api_keys k JOIN companies c ON c.id = k.company_id \
                WHERE k.key_hash = $1 AND k.revoked_at IS NULL";
     let hash = hash_key(key);

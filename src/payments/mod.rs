@@ -184,18 +184,21 @@ impl Provider {
         kind: ProviderKind,
         action_base: String,
         instructions: Option<String>,
+        sepa_debit: bool,
     ) -> Provider {
         match kind {
             ProviderKind::Sandbox => Provider::Sandbox(sandbox::Sandbox { challenge_base: action_base }),
             ProviderKind::Manual => Provider::Manual(manual::Manual { instructions: instructions.unwrap_or_default() }),
             #[cfg(feature = "stripe")]
             ProviderKind::Stripe => match &state.stripe {
-                Some(client) => Provider::Stripe(stripe::StripeProvider { client: client.clone(), action_base }),
+                Some(client) => {
+                    Provider::Stripe(stripe::StripeProvider { client: client.clone(), action_base, sepa_debit })
+                }
                 None => Provider::Unavailable(kind),
             },
             #[cfg(not(feature = "stripe"))]
             ProviderKind::Stripe => {
-                let _ = state;
+                let _ = (state, sepa_debit);
                 Provider::Unavailable(kind)
             }
         }

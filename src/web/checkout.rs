@@ -357,6 +357,7 @@ pub(super) fn provider(state: &AppState, loaded: &Loaded) -> Provider {
         loaded.parsed.options.provider(&loaded.company.payment_provider),
         format!("{}/checkout/{}/challenge", state.public_url, loaded.session.token),
         loaded.parsed.options.payment_instructions.clone(),
+        loaded.company.sepa_debit,
     )
 }
 

@@ -210,6 +210,8 @@ pub struct Texts {
     /// The order changed between showing and paying (a waiting charge was invoiced elsewhere).
     pub order_changed: &'static str,
     pub paid_order_changed: &'static str,
+    /// Stripe's answer names another payment or amount than this one (a tampered or stale link).
+    pub payment_mismatch: &'static str,
     /// Describes a one-time charge the merchant added to the customer's account.
     pub added_charge: &'static str,
     /// Shown under the card fields when the session saves the card for later charges.
@@ -353,6 +355,8 @@ static EN: Texts = Texts {
     payment_processing: "Your payment is being processed. We will confirm it shortly.",
     added_charge: "One-time charge added to your account",
     order_changed: "Your order changed while you were paying. Nothing was charged; please check the total and pay again.",
+    payment_mismatch: "This payment does not match your order, so nothing was recorded. Please go back to the \
+                       checkout and pay again; if money was taken, the merchant will refund it.",
     paid_order_changed: "Your payment went through, but your order changed while you were paying, so it was not \
                          completed. Please contact the seller to have the payment refunded.",
     card_saved_notice: "Your card will be saved so that future payments to this merchant can be charged to it.",
@@ -484,6 +488,8 @@ static DE: Texts = Texts {
     payment_processing: "Ihre Zahlung wird bearbeitet. Wir bestätigen sie in Kürze.",
     added_charge: "Einmalige Gebühr für Ihr Konto",
     order_changed: "Ihre Bestellung hat sich während der Zahlung geändert. Es wurde nichts abgebucht; bitte prüfen Sie den Betrag und zahlen Sie erneut.",
+    payment_mismatch: "Diese Zahlung passt nicht zu Ihrer Bestellung, daher wurde nichts verbucht. Bitte kehren \
+                       Sie zur Kasse zurück und zahlen Sie erneut; falls Geld abgebucht wurde, erstattet der Händler es.",
     paid_order_changed: "Ihre Zahlung ist eingegangen, aber Ihre Bestellung hat sich währenddessen geändert und wurde \
                          daher nicht abgeschlossen. Bitte wenden Sie sich an den Verkäufer, damit die Zahlung erstattet \
                          wird.",

@@ -169,6 +169,9 @@ pub(super) async fn checkout_return(
             page(&state, place, &payment, nonce.0, alert).await
         }
         Ok(Settled::Failed) => Redirect::to(&loaded.action()).into_response(),
+        Err(e) if e.code == stripe_settlement::INTENT_MISMATCH => {
+            problem(checkout_place(&loaded, &payment), nonce.0, StatusCode::CONFLICT, t.payment_mismatch, false)
+        }
         // Paid for an order that changed meanwhile: not fulfilled, and the customer is told the
         // truth (the money was taken) and whom to ask for it back.
         Err(e) if e.status == StatusCode::CONFLICT => {
@@ -216,6 +219,9 @@ pub(super) async fn invoice_return(
             page(&state, invoice_place(&loaded, &payment), &payment, nonce.0, alert).await
         }
         Err(e) if e.status == StatusCode::SERVICE_UNAVAILABLE => unavailable(invoice_place(&loaded, &payment), nonce.0),
+        Err(e) if e.code == stripe_settlement::INTENT_MISMATCH => {
+            problem(invoice_place(&loaded, &payment), nonce.0, StatusCode::CONFLICT, t.payment_mismatch, false)
+        }
         Err(e) => super::checkout::server_error(e.message),
     }
 }

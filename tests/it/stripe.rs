@@ -105,6 +105,119 @@ both_stores! {
     stripe_down_on_the_payment_step_is_a_page_to_try_again => stripe_down_on_the_step;
     refunds_in_stripe_reach_the_payment_and_the_merchant_once_each => refunds;
     paid_for_an_order_that_changed_meanwhile_is_not_fulfilled_and_said_so => order_changed_after_payment;
+    a_payment_stripe_refuses_to_create_fails_with_its_reason_and_tells_the_merchant => permanent_refusal;
+    sepa_debit_is_offered_only_when_the_company_enabled_it_and_trials_ask_for_the_same_types => method_types;
+    every_attempt_of_one_customer_uses_one_stripe_customer => one_stripe_customer;
+    an_intent_that_does_not_match_its_payment_gets_a_page_and_an_acknowledged_webhook => mismatched_intent;
+}
+
+/// The payment method types an intent request asked for.
+fn asked_types(r: &crate::stripe_double::Recorded) -> Vec<String> {
+    r.params.iter().filter(|(k, _)| k.starts_with("allowed_payment_method_types")).map(|(_, v)| v.clone()).collect()
+}
+
+/// A checkout of one flat item of `amount` minor units in `currency`, with `extra` fields.
+async fn checkout_of(app: &TestApp, currency: &str, amount: i64, extra: Value) -> (String, String) {
+    let item = app.pricing(currency, json!([{"name": "Item", "pricing_model": "FLAT", "amount": amount}])).await;
+    let mut body = json!({"product_pricing_ids": [item["id"]]});
+    if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+        b.extend(e.clone());
+    }
+    let b = app.post_company("/checkout", &body).await;
+    let b = b.ok();
+    (b["id"].as_str().unwrap().to_string(), b["url"].as_str().unwrap().strip_prefix(&app.base).unwrap().to_string())
+}
+
+async fn permanent_refusal(store: Store) {
+    let double = StripeDouble::start().await;
+    let app = spawn(store, &double).await;
+    // 30 cents: below Stripe's minimum charge, which no retry changes.
+    let (_, path) = checkout_of(&app, "USD", 30, json!({})).await;
+    for attempt in 1..=2 {
+        let r = press_pay(&app, &path).await;
+        let page = String::from_utf8_lossy(&r.bytes).to_string();
+        assert_eq!(r.status, 402, "attempt {attempt}: {page}");
+        assert!(page.contains("This payment cannot be made: Amount must be at least 50"), "{page}");
+        assert_eq!(
+            count_where(&app, "payments", "status = 'FAILED' AND failure_reason LIKE '%at least 50%'").await,
+            attempt
+        );
+        assert_eq!(events(&app, "payment.failed").await, attempt);
+    }
+    assert_eq!(count_where(&app, "payments", "status = 'PROCESSING'").await, 0, "nothing left to retry forever");
+    app.finish().await;
+}
+
+async fn method_types(store: Store) {
+    let double = StripeDouble::start().await;
+    let app = spawn(store, &double).await;
+    // Euros, SEPA not enabled: cards only, so Stripe never refuses an inactive type.
+    let (_, path) = checkout_of(&app, "EUR", 49900, json!({})).await;
+    assert_eq!(press_pay(&app, &path).await.status, 303);
+    let intents = double.requests_to("POST", "/v1/payment_intents");
+    assert_eq!(asked_types(&intents[0]), vec!["card"]);
+
+    // Enabled for the company, but not activated in the Stripe account: Stripe refuses, and the
+    // page says so at once instead of "try again".
+    let set = kasse::db::companies::set_payment_methods(&app.db, &app.company_id, "stripe", true, app.clock.now());
+    assert!(set.await.unwrap());
+    let (_, path) = checkout_of(&app, "EUR", 49900, json!({})).await;
+    let r = press_pay(&app, &path).await;
+    assert_eq!(r.status, 402, "{}", String::from_utf8_lossy(&r.bytes));
+    assert!(String::from_utf8_lossy(&r.bytes).contains("sepa_debit"));
+    // Activated: cards and SEPA Direct Debit; a SetupIntent (nothing due) asks for the same.
+    double.activate("sepa_debit");
+    let (_, path) = checkout_of(&app, "EUR", 49900, json!({})).await;
+    assert_eq!(press_pay(&app, &path).await.status, 303);
+    let free = json!({"discounts": [{"name": "Free", "type": "DISCOUNT_PERCENT", "percent": 1}]});
+    let (_, path) = checkout_of(&app, "EUR", 49900, free).await;
+    assert_eq!(press_pay(&app, &path).await.status, 303);
+    let intents = double.requests_to("POST", "/v1/payment_intents");
+    assert_eq!(asked_types(intents.last().unwrap()), vec!["card", "sepa_debit"]);
+    let setups = double.requests_to("POST", "/v1/setup_intents");
+    assert_eq!(setups.len(), 1);
+    assert_eq!(asked_types(&setups[0]), vec!["card", "sepa_debit"]);
+    app.finish().await;
+}
+
+async fn one_stripe_customer(store: Store) {
+    let double = StripeDouble::start().await;
+    let app = spawn(store, &double).await;
+    let customer = app.post_company("/customers", &json!({"name": "Ana Lima", "email": "ana@example.com"})).await;
+    let customer = customer.ok()["id"].as_str().unwrap().to_string();
+    // Two checkouts of one customer, each left on the payment step.
+    let mut stripe_customers = Vec::new();
+    for _ in 0..2 {
+        let (_, path) = checkout_of(&app, "USD", 49900, json!({"customer_id": customer})).await;
+        let r = press_pay(&app, &path).await;
+        assert_eq!(r.status, 303, "{}", String::from_utf8_lossy(&r.bytes));
+        let payment_id = location(&r).rsplit('/').next().unwrap().to_string();
+        let intent = scalar_text(&app, &format!("SELECT provider_ref FROM payments WHERE id = '{payment_id}'")).await;
+        stripe_customers.push(double.intent(&intent).unwrap()["customer"].as_str().unwrap().to_string());
+    }
+    assert_eq!(stripe_customers[0], stripe_customers[1], "one Stripe Customer for one Kasse customer");
+    app.finish().await;
+}
+
+async fn mismatched_intent(store: Store) {
+    let double = StripeDouble::start().await;
+    let app = spawn(store, &double).await;
+    let (checkout_id, path, payment_id, intent) = to_element(&app, &double).await;
+    double.customer_confirms(&intent, "pm_card_visa");
+    // Stripe holds another amount for this intent than our payment (a stale or mixed-up link).
+    double.set_intent_field(&intent, "amount", json!(100));
+    let back = app.client.get(format!("{}{path}/challenge/{payment_id}/return", app.base)).send().await.unwrap();
+    assert_eq!(back.status(), 409);
+    let page = back.text().await.unwrap();
+    assert!(page.contains("id=\"element-problem\"") && page.contains("does not match your order"), "{page}");
+    assert!(page.contains(&format!("href=\"{path}\"")), "a way back: {page}");
+    let event = double.event("payment_intent.succeeded", double.intent(&intent).unwrap());
+    assert_eq!(send_webhook(&app, &event, WEBHOOK_SECRET, now()).await, 200, "acknowledged, not retried forever");
+    let completed =
+        format!("SELECT COUNT(*) FROM checkout_sessions WHERE id = '{checkout_id}' AND status = 'COMPLETED'");
+    assert_eq!(scalar(&app.db, &completed).await, 0);
+    assert_eq!(events(&app, "checkout.completed").await, 0);
+    app.finish().await;
 }
 
 /// Pay up to the Payment Element; returns (checkout id, page path, payment id, intent id).
@@ -419,5 +532,9 @@ async fn order_changed_after_payment(store: Store) {
     // The payment row says what happened to the money, for the merchant's refund.
     assert_eq!(scalar_text(&app, &format!("SELECT status FROM payments WHERE id = '{payment_id}'")).await, "SUCCEEDED");
     assert_eq!(scalar(&app.db, "SELECT COUNT(*) FROM provider_events WHERE handled_at IS NOT NULL").await, 1);
+    // And the merchant hears it once, with what to refund.
+    assert_eq!(events(&app, "payment.requires_refund").await, 1);
+    // And the merchant hears it once, with what to refund.
+    assert_eq!(events(&app, "payment.requires_refund").await, 1);
     app.finish().await;
 }

@@ -271,6 +271,8 @@ struct Inner {
     intents: HashMap<String, Value>,
     created: usize,
     seq: u64,
+    /// Payment method types the account has activated besides cards (`activate("sepa_debit")`).
+    activated: Vec<String>,
 }
 
 type Shared = Arc<Mutex<Inner>>;
@@ -333,6 +335,12 @@ impl StripeDouble {
         lock(&self.inner).delay = (n, delay, path_prefix.to_owned());
     }
 
+    /// Activate a payment method type on the account (only cards are, at first, as in a new
+    /// Stripe account); intents asking for one that is not are refused with a 400.
+    pub fn activate(&self, method_type: &str) {
+        lock(&self.inner).activated.push(method_type.to_string());
+    }
+
     /// The next `n` requests answer 500 with Stripe's api_error body without doing anything.
     pub fn fail_next(&self, n: usize) {
         lock(&self.inner).fail = n;
@@ -360,6 +368,14 @@ impl StripeDouble {
         };
         let _ = state.attempt(intent_id, &method, false, true);
         state.intents[intent_id].clone()
+    }
+
+    /// Change what Stripe holds for an intent (as a payment page elsewhere, or a mixed-up link,
+    /// would leave it): `field` of intent `id` becomes `value`.
+    pub fn set_intent_field(&self, id: &str, field: &str, value: Value) {
+        let mut state = lock(&self.inner);
+        let intent = state.intents.get_mut(id).unwrap_or_else(|| panic!("no intent {id} in the double"));
+        intent[field] = value;
     }
 
     pub fn intent(&self, id: &str) -> Option<Value> {
@@ -606,6 +622,11 @@ impl Inner {
             if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_lowercase()) {
                 return Err(invalid("currency", None, &format!("Invalid currency: {currency}.")));
             }
+            // Stripe's minimum charge (USD, EUR, and most others: 50 minor units).
+            if amount < 50 {
+                let message = format!("Amount must be at least 50 minor units of {currency}.");
+                return Err(invalid("amount", Some("amount_too_small"), &message));
+            }
             let usage = p.get("setup_future_usage").map(|u| usage("setup_future_usage", u)).transpose()?;
             fields.extend(json_map(json!({
                 "amount": amount, "amount_capturable": 0, "amount_details": {"tip": {}}, "amount_received": 0,
@@ -633,6 +654,14 @@ impl Inner {
         let allowed = p.list("allowed_payment_method_types");
         let mut types = p.list("payment_method_types");
         types.extend(allowed.iter().cloned());
+        if let Some(t) = types.iter().find(|t| *t != "card" && !self.activated.contains(t)) {
+            let message = format!(
+                "The payment method type \"{t}\" is invalid. Please ensure the provided type is activated in your \
+                 dashboard (https://dashboard.stripe.com/account/payments/settings) and your account is enabled for \
+                 any preview features that you are trying to use."
+            );
+            return Err(invalid("payment_method_types", None, &message));
+        }
         let automatic = if types.is_empty() {
             types.push("card".into());
             json!({"allow_redirects": "always", "enabled": true})

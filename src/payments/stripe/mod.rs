@@ -41,7 +41,7 @@ impl StripeClient {
     }
 
     /// The Stripe Customer for `payer`: the mirrored one, or a new one (idempotent on `key`).
-    pub async fn customer(&self, payer: &Payer<'_>, key: &str) -> Result<String, ProviderError> {
+    pub async fn customer(&self, payer: &Payer<'_>, key: &str) -> Result<String, CustomerError> {
         if let Some(existing) = payer.provider_customer {
             return Ok(existing.to_string());
         }
@@ -55,8 +55,9 @@ impl StripeClient {
         if let Some(id) = payer.customer_id {
             create = create.metadata(HashMap::from([("kasse_customer_id".to_string(), id.to_string())]));
         }
-        let customer = create.customize().request_strategy(idempotent(key)?).send(&self.client).await;
-        Ok(customer.map_err(unreachable)?.id.to_string())
+        let strategy = idempotent(key).map_err(CustomerError::Other)?;
+        let customer = create.customize().request_strategy(strategy).send(&self.client).await;
+        customer.map(|c| c.id.to_string()).map_err(CustomerError::Refused)
     }
 
     /// What Stripe holds for intent `reference` (`pi_…` or `seti_…`), with its payment method.
@@ -70,6 +71,29 @@ impl StripeClient {
             Ok(payment_state(intent.map_err(unreachable)?))
         }
     }
+}
+
+/// Why no Stripe Customer came back: Stripe's own answer (judged like an intent's), or ours.
+#[derive(Debug)]
+pub enum CustomerError {
+    Refused(StripeError),
+    Other(ProviderError),
+}
+
+/// The idempotency key of the Stripe Customer for a charge: one per Kasse customer (or, before
+/// the order made one, per checkout or invoice) and what it is created with, so every attempt
+/// of one buyer reuses one Stripe Customer instead of leaving one behind per try.
+fn customer_key(request: &ChargeRequest<'_>) -> String {
+    use sha2::{Digest, Sha256};
+    let owner = request
+        .payer
+        .customer_id
+        .or_else(|| request.metadata.iter().find(|(k, _)| *k == "checkout_id" || *k == "invoice_id").map(|(_, v)| *v))
+        .unwrap_or(request.payment_id);
+    // Stripe refuses a key reused with other parameters: a changed email gets its own key.
+    let fields = format!("{}\n{}", request.payer.email.unwrap_or_default(), request.payer.name.unwrap_or_default());
+    let digest = hex::encode(&Sha256::digest(fields.as_bytes())[..8]);
+    format!("customer-{owner}-{digest}")
 }
 
 /// Stripe's view of one intent, in our words: what the return handler and the webhook act on.
@@ -189,13 +213,43 @@ fn unreachable(e: StripeError) -> ProviderError {
     }
 }
 
-/// The payment method types a PaymentIntent offers: cards, plus SEPA Direct Debit for euros.
-fn method_types(currency: &str) -> Vec<PaymentIntentAllowedPaymentMethodTypes> {
+/// Whether an intent in `currency` also offers SEPA Direct Debit: euros, and the company
+/// activated it (Stripe refuses a method type the account has not).
+fn offers_sepa(currency: &str, sepa_debit: bool) -> bool {
+    sepa_debit && currency.eq_ignore_ascii_case("EUR")
+}
+
+/// The payment method types a PaymentIntent offers: cards, plus SEPA Direct Debit when offered.
+fn method_types(currency: &str, sepa_debit: bool) -> Vec<PaymentIntentAllowedPaymentMethodTypes> {
     let mut types = vec![PaymentIntentAllowedPaymentMethodTypes::Card];
-    if currency.eq_ignore_ascii_case("EUR") {
+    if offers_sepa(currency, sepa_debit) {
         types.push(PaymentIntentAllowedPaymentMethodTypes::SepaDebit);
     }
     types
+}
+
+/// The same for a SetupIntent (nothing due today), so a trial collects what a payment would.
+fn setup_method_types(currency: &str, sepa_debit: bool) -> Vec<stripe_shared::SetupIntentAllowedPaymentMethodTypes> {
+    let mut types = vec![stripe_shared::SetupIntentAllowedPaymentMethodTypes::Card];
+    if offers_sepa(currency, sepa_debit) {
+        types.push(stripe_shared::SetupIntentAllowedPaymentMethodTypes::SepaDebit);
+    }
+    types
+}
+
+/// What Stripe answered when it refused to create an intent: permanent refusals (invalid
+/// parameters, a method type not activated, an amount below Stripe's minimum, an unsupported
+/// currency: a 400 or 404) fail the attempt with Stripe's reason; anything else (network,
+/// timeout, 5xx, rate limits, a refused key) is worth retrying with the same key.
+fn refused_or_unreachable(e: StripeError) -> Result<Outcome, ProviderError> {
+    match e {
+        StripeError::Stripe(error, status @ (400 | 404)) => {
+            let detail = error.message.clone().unwrap_or_else(|| format!("Stripe answered {status}"));
+            tracing::warn!(status, code = ?error.code, detail, "Stripe refused to create an intent");
+            Ok(Outcome::Failed { reason: format!("This payment cannot be made: {detail}") })
+        }
+        other => Err(unreachable(other)),
+    }
 }
 
 fn metadata(request: &ChargeRequest<'_>) -> HashMap<String, String> {
@@ -210,6 +264,8 @@ pub struct StripeProvider {
     pub client: Arc<StripeClient>,
     /// `{action_base}/{payment_id}` is the page that mounts the Payment Element.
     pub action_base: String,
+    /// The company offers SEPA Direct Debit for euros.
+    pub sepa_debit: bool,
 }
 
 impl StripeProvider {
@@ -282,28 +338,34 @@ impl PaymentProvider for StripeProvider {
         if let Some(method) = request.saved_method {
             return self.off_session(request, method).await;
         }
-        let customer = self.client.customer(&request.payer, &format!("{}-customer", request.payment_id)).await?;
+        let customer = match self.client.customer(&request.payer, &customer_key(request)).await {
+            Ok(c) => c,
+            Err(CustomerError::Refused(e)) => return refused_or_unreachable(e),
+            Err(CustomerError::Other(e)) => return Err(e),
+        };
         let key = idempotent(request.payment_id)?;
-        let reference = if request.amount == 0 {
+        let sent = if request.amount == 0 {
             // Nothing due today (a trial, a 100 % discount): collect the method for later.
             let create = CreateSetupIntent::new()
                 .customer(customer)
                 .usage(CreateSetupIntentUsage::OffSession)
+                .allowed_payment_method_types(setup_method_types(request.currency, self.sepa_debit))
                 .metadata(metadata(request));
-            let intent = create.customize().request_strategy(key).send(&self.client.client).await;
-            intent.map_err(unreachable)?.id.to_string()
+            create.customize().request_strategy(key).send(&self.client.client).await.map(|i| i.id.to_string())
         } else {
             let mut create = CreatePaymentIntent::new(request.amount, currency(request.currency))
                 .customer(customer)
-                .allowed_payment_method_types(method_types(request.currency))
+                .allowed_payment_method_types(method_types(request.currency, self.sepa_debit))
                 .metadata(metadata(request));
             if request.save_for_later {
                 create = create.setup_future_usage(PaymentIntentSetupFutureUsage::OffSession);
             }
-            let intent = create.customize().request_strategy(key).send(&self.client.client).await;
-            intent.map_err(unreachable)?.id.to_string()
+            create.customize().request_strategy(key).send(&self.client.client).await.map(|i| i.id.to_string())
         };
-        Ok(self.action(request.payment_id, reference))
+        match sent {
+            Ok(reference) => Ok(self.action(request.payment_id, reference)),
+            Err(e) => refused_or_unreachable(e),
+        }
     }
 
     /// Stripe confirms on the customer's side; here we only read back what happened.
