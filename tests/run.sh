@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite: the Rust tests on SQLite and PostgreSQL, then the browser tests.
+# The whole test suite: the Rust tests on SQLite and PostgreSQL, then the browser tests, then
+# the schema fuzzer over the OpenAPI document.
 # Needs PostgreSQL at 127.0.0.1:5432 (or KASSE_TEST_POSTGRES_URL); installs Chromium if missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,4 +44,12 @@ browser_passed=$(sed -n 's/^# pass \([0-9][0-9]*\)$/\1/p' "$browser_log" | tail 
 browser_failed=$(sed -n 's/^# fail \([0-9][0-9]*\)$/\1/p' "$browser_log" | tail -n 1)
 rm -f "$browser_log"
 echo "browser: ${browser_passed:-0} passed, ${browser_failed:-0} failed"
-exit "$browser_status"
+
+log "schema fuzzer (schemathesis over every operation of /api/openapi.json)"
+set +e
+KASSE_BIN="$PWD/target/debug/kasse" tests/schema/run.sh
+schema_status=$?
+set -e
+[ "$schema_status" -eq 0 ] || echo "schema fuzzer: failures above" >&2
+[ "$browser_status" -eq 0 ] || exit "$browser_status"
+exit "$schema_status"

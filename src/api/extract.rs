@@ -190,10 +190,13 @@ impl<S: Send + Sync> FromRequestParts<S> for Tenant {
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// How many items to return, 1 to 100 (default 20).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
     pub limit: Option<String>,
     /// The `next_cursor` of the previous page.
+    #[param(pattern = "^[a-z]{1,16}_[0-9A-HJKMNP-TV-Z]{26}$")]
     pub cursor: Option<String>,
     /// Include archived items (default false).
+    #[param(value_type = Option<bool>)]
     pub include_archived: Option<String>,
 }
 

@@ -38,7 +38,7 @@ Amounts are integer minor units of their currency."
         invoices::create, invoices::get, invoices::list, invoices::void, invoices::mark_paid, onetimes::create,
         webhook_endpoints::create, webhook_endpoints::get_one, webhook_endpoints::list, webhook_endpoints::disable,
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &CommonErrors),
     security(("bearer" = [])),
     tags(
         (name = "catalog", description = "Products, product pricings (plans) and coupons"),
@@ -61,6 +61,58 @@ impl Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+    }
+}
+
+/// The answers every operation can give besides its own, documented once here so that every
+/// status the server returns is in the document: 401 without a valid key on every operation;
+/// on every POST 400 (a malformed `Idempotency-Key`), 409 (its first request still running) and
+/// 422 (the key reused with another request); with a JSON body also 413 (too large) and 415
+/// (not JSON); and 422 wherever query parameters are checked.
+struct CommonErrors;
+
+impl Modify for CommonErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::{HttpMethod, ParameterIn};
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let error = |description: &str| {
+            let content = ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build();
+            ResponseBuilder::new().description(description).content("application/json", content).build()
+        };
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                (HttpMethod::Get, item.get.as_mut()),
+                (HttpMethod::Post, item.post.as_mut()),
+                (HttpMethod::Delete, item.delete.as_mut()),
+            ];
+            for (method, operation) in operations {
+                let Some(op) = operation else { continue };
+                let mut add = |status: &str, description: &str| {
+                    op.responses.responses.entry(status.to_string()).or_insert_with(|| error(description).into());
+                };
+                add("401", "The API key is missing, unknown or revoked.");
+                if method == HttpMethod::Post {
+                    add("400", "The `Idempotency-Key` header is not 1 to 255 visible ASCII characters.");
+                    add(
+                        "409",
+                        "A request with this `Idempotency-Key` is still being processed, or the change conflicts.",
+                    );
+                    add(
+                        "422",
+                        "A field is invalid (`param` names it), or the `Idempotency-Key` was used for another request.",
+                    );
+                }
+                if op.request_body.is_some() {
+                    add("413", "The body is larger than the server accepts (1 MiB by default).");
+                    add("415", "The body is not JSON (`Content-Type: application/json`).");
+                    add("400", "The body is not valid JSON.");
+                }
+                let has_query = op.parameters.iter().flatten().any(|p| matches!(p.parameter_in, ParameterIn::Query));
+                if has_query {
+                    add("422", "A query parameter is invalid (`param` names it).");
+                }
+            }
+        }
     }
 }
 
