@@ -41,11 +41,14 @@ pub enum CompletionActionBody {
 pub struct CheckoutOptionsBody {
     pub allow_promo_code: Option<bool>,
     pub completion_action: Option<CompletionActionBody>,
+    #[schema(max_length = 1000)]
     pub confirmation_message: Option<String>,
     /// http or https; required with completion_action REDIRECT.
+    #[schema(max_length = 2000)]
     pub redirect_url: Option<String>,
     pub requires_customer_address: Option<bool>,
     /// Kasse: a "back to merchant" link on every page.
+    #[schema(max_length = 2000)]
     pub back_url: Option<String>,
     /// Kasse: ask for a phone number.
     pub requires_phone: Option<bool>,
@@ -53,6 +56,7 @@ pub struct CheckoutOptionsBody {
     pub collect_company: Option<bool>,
     pub require_company: Option<bool>,
     /// Kasse: shown with manual payment (bank transfer).
+    #[schema(max_length = 2000)]
     pub payment_instructions: Option<String>,
     /// Kasse: keep the customer's card for later charges (auto-charged one-time charges);
     /// the page tells the customer. Also accepted as `save_card_on_checkout`.
@@ -80,6 +84,7 @@ pub struct CreateCheckout {
     #[serde(default)]
     pub config_items: Vec<ConfigItem>,
     /// An existing customer (id or your identifier); without it the page asks for the details.
+    #[schema(max_length = 64)]
     pub customer_id: Option<String>,
     #[serde(default)]
     pub discounts: Vec<DiscountBody>,
@@ -89,21 +94,26 @@ pub struct CreateCheckout {
     pub onetime_items: Vec<OneTimeItem>,
     pub options: Option<CheckoutOptionsBody>,
     /// Must be null: changing an existing subscription is not supported yet.
+    #[schema(max_length = 200)]
     pub previous_subscription_id: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Vec<super::extract::IdRef>, inline)]
     pub product_pricing_ids: Vec<String>,
     pub term: Option<PeriodBody>,
     pub trial: Option<bool>,
     pub trial_term: Option<PeriodBody>,
     /// `CHECKOUT_SESSION` (the only kind).
     #[serde(rename = "type")]
+    #[schema(max_length = 40)]
     pub kind: Option<String>,
     /// Kasse: stored coupons to apply.
     #[serde(default)]
+    #[schema(value_type = Vec<super::extract::IdRef>, inline)]
     pub coupon_ids: Vec<String>,
     /// Kasse: hours until the link expires (default 24; 0 = never).
     pub expires_in_hours: Option<i64>,
     /// Kasse: `en` or `de`; default from the customer's browser.
+    #[schema(max_length = 35)]
     pub locale: Option<String>,
 }
 
@@ -393,9 +403,15 @@ pub async fn get(
 #[into_params(parameter_in = Query)]
 pub struct CheckoutFilter {
     /// CREATED, AWAITING_PAYMENT, COMPLETED, EXPIRED or CANCELLED.
+    #[param(schema_with = status_schema)]
     pub status: Option<String>,
     /// A customer id.
+    #[param(pattern = "^[a-z]{1,16}_[0-9A-HJKMNP-TV-Z]{26}$", max_length = 43)]
     pub customer_id: Option<String>,
+}
+
+fn status_schema() -> utoipa::openapi::Object {
+    super::extract::status_schema(Status::ALL.map(Status::as_str))
 }
 
 /// A page of sessions, filtered by status and customer.
@@ -420,7 +436,8 @@ pub async fn list_page(
                 .as_str(),
         ),
     };
-    let rows = db::checkouts::list(&state.db, company_id, &page, status, filter.customer_id.as_deref(), source).await?;
+    let customer_id = super::extract::id_filter("customer_id", filter.customer_id.as_deref())?;
+    let rows = db::checkouts::list(&state.db, company_id, &page, status, customer_id, source).await?;
     Ok((page, rows))
 }
 

@@ -34,6 +34,7 @@ pub struct LinkItem {
     #[serde(rename = "type")]
     pub kind: LinkItemType,
     /// The product pricing sold.
+    #[schema(min_length = 1, max_length = 64)]
     pub product_pricing_id: String,
     /// The quantity (`product`), or the starting quantity (`plan`); default 1.
     pub quantity: Option<i64>,
@@ -80,18 +81,24 @@ pub struct LinkSpec {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateLink {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// 3 to 64 lower-case letters, digits and `-`; unique across Kasse. Default: from the name.
+    #[schema(min_length = 3, max_length = 64)]
     pub slug: Option<String>,
     pub enabled: Option<bool>,
     pub items: Vec<LinkItem>,
     pub options: Option<LinkOptions>,
     pub action: Option<LinkAction>,
+    #[schema(max_length = 2000)]
     pub redirect_url: Option<String>,
+    #[schema(max_length = 255)]
     pub confirmation_message: Option<String>,
+    #[schema(max_length = 2000)]
     pub back_url: Option<String>,
     pub requires_customer_address: Option<bool>,
     /// `en` or `de`; default from the customer's browser.
+    #[schema(max_length = 35)]
     pub locale: Option<String>,
 }
 
@@ -99,16 +106,22 @@ pub struct CreateLink {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateLink {
+    #[schema(max_length = 200)]
     pub name: Option<String>,
+    #[schema(min_length = 3, max_length = 64)]
     pub slug: Option<String>,
     pub enabled: Option<bool>,
     pub items: Option<Vec<LinkItem>>,
     pub options: Option<LinkOptions>,
     pub action: Option<LinkAction>,
+    #[schema(max_length = 2000)]
     pub redirect_url: Option<String>,
+    #[schema(max_length = 255)]
     pub confirmation_message: Option<String>,
+    #[schema(max_length = 2000)]
     pub back_url: Option<String>,
     pub requires_customer_address: Option<bool>,
+    #[schema(max_length = 35)]
     pub locale: Option<String>,
 }
 

@@ -32,6 +32,7 @@ use crate::session::Options;
 pub struct Customization {
     #[schema(value_type = Option<Object>)]
     pub price_entry: Option<serde_json::Value>,
+    #[schema(max_length = 200)]
     pub name: Option<String>,
 }
 
@@ -39,6 +40,7 @@ pub struct Customization {
 #[serde(deny_unknown_fields)]
 pub struct AddOn {
     /// A product pricing id.
+    #[schema(min_length = 1, max_length = 64)]
     pub add_on_id: String,
     pub customization: Option<Customization>,
     pub quantity: Option<i64>,
@@ -48,6 +50,7 @@ pub struct AddOn {
 #[serde(deny_unknown_fields)]
 pub struct ComponentParameters {
     /// Accepted: the plan's own billing period applies.
+    #[schema(max_length = 40)]
     pub billing_period: Option<String>,
     pub committed_capacity: Option<i64>,
     /// The quantity of the item.
@@ -58,6 +61,7 @@ pub struct ComponentParameters {
 #[serde(deny_unknown_fields)]
 pub struct ParameterizedComponent {
     /// An item pricing id of the plan.
+    #[schema(min_length = 1, max_length = 64)]
     pub component_id: String,
     pub parameters: Option<ComponentParameters>,
 }
@@ -75,6 +79,7 @@ pub struct Components {
     pub parameterized_components: Vec<ParameterizedComponent>,
     /// Item pricing ids of the plan to leave out.
     #[serde(default)]
+    #[schema(value_type = Vec<super::extract::IdRef>, inline)]
     pub remove_components: Vec<String>,
 }
 
@@ -97,6 +102,7 @@ pub struct MethodsConfig {
 #[serde(deny_unknown_fields)]
 pub struct PaymentMethodsConfig {
     #[serde(rename = "type")]
+    #[schema(max_length = 40)]
     pub kind: Option<String>,
     pub config: Option<MethodsConfig>,
 }
@@ -106,8 +112,10 @@ pub struct PaymentMethodsConfig {
 #[serde(deny_unknown_fields)]
 pub struct CreateCheckoutSession {
     /// Customer id or your identifier (alias).
+    #[schema(max_length = 200)]
     pub customer_id: Option<String>,
     /// The product pricing to buy.
+    #[schema(min_length = 1, max_length = 64)]
     pub plan_version_id: String,
     #[serde(default)]
     pub add_ons: Vec<AddOn>,
@@ -115,24 +123,31 @@ pub struct CreateCheckoutSession {
     pub auto_advance_invoices: Option<bool>,
     /// Day of the month (1–31) renewals fall on.
     pub billing_day_anchor: Option<i64>,
+    #[schema(max_length = 35)]
     pub billing_start_date: Option<String>,
     /// false: payment by invoice, no card.
     pub charge_automatically: Option<bool>,
     pub components: Option<Components>,
     /// A promo code.
+    #[schema(max_length = 40)]
     pub coupon_code: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Vec<super::extract::IdRef>, inline)]
     pub coupon_ids: Vec<String>,
+    #[schema(max_length = 35)]
     pub end_date: Option<String>,
     /// Hours until the session expires (default 24; 0 = never).
     pub expires_in_hours: Option<i64>,
+    #[schema(max_length = 2000)]
     pub invoice_memo: Option<String>,
+    #[schema(max_length = 200)]
     pub invoice_threshold: Option<String>,
     #[schema(value_type = Object)]
     pub metadata: Option<serde_json::Value>,
     /// Days until a manual invoice is due.
     pub net_terms: Option<i64>,
     pub payment_methods_config: Option<PaymentMethodsConfig>,
+    #[schema(max_length = 200)]
     pub purchase_order: Option<String>,
     pub trial_duration_days: Option<i64>,
 }
@@ -230,6 +245,14 @@ pub async fn create(
 ) -> ApiResult<Json<SessionResponse>> {
     let plan_id = b.plan_version_id.trim().to_string();
     validate::list_len("add_ons", &b.add_ons)?;
+    validate::ignored(
+        "",
+        &[("coupon_code", b.coupon_code.as_deref(), 40), ("invoice_threshold", b.invoice_threshold.as_deref(), 200)],
+    )?;
+    for (i, a) in b.add_ons.iter().enumerate() {
+        let name = a.customization.as_ref().and_then(|c| c.name.as_deref());
+        validate::ignored(&format!("add_ons[{i}].customization"), &[("name", name, 200)])?;
+    }
     // Which add-ons are recurring decides where they go: one query for all of them.
     let mut wanted: Vec<String> = b.add_ons.iter().map(|a| a.add_on_id.clone()).collect();
     wanted.push(plan_id.clone());
@@ -271,6 +294,8 @@ pub async fn create(
         if !plan.items.iter().any(|it| it.id == c.component_id) {
             return Err(ApiError::invalid(format!("{param}.component_id"), "Not a component of this plan version."));
         }
+        let period = c.parameters.as_ref().and_then(|p| p.billing_period.as_deref());
+        validate::ignored(&format!("{param}.parameters"), &[("billing_period", period, 40)])?;
         let q = c.parameters.as_ref().and_then(|p| p.initial_slot_count).unwrap_or(1);
         let q = validate::count(&format!("{param}.parameters.initial_slot_count"), q, 0, validate::QUANTITY_MAX)?;
         order.config_items.push(config(Some(plan_id.clone()), Some(c.component_id.clone()), q));

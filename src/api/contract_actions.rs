@@ -46,9 +46,15 @@ pub async fn get(
 #[into_params(parameter_in = Query)]
 pub struct ContractFilter {
     /// One status, e.g. PENDING_SIGNATURES.
+    #[param(schema_with = status_schema)]
     pub status: Option<String>,
     /// A customer id.
+    #[param(pattern = "^[a-z]{1,16}_[0-9A-HJKMNP-TV-Z]{26}$", max_length = 43)]
     pub customer_id: Option<String>,
+}
+
+fn status_schema() -> utoipa::openapi::Object {
+    super::extract::status_schema(Status::ALL.map(Status::as_str))
 }
 
 #[utoipa::path(get, path = "/api/v1/companies/{company_id}/contracts", tag = "contracts",
@@ -75,7 +81,14 @@ pub async fn list(
                 .as_str(),
         ),
     };
-    let mut rows = db::contracts::list(&state.db, ctx.id(), &page, status, filter.customer_id.as_deref()).await?;
+    let mut rows = db::contracts::list(
+        &state.db,
+        ctx.id(),
+        &page,
+        status,
+        super::extract::id_filter("customer_id", filter.customer_id.as_deref())?,
+    )
+    .await?;
     let has_more = rows.len() > usize::try_from(page.limit).unwrap_or(20);
     rows.truncate(usize::try_from(page.limit).unwrap_or(20));
     let next_cursor = if has_more { rows.last().map(|c| c.id.clone()) } else { None };
@@ -113,10 +126,13 @@ pub async fn void(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FileBody {
+    #[schema(min_length = 1, max_length = 200)]
     pub filename: String,
     /// e.g. application/pdf (default application/octet-stream).
+    #[schema(max_length = 100)]
     pub content_type: Option<String>,
     /// The file's bytes in standard base64; at most 700 KiB decoded.
+    #[schema(min_length = 1, max_length = 955736)]
     pub data_base64: String,
 }
 
@@ -125,6 +141,7 @@ pub struct FileBody {
 #[serde(deny_unknown_fields)]
 pub struct MarkSignedOffline {
     /// How and when it was signed (kept in the audit trail).
+    #[schema(max_length = 5000)]
     pub note: Option<String>,
     pub file: Option<FileBody>,
 }

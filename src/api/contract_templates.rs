@@ -21,12 +21,14 @@ pub const BODY_MAX: usize = 100_000;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateContractTemplate {
+    #[schema(min_length = 1, max_length = 200)]
     pub title: String,
     /// Markdown subset: `#`–`###` headings, paragraphs, `-` and `1.` lists, `**bold**`, `*italic*`,
     /// pipe tables. Variables: `{{customer.name}}`, `{{customer.email}}`, `{{customer.org_name}}`,
     /// `{{customer.address}}`, `{{company.name}}`, `{{company.legal_name}}`, `{{contract.title}}`,
     /// `{{contract.start_date}}`, `{{contract.expiration_date}}`, `{{contract.term}}`,
     /// `{{signatory.N.name|email|title}}`, `{{custom.<key>}}`. Raw HTML is shown as text.
+    #[schema(min_length = 1, max_length = 100000)]
     pub body: String,
 }
 

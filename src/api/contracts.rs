@@ -38,18 +38,25 @@ pub const SIGNERS_MAX: usize = 20;
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignatoryBody {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
+    #[schema(max_length = 254)]
     pub email: Option<String>,
     /// Their job title, shown under the signature.
+    #[schema(max_length = 200)]
     pub title: Option<String>,
     /// Signing order (1 first) when `sequential_signing`; default: the list order.
     pub position: Option<i64>,
     pub declined: Option<bool>,
+    #[schema(max_length = 64)]
     pub signature_id: Option<String>,
+    #[schema(max_length = 2000)]
     pub signature_link: Option<String>,
     pub signed: Option<bool>,
+    #[schema(max_length = 35)]
     pub signed_date: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Vec<super::extract::Timestamp>, inline)]
     pub view_timestamps: Vec<String>,
 }
 
@@ -63,6 +70,7 @@ pub struct CreateContract {
     /// Accepted.
     pub auto_renews: Option<bool>,
     /// Accepted (Kasse has no bundles); echoed back.
+    #[schema(max_length = 64)]
     pub bundle_pricing_id: Option<String>,
     #[serde(default)]
     pub config_items: Vec<ConfigItem>,
@@ -71,10 +79,12 @@ pub struct CreateContract {
     #[schema(value_type = Object)]
     pub custom_variables: BTreeMap<String, serde_json::Value>,
     /// The customer who signs (id or your identifier). Required.
+    #[schema(max_length = 64)]
     pub customer_id: Option<String>,
     #[serde(default)]
     pub discounts: Vec<DiscountBody>,
     /// After this moment the contract can no longer be signed or paid (EXPIRED).
+    #[schema(max_length = 35)]
     pub expiration_date: Option<String>,
     #[serde(default)]
     pub metadata: BTreeMap<String, serde_json::Value>,
@@ -82,8 +92,10 @@ pub struct CreateContract {
     pub onetime_items: Vec<OneTimeItem>,
     pub options: Option<CheckoutOptionsBody>,
     /// Your sales rep (echoed back).
+    #[schema(max_length = 200)]
     pub owner_id: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Vec<super::extract::IdRef>, inline)]
     pub product_pricing_ids: Vec<String>,
     /// Collect payment after the last signature (the checkout payment step); otherwise the
     /// order is fulfilled at the last signature with an open invoice.
@@ -91,17 +103,22 @@ pub struct CreateContract {
     #[serde(default)]
     pub signatories: Vec<SignatoryBody>,
     /// When the contract starts (default: now); shown as `{{contract.start_date}}`.
+    #[schema(max_length = 35)]
     pub start_date: Option<String>,
     /// DRAFT (default: change counter-signatories, then finalize) or PENDING_SIGNATURES (send now).
+    #[schema(max_length = 40)]
     pub status: Option<String>,
+    #[schema(max_length = 64)]
     pub template_id: Option<String>,
     pub term: Option<PeriodBody>,
     /// Default: the template's title.
+    #[schema(max_length = 200)]
     pub title: Option<String>,
     pub trial: Option<bool>,
     pub trial_term: Option<PeriodBody>,
     /// `CONTRACT` (the only kind).
     #[serde(rename = "type")]
+    #[schema(max_length = 40)]
     pub kind: Option<String>,
     /// Kasse: the merchant's signers, who sign after every customer signatory.
     #[serde(default)]
@@ -110,8 +127,10 @@ pub struct CreateContract {
     pub sequential_signing: Option<bool>,
     /// Kasse: stored coupons to apply.
     #[serde(default)]
+    #[schema(value_type = Vec<super::extract::IdRef>, inline)]
     pub coupon_ids: Vec<String>,
     /// Kasse: `en` or `de`; default from the signer's browser.
+    #[schema(max_length = 35)]
     pub locale: Option<String>,
 }
 
@@ -132,6 +151,17 @@ pub fn signers_from(param: &str, list: &[SignatoryBody]) -> ApiResult<Vec<NewSig
     let mut out: Vec<NewSigner> = Vec::with_capacity(list.len());
     for (i, s) in list.iter().enumerate() {
         let at = |field: &str| format!("{param}[{i}].{field}");
+        validate::ignored(
+            &format!("{param}[{i}]"),
+            &[
+                ("signature_id", s.signature_id.as_deref(), 64),
+                ("signature_link", s.signature_link.as_deref(), 2000),
+                ("signed_date", s.signed_date.as_deref(), 35),
+            ],
+        )?;
+        for (j, t) in s.view_timestamps.iter().enumerate() {
+            validate::opt_text(&at(&format!("view_timestamps[{j}]")), Some(t), 35)?;
+        }
         let position = match s.position {
             Some(p) => validate::count(&at("position"), p, 1, 1000)?,
             None => i64::try_from(i).unwrap_or(0) + 1,

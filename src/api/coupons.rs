@@ -23,15 +23,18 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
 #[serde(deny_unknown_fields)]
 pub struct CreatePromoCode {
     /// 3 to 40 letters, digits, `-` or `_`; matched case-insensitively, unique per company.
+    #[schema(min_length = 3, max_length = 40)]
     pub code: String,
     pub max_redemptions: Option<i64>,
     /// A date (valid through that day, UTC) or an RFC 3339 timestamp.
+    #[schema(max_length = 35)]
     pub expiration_date: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateCoupon {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     #[serde(rename = "type")]
     pub kind: DiscountType,
@@ -43,12 +46,16 @@ pub struct CreateCoupon {
     /// The most taken off one charge; fixes the coupon's currency.
     pub cap: Option<MoneyBody>,
     /// Limit the coupon to one product, product pricing or item (at most one).
+    #[schema(max_length = 64)]
     pub product_id: Option<String>,
+    #[schema(max_length = 64)]
     pub product_pricing_id: Option<String>,
+    #[schema(max_length = 64)]
     pub item_pricing_id: Option<String>,
     pub duration: Option<DurationKind>,
     pub duration_periods: Option<i64>,
     /// Last day the coupon can be redeemed.
+    #[schema(max_length = 35)]
     pub expiration_date: Option<String>,
     pub max_redemptions: Option<i64>,
     #[serde(default)]

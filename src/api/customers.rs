@@ -20,26 +20,38 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
 #[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddressBody {
+    #[schema(max_length = 200)]
     pub line1: Option<String>,
+    #[schema(max_length = 200)]
     pub line2: Option<String>,
+    #[schema(max_length = 100)]
     pub city: Option<String>,
+    #[schema(max_length = 100)]
     pub state: Option<String>,
+    #[schema(max_length = 20)]
     pub postal_code: Option<String>,
+    #[schema(max_length = 2)]
     pub country: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateCustomer {
+    #[schema(max_length = 254)]
     pub email: Option<String>,
+    #[schema(max_length = 200)]
     pub name: Option<String>,
     /// The customer's organisation, for business purchases.
+    #[schema(max_length = 200)]
     pub org_name: Option<String>,
     /// Your own id for this customer; unique per company and usable wherever a customer id is.
+    #[schema(max_length = 200)]
     pub identifier: Option<String>,
+    #[schema(max_length = 40)]
     pub phone: Option<String>,
     pub address: Option<AddressBody>,
     #[serde(default)]
+    #[schema(value_type = BTreeMap<String, super::extract::MetadataValue>)]
     pub metadata: BTreeMap<String, String>,
 }
 
@@ -218,6 +230,7 @@ pub async fn get(
 #[into_params(parameter_in = Query)]
 pub struct CustomerFilter {
     /// Only customers with exactly this e-mail address.
+    #[param(max_length = 254)]
     pub email: Option<String>,
 }
 
@@ -231,6 +244,9 @@ pub async fn list(
     ApiQuery(filter): ApiQuery<CustomerFilter>,
 ) -> ApiResult<Json<List<CustomerResponse>>> {
     let page = query.page()?;
+    if filter.email.as_ref().is_some_and(|e| e.chars().count() > 254) {
+        return Err(ApiError::invalid("email", "`email` must be at most 254 characters."));
+    }
     let rows = db::customers::list(&state.db, ctx.id(), &page, filter.email.as_deref()).await?;
     Ok(Json(List::from_rows(rows, &page, |c| &c.id, response)?))
 }

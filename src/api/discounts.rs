@@ -18,6 +18,7 @@ use crate::error::ApiError;
 #[serde(deny_unknown_fields)]
 pub struct MoneyBody {
     /// ISO 4217 code.
+    #[schema(min_length = 3, max_length = 3)]
     pub currency: String,
     /// Minor units of `currency` (cents for USD, yen for JPY, fils for BHD).
     pub value_in_cents: i64,
@@ -67,25 +68,39 @@ pub struct DiscountBody {
     pub amount: Option<MoneyBody>,
     /// The most this discount takes off one charge.
     pub cap: Option<MoneyBody>,
+    #[schema(max_length = 200)]
     pub name: Option<String>,
     /// Apply a stored coupon instead of describing the discount inline.
+    #[schema(max_length = 64)]
     pub coupon_id: Option<String>,
+    #[schema(max_length = 64)]
     pub product_id: Option<String>,
+    #[schema(max_length = 64)]
     pub product_pricing_id: Option<String>,
+    #[schema(max_length = 64)]
     pub item_pricing_id: Option<String>,
+    #[schema(max_length = 100)]
     pub onetime_billable_id: Option<String>,
     /// Not applied to charges on or after this date (a date means the end of that day, UTC).
+    #[schema(max_length = 35)]
     pub expiration_date: Option<String>,
     /// ONCE, FOREVER (default) or REPEATING.
     pub duration: Option<DurationKind>,
     /// REPEATING: how many charges.
     pub duration_periods: Option<i64>,
+    #[schema(max_length = 64)]
     pub customer_id: Option<String>,
+    #[schema(max_length = 200)]
     pub subscription_id: Option<String>,
+    #[schema(max_length = 200)]
     pub proposal_id: Option<String>,
+    #[schema(max_length = 40)]
     pub state: Option<String>,
+    #[schema(max_length = 200)]
     pub import_created_at_ref: Option<String>,
+    #[schema(max_length = 200)]
     pub import_ref: Option<String>,
+    #[schema(max_length = 200)]
     pub imported_from: Option<String>,
 }
 
@@ -184,6 +199,18 @@ fn scope(
 
 /// An inline discount in the quote's `currency`. (A body naming `coupon_id` is resolved by the caller.)
 pub fn from_body(param: &str, body: &DiscountBody, currency: Currency) -> Result<Discount, ApiError> {
+    validate::ignored(
+        param,
+        &[
+            ("customer_id", body.customer_id.as_deref(), 64),
+            ("subscription_id", body.subscription_id.as_deref(), 200),
+            ("proposal_id", body.proposal_id.as_deref(), 200),
+            ("state", body.state.as_deref(), 40),
+            ("import_created_at_ref", body.import_created_at_ref.as_deref(), 200),
+            ("import_ref", body.import_ref.as_deref(), 200),
+            ("imported_from", body.imported_from.as_deref(), 200),
+        ],
+    )?;
     // The seeds send `amount` and `percent` together whatever the type; the type decides which counts.
     let value = match body.kind {
         DiscountType::DiscountPercent => {

@@ -193,7 +193,7 @@ pub struct ListQuery {
     #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
     pub limit: Option<String>,
     /// The `next_cursor` of the previous page.
-    #[param(pattern = "^[a-z]{1,16}_[0-9A-HJKMNP-TV-Z]{26}$")]
+    #[param(pattern = "^[a-z]{1,16}_[0-9A-HJKMNP-TV-Z]{26}$", max_length = 43)]
     pub cursor: Option<String>,
     /// Include archived items (default false).
     #[param(value_type = Option<bool>)]
@@ -241,3 +241,71 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
             .map_err(|e| ApiError::invalid("query", format!("Invalid query string: {}.", e.body_text())))
     }
 }
+
+/// An id given as a list filter (`customer_id`): absent, or shaped like an id this API returns,
+/// so that a typo answers 422 naming the parameter instead of an empty page.
+pub fn id_filter<'a>(param: &str, value: Option<&'a str>) -> Result<Option<&'a str>, ApiError> {
+    match value.filter(|v| !v.is_empty()) {
+        Some(v) if !crate::domain::ids::is_id_shaped(v) => {
+            Err(ApiError::invalid(param, format!("`{param}` is not an id this API returned.")))
+        }
+        other => Ok(other),
+    }
+}
+
+/// The OpenAPI schema of a status filter: one of `values`.
+pub fn status_schema(values: impl IntoIterator<Item = &'static str>) -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new().schema_type(Type::String).enum_values(Some(values)).build()
+}
+
+/// A string of at most `max` characters, for the schemas below.
+fn bounded_string(max: usize) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new().schema_type(Type::String).max_length(Some(max)).into()
+}
+
+/// The schema of an id a request refers to inside a list (`coupon_ids`, `product_pricing_ids`):
+/// documentation only, the request types hold plain strings.
+pub struct IdRef;
+
+impl utoipa::PartialSchema for IdRef {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        bounded_string(ID_MAX)
+    }
+}
+impl utoipa::ToSchema for IdRef {}
+
+/// The schema of a metadata value (see `validate::metadata`): documentation only.
+pub struct MetadataValue;
+
+impl utoipa::PartialSchema for MetadataValue {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        bounded_string(500)
+    }
+}
+impl utoipa::ToSchema for MetadataValue {}
+
+/// The longest id a request may name: every id this API returns is shorter; a longer one can
+/// only be unknown.
+pub const ID_MAX: usize = 64; // the same literal stands in the `#[schema(max_length = 64)]` of id fields
+
+/// The schema of a webhook event type name: one of [`crate::outbox::EVENT_TYPES`].
+pub struct EventTypeName;
+
+impl utoipa::PartialSchema for EventTypeName {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        status_schema(crate::outbox::EVENT_TYPES.iter().copied()).into()
+    }
+}
+impl utoipa::ToSchema for EventTypeName {}
+
+/// The schema of a timestamp given as text (RFC 3339, at most 35 characters).
+pub struct Timestamp;
+
+impl utoipa::PartialSchema for Timestamp {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        bounded_string(35)
+    }
+}
+impl utoipa::ToSchema for Timestamp {}

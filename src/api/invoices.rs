@@ -95,9 +95,15 @@ pub async fn get(
 #[into_params(parameter_in = Query)]
 pub struct InvoiceFilter {
     /// OPEN, PAID or VOID.
+    #[param(schema_with = status_schema)]
     pub status: Option<String>,
     /// A customer id.
+    #[param(pattern = "^[a-z]{1,16}_[0-9A-HJKMNP-TV-Z]{26}$", max_length = 43)]
     pub customer_id: Option<String>,
+}
+
+fn status_schema() -> utoipa::openapi::Object {
+    super::extract::status_schema(STATUSES)
 }
 
 #[utoipa::path(get, path = "/api/v1/companies/{company_id}/invoices", tag = "invoices",
@@ -119,7 +125,14 @@ pub async fn list(
                 .ok_or_else(|| ApiError::invalid("status", "`status` must be OPEN, PAID or VOID."))?,
         ),
     };
-    let rows = db::billing::list_invoices(&state.db, ctx.id(), &page, status, filter.customer_id.as_deref()).await?;
+    let rows = db::billing::list_invoices(
+        &state.db,
+        ctx.id(),
+        &page,
+        status,
+        super::extract::id_filter("customer_id", filter.customer_id.as_deref())?,
+    )
+    .await?;
     Ok(Json(List::from_rows(rows, &page, |i| &i.id, |i| Ok(InvoiceResponse::new(&state, i)))?))
 }
 
@@ -128,6 +141,7 @@ pub async fn list(
 #[serde(deny_unknown_fields)]
 pub struct MarkPaid {
     /// e.g. "Bank transfer received 2026-11-20"; kept in the webhook.
+    #[schema(max_length = 5000)]
     pub note: Option<String>,
 }
 
@@ -203,15 +217,20 @@ pub async fn mark_paid(
 #[serde(deny_unknown_fields)]
 pub struct CreateInvoice {
     /// The customer's id or your identifier for them.
+    #[schema(max_length = 64)]
     pub customer_id: Option<String>,
     /// Needed only when charges wait in more than one currency.
+    #[schema(min_length = 3, max_length = 3)]
     pub currency: Option<String>,
     /// `2026-11-21` or RFC 3339; default today.
+    #[schema(max_length = 35)]
     pub invoice_date: Option<String>,
     /// Days from the invoice date to its due date (default 0: due on receipt).
     pub invoice_due_date_from_creation: Option<i64>,
+    #[schema(max_length = 5000)]
     pub invoice_payment_instructions: Option<String>,
     /// Default: the notes the charges were created with.
+    #[schema(max_length = 5000)]
     pub notes: Option<String>,
     /// Charge the payment method the customer saved at an earlier checkout.
     pub auto_charges: Option<bool>,

@@ -55,6 +55,7 @@ pub struct OneTimeRequestItem {
     pub aggregate: Option<i64>,
     /// A price of this charge only; or name a one-time `product_pricing_id`.
     pub custom_price: Option<CustomPrice>,
+    #[schema(max_length = 64)]
     pub product_pricing_id: Option<String>,
     pub quantity_config: Option<QuantityConfig>,
     /// Where the charge appears on the invoice (ascending; default: the order given).
@@ -66,6 +67,7 @@ pub struct OneTimeRequestItem {
 #[serde(deny_unknown_fields)]
 pub struct CreateOneTimes {
     /// The customer's id or your identifier for them.
+    #[schema(max_length = 64)]
     pub customer_id: Option<String>,
     pub onetime_items: Vec<OneTimeRequestItem>,
     #[serde(rename = "type")]
@@ -75,13 +77,16 @@ pub struct CreateOneTimes {
     #[serde(default)]
     pub discounts: Vec<DiscountBody>,
     /// The invoice's date (IMMEDIATE; default today): `2026-11-21` or RFC 3339.
+    #[schema(max_length = 35)]
     pub invoice_date: Option<String>,
     /// Days from the invoice date to its due date (default 0: due on receipt).
     pub invoice_due_date_from_creation: Option<i64>,
+    #[schema(max_length = 5000)]
     pub invoice_payment_instructions: Option<String>,
     #[serde(default)]
     #[schema(value_type = Object)]
     pub metadata: BTreeMap<String, Value>,
+    #[schema(max_length = 5000)]
     pub notes: Option<String>,
 }
 

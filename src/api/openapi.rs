@@ -127,3 +127,101 @@ pub async fn serve() -> Response {
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     response
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    fn doc() -> Value {
+        serde_json::from_str(super::json()).unwrap()
+    }
+
+    /// Follows `$ref`s, properties, items and combinators from `node`, calling `visit` on every
+    /// schema reached once; `path` says where it sits for the failure message.
+    fn walk<'a>(
+        doc: &'a Value,
+        node: &'a Value,
+        path: String,
+        seen: &mut Vec<String>,
+        visit: &mut dyn FnMut(&str, &'a Value),
+    ) {
+        if let Some(r) = node.get("$ref").and_then(Value::as_str) {
+            if seen.iter().any(|s| s == r) {
+                return;
+            }
+            seen.push(r.to_string());
+            let name = r.trim_start_matches("#/components/schemas/");
+            walk(doc, &doc["components"]["schemas"][name], name.to_string(), seen, visit);
+            return;
+        }
+        visit(&path, node);
+        if let Some(props) = node.get("properties").and_then(Value::as_object) {
+            for (k, v) in props {
+                walk(doc, v, format!("{path}.{k}"), seen, visit);
+            }
+        }
+        for key in ["items", "additionalProperties"] {
+            if let Some(v) = node.get(key).filter(|v| v.is_object()) {
+                walk(doc, v, format!("{path}[]"), seen, visit);
+            }
+        }
+        for key in ["oneOf", "anyOf", "allOf"] {
+            for v in node.get(key).and_then(Value::as_array).into_iter().flatten() {
+                walk(doc, v, path.clone(), seen, visit);
+            }
+        }
+    }
+
+    fn is_string(node: &Value) -> bool {
+        match &node["type"] {
+            Value::String(t) => t == "string",
+            Value::Array(ts) => ts.iter().any(|t| t == "string"),
+            _ => false,
+        }
+    }
+
+    #[test]
+    fn every_free_text_string_a_request_takes_has_a_length() {
+        let doc = doc();
+        let mut missing = Vec::new();
+        let mut seen = Vec::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                let Some(schema) = op.pointer("/requestBody/content/application~1json/schema") else { continue };
+                walk(&doc, schema, format!("{method} {path}"), &mut seen, &mut |at, node| {
+                    let bounded = node.get("enum").is_some()
+                        || node.get("format").is_some()
+                        || node.get("pattern").is_some()
+                        || node.get("maxLength").is_some();
+                    if is_string(node) && !bounded {
+                        missing.push(at.to_string());
+                    }
+                });
+            }
+        }
+        assert!(missing.is_empty(), "strings without maxLength, enum, format or pattern:\n{}", missing.join("\n"));
+    }
+
+    #[test]
+    fn list_filters_carry_their_types() {
+        let doc = doc();
+        let mut untyped = Vec::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            let Some(params) = item.pointer("/get/parameters").and_then(Value::as_array) else { continue };
+            for p in params.iter().filter(|p| p["in"] == "query") {
+                let s = &p["schema"];
+                let typed = s.get("enum").is_some()
+                    || s.get("pattern").is_some()
+                    || s.get("maxLength").is_some()
+                    || !is_string(s);
+                if !typed {
+                    untyped.push(format!("{path} ?{}", p["name"]));
+                }
+            }
+        }
+        assert!(untyped.is_empty(), "query parameters typed only as string:\n{}", untyped.join("\n"));
+        let contracts = &doc["paths"]["/api/v1/companies/{company_id}/contracts"]["get"]["parameters"];
+        let status = contracts.as_array().unwrap().iter().find(|p| p["name"] == "status").unwrap();
+        assert!(status["schema"]["enum"].as_array().unwrap().iter().any(|v| v == "PENDING_SIGNATURES"), "{status}");
+    }
+}

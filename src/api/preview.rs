@@ -20,6 +20,7 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
 pub struct PreviewRequest {
     /// The plans bought; all in one currency.
     #[serde(default)]
+    #[schema(value_type = Vec<super::extract::IdRef>, inline)]
     pub product_pricing_ids: Vec<String>,
     /// Quantities (and chosen amounts) for the plans' items.
     #[serde(default)]
@@ -30,8 +31,10 @@ pub struct PreviewRequest {
     pub discounts: Vec<DiscountBody>,
     /// Stored coupons to apply.
     #[serde(default)]
+    #[schema(value_type = Vec<super::extract::IdRef>, inline)]
     pub coupon_ids: Vec<String>,
     /// A promo code as a customer would type it.
+    #[schema(max_length = 40)]
     pub promo_code: Option<String>,
     /// The contract length.
     pub term: Option<PeriodBody>,
@@ -39,6 +42,7 @@ pub struct PreviewRequest {
     pub trial: Option<bool>,
     pub trial_term: Option<PeriodBody>,
     /// Price as of this moment (RFC 3339 or a date); default now.
+    #[schema(max_length = 35)]
     pub start_date: Option<String>,
 }
 

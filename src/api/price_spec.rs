@@ -128,6 +128,7 @@ pub struct TierBody {
     pub unit_amount: Option<i64>,
     /// Fractional price per unit, in minor units, as a decimal string (`"0.25"`). Alternative to `unit_amount`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 40)]
     pub unit_amount_decimal: Option<String>,
     /// A fixed amount added when the quantity reaches this tier.
     #[serde(default)]
@@ -148,15 +149,18 @@ pub struct CustomPriceBody {
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ItemPricingInput {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     pub pricing_model: PricingModel,
     /// What one unit is called: "seat", "API call".
+    #[schema(max_length = 40)]
     pub unit_label: Option<String>,
     /// FLAT: the fee. PACKAGE: the price of one package.
     pub amount: Option<i64>,
     /// PER_UNIT: price per unit in minor units.
     pub unit_amount: Option<i64>,
     /// PER_UNIT: fractional price per unit in minor units, as a decimal string.
+    #[schema(max_length = 40)]
     pub unit_amount_decimal: Option<String>,
     /// PACKAGE: units per package.
     pub package_size: Option<i64>,

@@ -17,9 +17,12 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateProductPricing {
+    #[schema(max_length = 64)]
     pub product_id: String,
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// ISO 4217 code; every amount of the items is in this currency's minor units.
+    #[schema(min_length = 3, max_length = 3)]
     pub currency: String,
     /// 1 to 50 priced items.
     pub items: Vec<ItemPricingInput>,
@@ -151,6 +154,7 @@ pub async fn get(
 #[into_params(parameter_in = Query)]
 pub struct PricingFilter {
     /// Only the pricings of this product.
+    #[param(pattern = "^[a-z]{1,16}_[0-9A-HJKMNP-TV-Z]{26}$", max_length = 43)]
     pub product_id: Option<String>,
 }
 
@@ -164,7 +168,13 @@ pub async fn list(
     ApiQuery(filter): ApiQuery<PricingFilter>,
 ) -> ApiResult<Json<List<ProductPricingResponse>>> {
     let page = query.page()?;
-    let rows = db::pricings::list(&state.db, ctx.id(), &page, filter.product_id.as_deref()).await?;
+    let rows = db::pricings::list(
+        &state.db,
+        ctx.id(),
+        &page,
+        super::extract::id_filter("product_id", filter.product_id.as_deref())?,
+    )
+    .await?;
     Ok(Json(List::from_rows(rows, &page, |p| &p.pricing.id, response)?))
 }
 

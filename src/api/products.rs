@@ -16,9 +16,12 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateProduct {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
+    #[schema(max_length = 5000)]
     pub description: Option<String>,
     /// Your own id for the product.
+    #[schema(max_length = 200)]
     pub external_id: Option<String>,
 }
 

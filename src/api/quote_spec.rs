@@ -39,9 +39,11 @@ pub struct QuantityConfig {
 #[serde(deny_unknown_fields)]
 pub struct ConfigItem {
     /// The plan the item belongs to; must be one of `product_pricing_ids`.
+    #[schema(max_length = 64)]
     pub product_pricing_id: Option<String>,
     /// The item pricing this quantity is for; without it, the quantity applies to every
     /// licensed item of `product_pricing_id`.
+    #[schema(max_length = 64)]
     pub product_metric_pricing_id: Option<String>,
     /// The quantity (seats, licenses, units).
     pub num_licenses: Option<i64>,
@@ -51,6 +53,7 @@ pub struct ConfigItem {
     /// CUSTOMER_CHOSEN items: the amount chosen, in minor units (default: the preset).
     pub custom_amount: Option<i64>,
     /// Accepted for compatibility; Kasse does not offer upsells.
+    #[schema(max_length = 64)]
     pub upsell_product_metric_pricing_id: Option<String>,
 }
 
@@ -60,7 +63,9 @@ pub struct ConfigItem {
 pub struct CustomPrice {
     pub amount: MoneyBody,
     /// Shown as the line's name; default: the product's name.
+    #[schema(max_length = 200)]
     pub description: Option<String>,
+    #[schema(min_length = 1, max_length = 64)]
     pub product_id: String,
 }
 
@@ -70,10 +75,12 @@ pub struct CustomPrice {
 pub struct OneTimeItem {
     /// The quantity.
     pub aggregate: Option<i64>,
+    #[schema(max_length = 64)]
     pub product_pricing_id: Option<String>,
     pub custom_price: Option<CustomPrice>,
     pub quantity_config: Option<QuantityConfig>,
     /// A reference of your choosing; a discount with the same `onetime_billable_id` applies to this item only.
+    #[schema(max_length = 100)]
     pub onetime_billable_id: Option<String>,
 }
 

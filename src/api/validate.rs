@@ -42,6 +42,15 @@ pub fn opt_text(param: &str, value: Option<&str>, max: usize) -> Result<Option<S
     Ok(Some(value.to_string()))
 }
 
+/// Fields accepted for the seeds' sake and otherwise ignored still keep their documented
+/// length: each `(field, value, max)` under `parent`.
+pub fn ignored(parent: &str, fields: &[(&str, Option<&str>, usize)]) -> Result<(), ApiError> {
+    for (field, value, max) in fields {
+        opt_text(&join(parent, field), *value, *max)?;
+    }
+    Ok(())
+}
+
 /// An amount in minor units: 0 to 10^12.
 pub fn amount(param: &str, value: i64) -> Result<i64, ApiError> {
     if value < 0 {

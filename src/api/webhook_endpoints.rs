@@ -31,11 +31,14 @@ pub fn routes() -> Router<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct CreateWebhookEndpoint {
     /// Where events are POSTed: an `http://` or `https://` URL of at most 2000 characters.
+    #[schema(min_length = 1, max_length = 2000)]
     pub url: String,
     /// The event types to send here (`checkout.completed`, `invoice.paid`, …); absent or empty
     /// means every type, including types added later.
+    #[schema(value_type = Option<Vec<super::extract::EventTypeName>>, inline)]
     pub event_types: Option<Vec<String>>,
     /// Your own note on what this endpoint is for.
+    #[schema(max_length = 5000)]
     pub description: Option<String>,
 }
 

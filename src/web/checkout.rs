@@ -325,7 +325,11 @@ async fn price_for_page(
             Ok(p) => return Ok((p, errors)),
             Err(e) => match quantity_key(&e, &loaded.parsed) {
                 Some(key) if entered.quantities.remove(&key).is_some() => {
-                    errors.insert(key, loaded.t().invalid_quantity.to_string());
+                    let range = session::adjustable(&loaded.parsed.order)
+                        .into_iter()
+                        .find(|a| a.key == key)
+                        .map(|a| i18n::quantity_range(loaded.locale, a.min, a.max));
+                    errors.insert(key, range.unwrap_or_else(|| loaded.t().invalid_quantity.to_string()));
                 }
                 _ if e.status.is_client_error() => return Err(closed_for_catalog(loaded)),
                 _ => return Err(server_error(e.message)),
@@ -418,6 +422,7 @@ pub(super) async fn render(
         }
     }
     let labels = [
+        ("quantity", t.quantity),
         ("email", t.email),
         ("name", t.full_name),
         ("company", t.company),

@@ -194,10 +194,10 @@ on_both_stores! {
 
     async fn an_unknown_product_id_is_404_resource_missing(app) {
         app.product("Something").await;
-        let r = app.get_company("/products/prd_01JUNKNOWN0000000000000000").await;
+        let r = app.get_company("/products/prd_01JZZZZZZZZZZZZZZZZZZZZZZZ").await;
         r.assert_error(404, "");
         assert_eq!(r.error_code(), "resource_missing");
-        let r = post_empty(app, "/products/prd_01JUNKNOWN0000000000000000/archive").await;
+        let r = post_empty(app, "/products/prd_01JZZZZZZZZZZZZZZZZZZZZZZZ/archive").await;
         r.assert_error(404, "");
         assert_eq!(r.error_code(), "resource_missing");
     }
@@ -303,7 +303,7 @@ on_both_stores! {
         assert!(only_a["data"].as_array().expect("data").iter().all(|p| p["product_id"] == a.as_str()));
         assert!(only_a["data"][0]["items"].as_array().is_some_and(|i| i.len() == 1), "list items carry their items");
         assert_eq!(ids(app.get_company(&format!("/product_pricings?product_id={b}")).await.ok()), [of_b.as_str()]);
-        let none = app.get_company("/product_pricings?product_id=prd_01JUNKNOWN0000000000000000").await;
+        let none = app.get_company("/product_pricings?product_id=prd_01JZZZZZZZZZZZZZZZZZZZZZZZ").await;
         assert_eq!(ids(none.ok()), Vec::<String>::new());
 
         let first = app.get_company(&format!("/product_pricings?product_id={a}&limit=2")).await;
@@ -466,7 +466,7 @@ on_both_stores! {
             .post_company(
                 "/coupons",
                 &json!({"name": "Nope", "type": "DISCOUNT_PERCENT", "percent": 0.5,
-            "product_id": "prd_01JUNKNOWN0000000000000000"}),
+            "product_id": "prd_01JZZZZZZZZZZZZZZZZZZZZZZZ"}),
             )
             .await;
         r.assert_error(422, "product_id");

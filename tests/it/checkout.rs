@@ -17,7 +17,7 @@ pub(crate) const CHALLENGE: &str = "4000 0027 6000 3184";
 pub(crate) struct Catalog {
     pub(crate) team: String,
     seats: String,
-    onboarding: String,
+    pub(crate) onboarding: String,
     product: String,
 }
 
@@ -186,6 +186,12 @@ on_both_stores! {
         assert_eq!(status, 422);
         assert!(page.contains(&format!("id=\"qty-{}-error\"", c.seats)), "{page}");
         assert_eq!(input_value(&page, &format!("qty-{}", c.seats)), "500");
+        let error = &page[page.find(&format!("id=\"qty-{}-error\"", c.seats)).unwrap()..];
+        assert!(error[..120].contains("Enter a quantity between 1 and 50"), "{}", &error[..120]);
+        // Not a whole number: said at the top of the page, nothing saved.
+        let r = submit(app, &path, &[(&qty, "2.5"), ("action", "update")]).await;
+        assert_eq!(r.status, 422);
+        assert!(html(&r).contains("Quantity: Enter a whole number"), "{}", html(&r));
         // 7 seats: 7 × $15 + $499 = $604.
         submit(app, &path, &[(&qty, "7"), ("action", "update")]).await;
         let (status, page) = get_page(app, &path).await;

@@ -75,6 +75,40 @@ on_both_stores! {
         assert_eq!(r.status, 422, "{}", r.body);
         assert!(r.error_message().contains("through 2999"), "{}", r.error_message());
     }
+
+    async fn fields_kept_only_for_the_seeds_still_have_their_documented_length(app) {
+        let c = catalog(app).await;
+        let long = "x".repeat(201);
+        let session = |extra: serde_json::Value| {
+            let mut body = json!({"plan_version_id": c.team});
+            body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+            body
+        };
+        for (extra, param) in [
+            (json!({"coupon_code": "C".repeat(41)}), "coupon_code"),
+            (json!({"invoice_threshold": long}), "invoice_threshold"),
+            (json!({"add_ons": [{"add_on_id": c.onboarding, "customization": {"name": long}}]}), "add_ons[0].customization.name"),
+        ] {
+            app.post("/api/v1/checkout-sessions", &session(extra)).await.assert_error(422, param);
+        }
+        assert_eq!(app.count("checkout_sessions").await, 0);
+        let discount = json!({"type": "DISCOUNT_PERCENT", "percent": 0.1, "import_ref": long});
+        let r = app.post_company("/pricing/preview", &json!({"product_pricing_ids": [c.team],
+            "discounts": [discount]})).await;
+        r.assert_error(422, "discounts[0].import_ref");
+    }
+
+    async fn list_filters_refuse_what_no_id_or_address_can_be(app) {
+        for path in ["/invoices?customer_id=nope", "/contracts?customer_id=cus_x", "/checkout?customer_id=1",
+            "/product_pricings?product_id=%20x"] {
+            let param = path.split(['?', '=']).nth(1).unwrap();
+            app.get_company(path).await.assert_error(422, param);
+        }
+        app.get_company(&format!("/customers?email={}", "a".repeat(255))).await.assert_error(422, "email");
+        app.get_company("/invoices?status=LOST").await.assert_error(422, "status");
+        let r = app.get_company("/invoices?customer_id=cus_01M8WRK4XEXX7C6SFFEEZ5WBXJ&status=open").await;
+        assert_eq!(r.ok()["data"], json!([]), "a well-formed id that is not there is an empty page");
+    }
 }
 
 on_both_stores! {
