@@ -600,8 +600,11 @@ async fn submit_open(
         "enter" => enter_means(&loaded, fields),
         other => other,
     };
-    let (entered, mut form) = merge(&loaded, fields, action);
-    if action == "apply_promo" && session::takes_promo_code(&loaded.session, &loaded.parsed.options) {
+    // A code typed but not applied counts when paying too: it is applied first, and the payment's
+    // check of the shown total then shows its effect (or its error) before anything is charged.
+    let edit = if action == "pay" && enter_means(&loaded, fields) == "apply_promo" { "apply_promo" } else { action };
+    let (entered, mut form) = merge(&loaded, fields, edit);
+    if edit == "apply_promo" && session::takes_promo_code(&loaded.session, &loaded.parsed.options) {
         match crate::attempts::promo_code(state, &loaded.session.id, client).await {
             Ok(None) => {}
             Ok(Some(wait)) => {

@@ -213,3 +213,37 @@ test('without JavaScript, Enter in a changed quantity field charges nothing and 
   assert.equal(await text(payButton(page)), `Pay ${DUE_AT_7_SEATS}`);
   await assertNothingCharged(page, demo);
 });
+
+for (const mode of MODES) {
+  test(`Pay with a promo code typed but not applied applies it first and charges nothing (${mode.label})`, { timeout: TEST_MS }, async (t) => {
+    const { demo, page, problems } = await openCheckout(t, mode);
+    await fillCustomer(page, CUSTOMER);
+    await fillCard(page, CARD_OK);
+    await page.getByLabel('Promo code').fill('LAUNCH20');
+    await submitWith(page, payButton(page));
+    assert.equal(
+      await text(page.locator('#payment-alert')),
+      `The total changed to ${DUE_AT_5_WITH_PROMO}. Nothing was charged — check it and press Pay again.`,
+    );
+    assert.equal(await text(page.locator('.promo-applied')), 'Promo code applied: LAUNCH20 Remove');
+    assert.equal(await text(payButton(page)), `Pay ${DUE_AT_5_WITH_PROMO}`);
+    await assertNothingCharged(page, demo);
+    await screenshot(page, `pay-typed-promo-${mode.slug}.png`);
+    await fillCard(page, CARD_OK);
+    await submitWith(page, payButton(page));
+    await assertPaid(page, demo, DUE_AT_5_WITH_PROMO);
+    assert.deepEqual(problems, []);
+  });
+}
+
+test('a quantity out of range says the range beside the field', { timeout: TEST_MS }, async (t) => {
+  const { demo, page, problems } = await openCheckout(t, MODES[0]);
+  await page.getByLabel('Quantity').fill('500');
+  await pressEnterIn(page, page.getByLabel('Quantity'));
+  const error = page.locator('.field.qty .error');
+  assert.equal(await text(error), 'Enter a quantity between 1 and 100');
+  assert.equal(await page.getByLabel('Quantity').inputValue(), '500', 'what was typed is kept');
+  await assertNothingCharged(page, demo);
+  await screenshot(page, 'quantity-out-of-range-js.png');
+  assert.deepEqual(problems, []);
+});

@@ -93,6 +93,28 @@ on_both_stores! {
         assert_eq!(s.ok()["status"], "COMPLETED");
     }
 
+    async fn pay_with_a_promo_code_typed_but_not_applied_applies_it_before_charging(app) {
+        let c = catalog(app).await;
+        let (_, path) = create(app, &order(&c, |_| {})).await;
+        let (_, page) = get_page(app, &path).await;
+        let mut fields = pay_fields(SUCCESS);
+        fields.extend([("promo_code", "SAVE10"), ("shown_amount", "57400"), ("shown_currency", "USD")]);
+        let r = post_form(app, &path, &csrf_of(&page), &fields).await;
+        assert_eq!(r.status, 409, "{}", html(&r));
+        assert!(html(&r).contains("The total changed to $516.60") && html(&r).contains("SAVE10"), "{}", html(&r));
+        assert_eq!(app.count("payments").await, 0, "nothing was charged");
+
+        // A code that does not exist: said beside the field, nothing charged.
+        let (_, path) = create(app, &order(&c, |_| {})).await;
+        let (_, page) = get_page(app, &path).await;
+        let mut fields = pay_fields(SUCCESS);
+        fields.extend([("promo_code", "NOPE"), ("shown_amount", "57400"), ("shown_currency", "USD")]);
+        let r = post_form(app, &path, &csrf_of(&page), &fields).await;
+        assert_eq!(r.status, 422, "{}", html(&r));
+        assert!(html(&r).contains("id=\"promo_code-error\""), "{}", html(&r));
+        assert_eq!(app.count("payments").await, 0);
+    }
+
     async fn an_invoice_paid_from_a_page_showing_another_amount_charges_nothing(app) {
         let customer = app.post_company("/customers", &json!({"name": "Ada", "email": "ada@example.com"})).await;
         let customer = customer.ok()["id"].as_str().unwrap().to_string();
