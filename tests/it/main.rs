@@ -12,6 +12,7 @@ mod crash;
 mod edges;
 mod idempotency;
 mod invoices;
+mod layers;
 mod limits;
 mod money;
 mod onetimes;
