@@ -8,9 +8,9 @@ use std::net::IpAddr;
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::app::AppState;
 use crate::db;
 use crate::error::ApiResult;
+use crate::state::AppState;
 
 /// At most `max` attempts per `window` under keys starting with `prefix`.
 pub struct Limit {

@@ -6,9 +6,9 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::api::{coupons, customers, product_pricings, products};
-use crate::app::AppState;
 use crate::db::{self, Page, companies::NewCompany};
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// The demo company is found again by this name, so seeding twice creates nothing new.
 pub const COMPANY_NAME: &str = "Acme Analytics";

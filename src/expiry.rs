@@ -6,10 +6,10 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::db::{self, Tx, checkouts::CheckoutSession};
 use crate::domain::checkout::Status;
 use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
 
 /// The merchant's expire or cancel: refused for a contract's session, which ends with its
 /// contract (`…/contracts/{id}/void`), so the two never disagree.

@@ -9,7 +9,6 @@
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::db::billing::{Invoice, Subscription};
 use crate::db::checkouts::CheckoutSession;
 use crate::db::customers::Customer;
@@ -20,6 +19,7 @@ use crate::domain::pricing::{Charge, Quote};
 use crate::error::{ApiError, ApiResult};
 use crate::payments::SavedMethod;
 use crate::session::{Entered, Parsed, Priced};
+use crate::state::AppState;
 
 /// How the money stands when fulfilment runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -9,7 +9,6 @@
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 
-use crate::app::AppState;
 use crate::db::billing::{Invoice, Payment};
 use crate::db::onetimes::{Billable, PaymentMethod};
 use crate::db::{self, Tx};
@@ -19,6 +18,7 @@ use crate::domain::term::Frequency;
 use crate::error::{ApiError, ApiResult};
 use crate::fulfillment::invoice_event;
 use crate::payments::{CardInput, ChargeRequest, Outcome, Payer, Provider, ProviderKind};
+use crate::state::AppState;
 
 /// How long one payment attempt may hold an invoice.
 const PAYMENT_LOCK: i64 = 60;

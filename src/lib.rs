@@ -19,6 +19,7 @@ pub mod reconcile;
 pub mod redemptions;
 pub mod session;
 pub mod signing;
+pub mod state;
 #[cfg(feature = "stripe")]
 pub mod stripe_settlement;
 pub mod web;

@@ -3,10 +3,11 @@
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use kasse::app::{App, AppState};
+use kasse::app::App;
 use kasse::clock::Clock;
 use kasse::config::Config;
 use kasse::db::{self, Db};
+use kasse::state::AppState;
 use kasse::{demo, ops};
 
 #[derive(Parser)]

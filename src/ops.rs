@@ -7,8 +7,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use crate::app::AppState;
 use crate::db;
+use crate::state::AppState;
 
 /// `GET /healthz`: the process is up and answering.
 pub async fn healthz() -> Json<Value> {

@@ -28,8 +28,8 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use tokio::task::{JoinHandle, JoinSet};
 
-use crate::app::AppState;
 use crate::db::{self, DbResult, webhooks::Due, webhooks::Next};
+use crate::state::AppState;
 
 /// Every event type Kasse emits; endpoints may subscribe to any subset.
 pub const EVENT_TYPES: &[&str] = &[

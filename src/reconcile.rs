@@ -10,12 +10,12 @@
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::db::billing::Payment;
 use crate::db::{self, Tx};
 use crate::error::ApiResult;
 use crate::fulfillment::{self, PaymentDone, Settlement};
 use crate::payments::SavedMethod;
+use crate::state::AppState;
 
 /// How long a succeeded payment stays untouched before the reconciler takes it: longer than
 /// any live attempt between the provider's answer and its commit.

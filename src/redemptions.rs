@@ -7,11 +7,11 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::app::AppState;
 use crate::db::checkouts::CheckoutSession;
 use crate::db::{self, Tx};
 use crate::domain::redemption::Redemption;
 use crate::error::ApiResult;
+use crate::state::AppState;
 
 /// What `session` counts now, as stored.
 pub fn counted(session: &CheckoutSession) -> Option<Redemption> {

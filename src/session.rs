@@ -7,12 +7,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::customers::AddressBody;
 use crate::api::quote_spec::{self, OrderSpec, QuoteSpec, ResolvedQuote};
-use crate::app::AppState;
 use crate::db::checkouts::CheckoutSession;
 use crate::domain::pricing::{self, Quote};
 use crate::domain::redemption::Redemption;
 use crate::error::{ApiError, ApiResult};
 use crate::payments::ProviderKind;
+use crate::state::AppState;
 
 /// What happens after a completed checkout.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -11,7 +11,6 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
 use crate::api::quote_spec::OrderSpec;
-use crate::app::AppState;
 use crate::db::billing::Invoice;
 use crate::db::contracts::{self as store, Contract, Signer};
 use crate::db::{self, Tx};
@@ -22,6 +21,7 @@ use crate::domain::ids::{self, prefix};
 use crate::error::{ApiError, ApiResult};
 use crate::fulfillment::{self, PaymentDone, Settlement};
 use crate::session::{self, Entered, Parsed};
+use crate::state::AppState;
 
 /// Who did something, for the audit trail.
 #[derive(Clone, Debug, Default)]

@@ -5,12 +5,12 @@
 //! Nothing from the browser is trusted: the intent is always read back from Stripe, and its
 //! amount, currency and our payment id must match the payment row before anything is fulfilled.
 
-use crate::app::AppState;
 use crate::db::{self, billing::Payment};
 use crate::error::{ApiError, ApiResult};
 use crate::fulfillment::{self, PaymentDone, Settlement};
 use crate::invoicing;
 use crate::payments::stripe::{IntentState, IntentStatus};
+use crate::state::AppState;
 
 /// Where a payment stands after settling.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -8,9 +8,9 @@ use axum::middleware::Next;
 use axum::response::Response;
 
 use super::extract::Tenant;
-use crate::app::AppState;
 use crate::db;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// Reject the request with 401 unless it carries a valid `Authorization: Bearer <key>`;
 /// otherwise put the key's company in the request for the handlers.

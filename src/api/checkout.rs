@@ -15,7 +15,6 @@ use super::preview::{QuoteBody, quote_body};
 use super::price_spec::PeriodBody;
 use super::quote_spec::{ConfigItem, OneTimeItem, OrderSpec};
 use super::{List, validate};
-use crate::app::AppState;
 use crate::db::checkouts::CheckoutSession;
 use crate::db::{self, Page};
 use crate::domain::checkout::Status;
@@ -23,6 +22,7 @@ use crate::domain::ids::{self, prefix};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::payments::ProviderKind;
 use crate::session::{self, CompletionAction, Entered, Options};
+use crate::state::AppState;
 
 /// `completion_action`: what the customer sees after paying.
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, ToSchema)]

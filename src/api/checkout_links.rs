@@ -13,12 +13,12 @@ use super::extract::{ApiJson, ApiQuery, CompanyCtx, ListQuery};
 use super::price_spec::{FrequencyUnit, PeriodBody};
 use super::quote_spec::{ConfigItem, OneTimeItem, OrderSpec, QuantityConfig};
 use super::{List, validate};
-use crate::app::AppState;
 use crate::db::links::CheckoutLink;
 use crate::db::{self, DbError};
 use crate::domain::ids::{self, prefix};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::session::{CompletionAction, Options};
+use crate::state::AppState;
 
 /// `product`: added with its fixed quantity. `plan`: added, and the customer picks the quantity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

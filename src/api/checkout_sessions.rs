@@ -20,12 +20,12 @@ use super::extract::{ApiJson, ApiQuery, ListQuery, Tenant};
 use super::price_spec::{FrequencyUnit, PeriodBody};
 use super::quote_spec::{ConfigItem, OneTimeItem, OrderSpec};
 use super::{List, validate};
-use crate::app::AppState;
 use crate::db::{self, checkouts::CheckoutSession};
 use crate::domain::checkout::Status;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::payments::ProviderKind;
 use crate::session::Options;
+use crate::state::AppState;
 
 #[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -14,11 +14,11 @@ use super::contract_response::{ContractResponse, respond, respond_many};
 use super::contracts::{SIGNERS_MAX, SignatoryBody, signer_row, signers_from};
 use super::extract::{ApiJson, ApiQuery, CompanyCtx, ListQuery};
 use super::{List, validate};
-use crate::app::AppState;
 use crate::db::{self, contracts::Contract};
 use crate::domain::contract::{Role, Status};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::signing::{self, Actor, Upload};
+use crate::state::AppState;
 
 /// The largest file `mark_signed_offline` takes, decoded (the request body limit is 1 MiB).
 pub const FILE_MAX: usize = 700 * 1024;

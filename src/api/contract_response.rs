@@ -9,7 +9,6 @@ use utoipa::ToSchema;
 
 use super::customers::CustomerResponse;
 use super::discounts::MoneyBody;
-use crate::app::AppState;
 use crate::db::checkouts::CheckoutSession;
 use crate::db::contracts::{Contract, Event, FileInfo, Signer};
 use crate::db::{self};
@@ -17,6 +16,7 @@ use crate::domain::contract::Role;
 use crate::error::{ApiError, ApiResult};
 use crate::session::{self, CompletionAction};
 use crate::signing;
+use crate::state::AppState;
 
 /// A customer signatory (seed `signatories[]`).
 #[derive(Debug, Serialize, ToSchema)]

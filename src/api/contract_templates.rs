@@ -9,11 +9,11 @@ use utoipa::ToSchema;
 
 use super::extract::{ApiJson, ApiQuery, CompanyCtx, ListQuery};
 use super::{List, State as ItemState, validate};
-use crate::app::AppState;
 use crate::db::{self, contracts::Template};
 use crate::domain::document::{self, TemplateError};
 use crate::domain::ids::{self, prefix};
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::state::AppState;
 
 /// The longest template body, in bytes.
 pub const BODY_MAX: usize = 100_000;

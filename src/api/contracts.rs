@@ -18,7 +18,6 @@ use super::extract::{ApiJson, CompanyCtx};
 use super::price_spec::PeriodBody;
 use super::quote_spec::{ConfigItem, OneTimeItem, OrderSpec};
 use super::validate;
-use crate::app::AppState;
 use crate::db::companies::Company;
 use crate::db::contracts::{Contract, Signer};
 use crate::db::customers::Customer;
@@ -28,6 +27,7 @@ use crate::domain::document;
 use crate::domain::ids::{self, prefix};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::signing::{self, Actor};
+use crate::state::AppState;
 
 /// The most signatories on one side of a contract.
 pub const SIGNERS_MAX: usize = 20;

@@ -10,11 +10,11 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::extract::{ApiJson, ApiQuery, CompanyCtx, ListQuery};
 use super::{List, State as ItemState, validate};
-use crate::app::AppState;
 use crate::db::{self, DbError, customers::Customer};
 use crate::domain::address;
 use crate::domain::ids::{self, prefix};
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::state::AppState;
 
 /// A postal address. `country` is an ISO 3166-1 alpha-2 code.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]

@@ -13,9 +13,9 @@ use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
 use super::extract::Tenant;
-use crate::app::AppState;
 use crate::db::idempotency::{self, Claim};
 use crate::error::{ApiError, ErrorType};
+use crate::state::AppState;
 
 pub const HEADER: &str = "idempotency-key";
 

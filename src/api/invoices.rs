@@ -11,9 +11,9 @@ use utoipa::{IntoParams, ToSchema};
 use super::checkout::optional_body;
 use super::extract::{ApiJson, ApiQuery, CompanyCtx, ListQuery};
 use super::{List, validate};
-use crate::app::AppState;
 use crate::db::{self, billing::Invoice};
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::state::AppState;
 
 /// The statuses an invoice can have.
 const STATUSES: [&str; 3] = ["OPEN", "PAID", "VOID"];

@@ -32,9 +32,9 @@ use axum::routing::{get, post};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::app::AppState;
 use crate::db::Page;
 use crate::error::{ApiError, ErrorType};
+use crate::state::AppState;
 
 /// Every `/api/v1` route. Authentication runs first, then the idempotency layer, then the handler.
 pub fn router(state: AppState) -> Router<AppState> {

@@ -16,7 +16,6 @@ use super::extract::{ApiJson, CompanyCtx};
 use super::product_pricings::{self, ProductPricingResponse};
 use super::quote_spec::{self, CustomPrice, OneTimeItem, QuantityConfig, QuoteSpec};
 use super::validate;
-use crate::app::AppState;
 use crate::db::billing::Invoice;
 use crate::db::onetimes::Billable;
 use crate::db::{self, customers::Customer};
@@ -24,6 +23,7 @@ use crate::domain::ids::{self, prefix};
 use crate::domain::pricing::{self, QuoteLine};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::invoicing::{self, PayWith, Terms};
+use crate::state::AppState;
 
 /// The longest payment term an invoice may give, in days.
 const DUE_DAYS_MAX: i64 = 3650;

@@ -10,9 +10,9 @@ use super::discounts::{self, DiscountBody};
 use super::extract::{ApiJson, CompanyCtx};
 use super::price_spec::PeriodBody;
 use super::quote_spec::{self, ConfigItem, OneTimeItem, QuoteSpec};
-use crate::app::AppState;
 use crate::domain::pricing::{self, Charge, PricingError, Quote};
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::state::AppState;
 
 /// An order to price, in the shape of the checkout request (seed 000).
 #[derive(Debug, Deserialize, ToSchema)]

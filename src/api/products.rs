@@ -8,10 +8,10 @@ use utoipa::ToSchema;
 
 use super::extract::{ApiJson, ApiQuery, CompanyCtx, ListQuery};
 use super::{List, State as ItemState, validate};
-use crate::app::AppState;
 use crate::db::{self, products::Product};
 use crate::domain::ids::{self, prefix};
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

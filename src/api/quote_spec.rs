@@ -14,7 +14,6 @@ use utoipa::ToSchema;
 use super::discounts::{self, DiscountBody, MoneyBody, PromoRejection};
 use super::price_spec::{self, PeriodBody};
 use super::validate;
-use crate::app::AppState;
 use crate::db;
 use crate::db::coupons::{Coupon, PromoCode};
 use crate::db::pricings::PricingWithItems;
@@ -23,6 +22,7 @@ use crate::domain::pricing::{Discount, DiscountScope, PriceModel, PricedItem, Qu
 use crate::domain::redemption::Redemption;
 use crate::domain::term::Frequency;
 use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
 
 /// The range of quantities a customer may choose (seed `quantity_config`).
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, ToSchema)]

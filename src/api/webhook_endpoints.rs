@@ -9,11 +9,11 @@ use utoipa::ToSchema;
 
 use super::extract::{ApiJson, ApiQuery, CompanyCtx, ListQuery};
 use super::{List, validate};
-use crate::app::AppState;
 use crate::db::{self, webhooks::Endpoint};
 use crate::domain::ids::{self, prefix};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::outbox::EVENT_TYPES;
+use crate::state::AppState;
 
 /// Longest endpoint URL accepted.
 pub const URL_MAX: usize = 2000;

@@ -180,7 +180,7 @@ impl Provider {
     /// The provider of `kind`. `action_base` is the page under which a customer completes an
     /// action: `{action_base}/{payment_id}` (the sandbox's challenge, Stripe's Payment Element).
     pub fn new(
-        state: &crate::app::AppState,
+        state: &crate::state::AppState,
         kind: ProviderKind,
         action_base: String,
         instructions: Option<String>,

@@ -19,9 +19,9 @@ use super::contract_i18n::ContractTexts;
 use super::contract_view::{EventRow, OrderView, SignatureBlock, event_rows, signature_blocks};
 use super::i18n::Texts;
 use super::security_headers::CspNonce;
-use crate::app::AppState;
 use crate::db::{self};
 use crate::domain::contract::Status;
+use crate::state::AppState;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "contract/certificate.html")]

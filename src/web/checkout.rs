@@ -20,7 +20,6 @@ use super::checkout_view::{self as view, Choice, Form as FormView, LineView, Mer
 use super::csrf;
 use super::i18n::{self, Locale, Texts};
 use super::security_headers::CspNonce;
-use crate::app::AppState;
 use crate::db::checkouts::CheckoutSession;
 use crate::db::companies::Company;
 use crate::db::{self};
@@ -28,6 +27,7 @@ use crate::domain::checkout::Status;
 use crate::error::ApiError;
 use crate::payments::{PagePayment, Provider};
 use crate::session::{self, Entered, Parsed, Priced};
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     let router = Router::new()

@@ -5,8 +5,8 @@ use std::net::{IpAddr, SocketAddr};
 
 use axum::http::HeaderMap;
 
-use crate::app::AppState;
 use crate::domain::client_addr;
+use crate::state::AppState;
 
 /// All lines of header `name` joined by commas, as one list.
 fn joined(headers: &HeaderMap, name: &str) -> Option<String> {

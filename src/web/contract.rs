@@ -24,12 +24,12 @@ use super::contract_view::{OrderView, SignForm, SignerView, signer_views, waitin
 use super::csrf;
 use super::i18n::{Locale, Texts};
 use super::security_headers::CspNonce;
-use crate::app::AppState;
 use crate::db::contracts::{Contract, Signer};
 use crate::db::{self};
 use crate::domain::contract::{Status, Turn};
 use crate::session::{self, Entered, Priced};
 use crate::signing::{self, Actor};
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()

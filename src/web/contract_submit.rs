@@ -17,11 +17,11 @@ use super::contract_view::{SignForm, posted_quantities, redirect_with_id, signat
 use super::csrf;
 use super::i18n;
 use super::security_headers::CspNonce;
-use crate::app::AppState;
 use crate::db::{self};
 use crate::domain::contract::Turn;
 use crate::session::{self, CompletionAction, Entered};
 use crate::signing::{self, Actor, Refusal, SignInput, Signed};
+use crate::state::AppState;
 
 /// What a request needs to answer with a page.
 struct Request<'a> {

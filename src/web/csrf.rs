@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 pub const FIELD: &str = "csrf";
 

@@ -26,7 +26,6 @@ use super::invoice_i18n::{self as ii18n, InvoiceTexts};
 use super::invoice_view::{self as view, Badge, BillTo, LineRow, Receipt, Totals};
 use super::pay::ChallengeTemplate;
 use super::security_headers::CspNonce;
-use crate::app::AppState;
 use crate::db::billing::Invoice;
 use crate::db::companies::Company;
 use crate::db::customers::Customer;
@@ -37,6 +36,7 @@ use crate::error::ApiResult;
 use crate::invoicing::{self, Paid, PayWith};
 use crate::payments::{CardInput, PagePayment};
 use crate::session::Options;
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     let router = Router::new()

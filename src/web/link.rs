@@ -11,10 +11,10 @@ use super::i18n::{Locale, Texts, texts};
 use super::security_headers::CspNonce;
 use crate::api::checkout::{NewSession, create_session};
 use crate::api::checkout_links::new_session_for;
-use crate::app::AppState;
 use crate::db::checkouts::CheckoutSession;
 use crate::db::{self};
 use crate::domain::checkout::Status;
+use crate::state::AppState;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "checkout/link_gone.html")]

@@ -32,8 +32,8 @@ use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use crate::app::AppState;
 use crate::error::{ApiError, ErrorType};
+use crate::state::AppState;
 
 /// The stylesheet is compiled into the binary, so `kasse` runs from any directory.
 const APP_CSS: &str = include_str!("../../static/app.css");

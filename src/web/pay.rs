@@ -22,7 +22,6 @@ use super::checkout_view::{self as view, Form as FormView, Merchant};
 use super::csrf;
 use super::i18n::{self, Texts};
 use super::security_headers::CspNonce;
-use crate::app::AppState;
 use crate::db::checkouts::CheckoutSession;
 use crate::db::{self};
 use crate::domain::checkout::Status;
@@ -30,6 +29,7 @@ use crate::domain::ids::{self, prefix};
 use crate::fulfillment::{self, PaymentDone, Settlement};
 use crate::payments::{CardInput, ChargeRequest, Outcome, Payer, ProviderKind, SavedMethod};
 use crate::session::{self, CompletionAction, Entered, Priced};
+use crate::state::AppState;
 
 /// How long a payment attempt may hold the session before another may try.
 const PAYMENT_LOCK: i64 = 60;

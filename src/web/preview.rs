@@ -30,7 +30,7 @@ pub struct PreviewQuery {
 
 impl PreviewQuery {
     /// Whether this query is a valid, unexpired preview of `id`.
-    pub fn holds_for(&self, state: &crate::app::AppState, id: &str) -> bool {
+    pub fn holds_for(&self, state: &crate::state::AppState, id: &str) -> bool {
         match (self.expires, self.signature.as_deref()) {
             (Some(expires), Some(sig)) => verify(&state.secret, id, expires, sig, state.clock.now()),
             _ => false,

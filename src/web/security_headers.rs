@@ -9,7 +9,7 @@ use axum::response::Response;
 #[derive(Clone, Debug)]
 pub struct CspNonce(pub String);
 
-pub async fn layer(State(state): State<crate::app::AppState>, mut req: Request, next: Next) -> Response {
+pub async fn layer(State(state): State<crate::state::AppState>, mut req: Request, next: Next) -> Response {
     let nonce = crate::domain::ids::token();
     req.extensions_mut().insert(CspNonce(nonce.clone()));
     let mut response = next.run(req).await;

@@ -13,10 +13,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use super::checkout_view::Merchant;
 use super::i18n::{self, Locale, Texts};
 use super::security_headers::CspNonce;
-use crate::app::AppState;
 use crate::db::{self, billing::Payment};
 use crate::domain::money::Currency;
 use crate::payments::stripe::IntentStatus;
+use crate::state::AppState;
 use crate::stripe_settlement::{self, Settled};
 
 #[derive(Template, WebTemplate)]

@@ -11,11 +11,11 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::db::{self, billing::Payment, provider_events};
 use crate::error::ApiResult;
 use crate::payments::stripe_events::{self, EventKind, StripeEvent};
 use crate::payments::stripe_signature;
+use crate::state::AppState;
 
 /// Stripe's events are a few KiB; anything near this is not Stripe.
 const BODY_LIMIT: usize = 1024 * 1024;

@@ -462,7 +462,7 @@ on_both_stores! {
         let (never, _) = create(app, &order(&c, |b| b["expires_in_hours"] = json!(0))).await;
         app.clock.advance(Duration::hours(2));
         let config = kasse::config::Config::new("127.0.0.1:0", &app.database_url, None).unwrap();
-        let state = kasse::app::AppState::new(&app.db, app.clock.clone(), app.base.clone(), &config).await.unwrap();
+        let state = kasse::state::AppState::new(&app.db, app.clock.clone(), app.base.clone(), &config).await.unwrap();
         assert_eq!(kasse::expiry::sweep(&state).await, 1);
         assert_eq!(app.get_company(&format!("/checkout/{id}")).await.ok()["status"], "EXPIRED");
         assert_eq!(app.get_company(&format!("/checkout/{never}")).await.ok()["status"], "CREATED", "0 hours = never");
