@@ -195,7 +195,7 @@ pub async fn provider(state: &AppState, invoice: &Invoice) -> ApiResult<Provider
     let sepa_debit = company.as_ref().is_some_and(|c| c.sepa_debit);
     let kind = company.and_then(|c| ProviderKind::parse(&c.payment_provider)).unwrap_or(ProviderKind::Sandbox);
     let base = format!("{}/invoices/{}/challenge", state.public_url, invoice.token);
-    Ok(Provider::new(state, kind, base, None, sepa_debit))
+    Ok(Provider::new(&state.payments, kind, base, None, sepa_debit))
 }
 
 /// Where the customer completes payment `payment_id` of `invoice` (a challenge, Stripe's element).

@@ -11,6 +11,7 @@ pub mod domain;
 pub mod error;
 pub mod expiry;
 pub mod fulfillment;
+pub mod i18n;
 pub mod invoicing;
 pub mod ops;
 pub mod outbox;

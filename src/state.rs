@@ -31,9 +31,8 @@ pub struct AppState {
     pub trusted_proxies: Arc<[ipnet::IpNet]>,
     /// The crash-test hook (`KASSE_FAULT_PAUSE_AFTER_CHARGE_MS`); `None` in every real setup.
     pub pause_after_charge: Option<Duration>,
-    /// The connected Stripe account, when `STRIPE_SECRET_KEY` is set.
-    #[cfg(feature = "stripe")]
-    pub stripe: Option<Arc<crate::payments::stripe::StripeClient>>,
+    /// The payment providers' connections (the Stripe account, when `STRIPE_SECRET_KEY` is set).
+    pub payments: crate::payments::Connections,
 }
 
 impl AppState {
@@ -62,12 +61,14 @@ impl AppState {
             outbox_poll: config.outbox_poll,
             trusted_proxies: config.trusted_proxies.clone().into(),
             pause_after_charge: config.pause_after_charge,
-            #[cfg(feature = "stripe")]
-            stripe: match &config.stripe {
-                Some(settings) => Some(Arc::new(
-                    crate::payments::stripe::StripeClient::new(settings.clone()).map_err(StartError::Payments)?,
-                )),
-                None => None,
+            payments: crate::payments::Connections {
+                #[cfg(feature = "stripe")]
+                stripe: match &config.stripe {
+                    Some(settings) => Some(Arc::new(
+                        crate::payments::stripe::StripeClient::new(settings.clone()).map_err(StartError::Payments)?,
+                    )),
+                    None => None,
+                },
             },
         })
     }

@@ -25,7 +25,7 @@ pub enum Settled {
 
 /// Read payment `payment`'s intent from Stripe and act on it.
 pub async fn settle(state: &AppState, payment: &Payment) -> ApiResult<Settled> {
-    let Some(client) = state.stripe.as_ref() else {
+    let Some(client) = state.payments.stripe.as_ref() else {
         return Err(ApiError::unavailable("Stripe is not configured on this server."));
     };
     let Some(reference) = payment.provider_ref.as_deref() else {

@@ -217,7 +217,7 @@ pub async fn build_session(
     let locale = match new.locale.as_deref() {
         None => None,
         Some(l) => Some(
-            crate::web::i18n::Locale::parse(l)
+            crate::domain::locale::Locale::parse(l)
                 .ok_or_else(|| ApiError::invalid("locale", "`locale` must be `en` or `de`."))?
                 .code()
                 .to_string(),

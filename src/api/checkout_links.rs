@@ -292,7 +292,7 @@ fn checked(raw: LinkSpec) -> ApiResult<LinkSpec> {
     let locale = match raw.locale.as_deref() {
         None => None,
         Some(l) => Some(
-            crate::web::i18n::Locale::parse(l)
+            crate::domain::locale::Locale::parse(l)
                 .ok_or_else(|| ApiError::invalid("locale", "`locale` must be `en` or `de`."))?
                 .code()
                 .to_string(),

@@ -176,11 +176,19 @@ pub enum Provider {
     Unavailable(ProviderKind),
 }
 
+/// The connections to providers a process holds, made once at start.
+#[derive(Clone, Default)]
+pub struct Connections {
+    /// The connected Stripe account, when `STRIPE_SECRET_KEY` is set.
+    #[cfg(feature = "stripe")]
+    pub stripe: Option<std::sync::Arc<stripe::StripeClient>>,
+}
+
 impl Provider {
     /// The provider of `kind`. `action_base` is the page under which a customer completes an
     /// action: `{action_base}/{payment_id}` (the sandbox's challenge, Stripe's Payment Element).
     pub fn new(
-        state: &crate::state::AppState,
+        connections: &Connections,
         kind: ProviderKind,
         action_base: String,
         instructions: Option<String>,
@@ -190,7 +198,7 @@ impl Provider {
             ProviderKind::Sandbox => Provider::Sandbox(sandbox::Sandbox { challenge_base: action_base }),
             ProviderKind::Manual => Provider::Manual(manual::Manual { instructions: instructions.unwrap_or_default() }),
             #[cfg(feature = "stripe")]
-            ProviderKind::Stripe => match &state.stripe {
+            ProviderKind::Stripe => match &connections.stripe {
                 Some(client) => {
                     Provider::Stripe(stripe::StripeProvider { client: client.clone(), action_base, sepa_debit })
                 }
@@ -198,7 +206,7 @@ impl Provider {
             },
             #[cfg(not(feature = "stripe"))]
             ProviderKind::Stripe => {
-                let _ = (state, sepa_debit);
+                let _ = (connections, sepa_debit);
                 Provider::Unavailable(kind)
             }
         }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Datelike, Utc};
 
 use super::checkout_view::Form as FormView;
-use super::i18n::Texts;
+use crate::i18n::Texts;
 use crate::payments::sandbox;
 
 /// The card fields a payment needs, checked as the checkout page checks them, before anything is

@@ -17,10 +17,10 @@ use super::checkout_view::Merchant;
 use super::contract::{load, price_order};
 use super::contract_i18n::ContractTexts;
 use super::contract_view::{EventRow, OrderView, SignatureBlock, event_rows, signature_blocks};
-use super::i18n::Texts;
 use super::security_headers::CspNonce;
 use crate::db::{self};
 use crate::domain::contract::Status;
+use crate::i18n::Texts;
 use crate::state::AppState;
 
 #[derive(Template, WebTemplate)]

@@ -18,13 +18,13 @@ use axum::{Extension, Router};
 
 use super::checkout_view::{self as view, Choice, Form as FormView, LineView, Merchant, Summary};
 use super::csrf;
-use super::i18n::{self, Locale, Texts};
 use super::security_headers::CspNonce;
 use crate::db::checkouts::CheckoutSession;
 use crate::db::companies::Company;
 use crate::db::{self};
 use crate::domain::checkout::Status;
 use crate::error::ApiError;
+use crate::i18n::{self, Locale, Texts};
 use crate::payments::{PagePayment, Provider};
 use crate::session::{self, Entered, Parsed, Priced};
 use crate::state::AppState;
@@ -357,7 +357,7 @@ fn closed_for_catalog(loaded: &Loaded) -> Response {
 
 pub(super) fn provider(state: &AppState, loaded: &Loaded) -> Provider {
     Provider::new(
-        state,
+        &state.payments,
         loaded.parsed.options.provider(&loaded.company.payment_provider),
         format!("{}/checkout/{}/challenge", state.public_url, loaded.session.token),
         loaded.parsed.options.payment_instructions.clone(),

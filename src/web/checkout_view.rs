@@ -8,10 +8,10 @@ use crate::domain::countries::COUNTRY_NAMES;
 use crate::domain::money::Currency;
 use crate::domain::pricing::{PriceModel, Quote, Selection};
 use crate::domain::term::Period;
+use crate::i18n::format::{self, TierRow};
+use crate::i18n::{self, Locale, Texts};
 use crate::payments::PagePayment;
 use crate::session::{Adjustable, Entered, Options};
-use crate::web::format::{self, TierRow};
-use crate::web::i18n::{self, Locale, Texts};
 
 /// The merchant's branding.
 pub struct Merchant {

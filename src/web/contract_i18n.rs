@@ -5,8 +5,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::i18n::{Locale, date};
 use crate::domain::contract::Status;
+use crate::i18n::{Locale, date};
 
 /// Every fixed text of the contract pages, so a template writes `{{ ct.sign_button }}`. Texts that
 /// take a value are the functions below.

@@ -8,9 +8,9 @@ use chrono::{DateTime, Utc};
 
 use super::checkout_view::{self as view, LineView, Summary};
 use super::contract_i18n::{self as ci18n, ContractTexts};
-use super::i18n::{self, Locale};
 use crate::db::contracts::{Contract, Event, Signer};
 use crate::domain::contract::{self, Role};
+use crate::i18n::{self, Locale};
 use crate::session::{Adjustable, Entered, Priced};
 
 /// The longest typed name and title we accept, in characters.

@@ -21,7 +21,6 @@ use serde::Deserialize;
 use super::checkout::{not_found, server_error, with_cookie};
 use super::checkout_view::{Form as FormView, Merchant};
 use super::csrf;
-use super::i18n::{self, Locale, Texts};
 use super::invoice_i18n::{self as ii18n, InvoiceTexts};
 use super::invoice_view::{self as view, Badge, BillTo, LineRow, Receipt, Totals};
 use super::pay::ChallengeTemplate;
@@ -33,6 +32,7 @@ use crate::db::{self};
 use crate::domain::ids::{self, prefix};
 use crate::domain::money::Currency;
 use crate::error::ApiResult;
+use crate::i18n::{self, Locale, Texts};
 use crate::invoicing::{self, Paid, PayWith};
 use crate::payments::{CardInput, PagePayment};
 use crate::session::Options;
@@ -413,7 +413,7 @@ async fn amount_changed(
     nonce: String,
 ) -> Response {
     let amount = Currency::parse(&invoice.currency)
-        .map(|c| super::format::money(invoice.amount_due, c, loaded.locale))
+        .map(|c| crate::i18n::format::money(invoice.amount_due, c, loaded.locale))
         .unwrap_or_default();
     let alert = i18n::total_changed(loaded.locale, &amount);
     let now = Loaded {
@@ -466,7 +466,7 @@ async fn challenge(
     }
     let (csrf_token, cookie) = csrf::token(&state, &headers);
     let amount = Currency::parse(&payment.currency)
-        .map(|c| super::format::money(payment.amount, c, loaded.locale))
+        .map(|c| crate::i18n::format::money(payment.amount, c, loaded.locale))
         .unwrap_or_default();
     let page = ChallengeTemplate {
         t: loaded.t(),

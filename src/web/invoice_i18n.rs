@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::i18n::{Locale, date};
+use crate::i18n::{Locale, date};
 
 /// Every fixed text of the invoice page, so a template writes `{{ it.pay_heading }}`. Texts that
 /// take a value are the functions below.

@@ -6,13 +6,13 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::checkout_view::Form as FormView;
-use super::format;
-use super::i18n::{self, Locale, Texts};
 use super::invoice_i18n::InvoiceTexts;
 use crate::db::billing::{Invoice, Payment};
 use crate::db::customers::Customer;
 use crate::domain::countries::COUNTRY_NAMES;
 use crate::domain::money::Currency;
+use crate::i18n::format;
+use crate::i18n::{self, Locale, Texts};
 
 /// One row of the lines table.
 pub struct LineRow {
@@ -216,7 +216,7 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
-    use crate::web::i18n::texts;
+    use crate::i18n::texts;
     use crate::web::invoice_i18n;
 
     fn invoice() -> Invoice {

@@ -7,13 +7,13 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
-use super::i18n::{Locale, Texts, texts};
 use super::security_headers::CspNonce;
 use crate::api::checkout::{NewSession, create_session};
 use crate::api::checkout_links::new_session_for;
 use crate::db::checkouts::CheckoutSession;
 use crate::db::{self};
 use crate::domain::checkout::Status;
+use crate::i18n::{Locale, Texts, texts};
 use crate::state::AppState;
 
 #[derive(Template, WebTemplate)]

@@ -10,8 +10,6 @@ pub mod contract_i18n;
 pub mod contract_submit;
 pub mod contract_view;
 pub mod csrf;
-pub mod format;
-pub mod i18n;
 pub mod invoice;
 pub mod invoice_i18n;
 pub mod invoice_view;

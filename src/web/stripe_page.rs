@@ -11,10 +11,10 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::checkout_view::Merchant;
-use super::i18n::{self, Locale, Texts};
 use super::security_headers::CspNonce;
 use crate::db::{self, billing::Payment};
 use crate::domain::money::Currency;
+use crate::i18n::{self, Locale, Texts};
 use crate::payments::stripe::IntentStatus;
 use crate::state::AppState;
 use crate::stripe_settlement::{self, Settled};
@@ -64,7 +64,7 @@ pub(super) async fn page(
     alert: Option<String>,
 ) -> Response {
     let t = i18n::texts(place.locale);
-    let (Some(client), Some(reference)) = (state.stripe.as_ref(), payment.provider_ref.as_deref()) else {
+    let (Some(client), Some(reference)) = (state.payments.stripe.as_ref(), payment.provider_ref.as_deref()) else {
         return unavailable(place, nonce);
     };
     let intent = match client.retrieve(reference).await {
@@ -81,7 +81,7 @@ pub(super) async fn page(
         return unavailable(place, nonce);
     };
     let amount = Currency::parse(&payment.currency)
-        .map(|c| super::format::money(payment.amount, c, place.locale))
+        .map(|c| crate::i18n::format::money(payment.amount, c, place.locale))
         .unwrap_or_default();
     let page = ElementTemplate {
         t,

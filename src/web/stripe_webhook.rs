@@ -29,7 +29,7 @@ fn refuse(status: StatusCode, message: &str) -> Response {
 }
 
 async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let Some(client) = state.stripe.as_ref() else {
+    let Some(client) = state.payments.stripe.as_ref() else {
         return refuse(StatusCode::NOT_FOUND, "Stripe is not configured on this server.");
     };
     let header = headers.get("stripe-signature").and_then(|v| v.to_str().ok()).unwrap_or("");

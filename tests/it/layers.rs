@@ -350,6 +350,12 @@ fn forbidden(from: &str, to: &str) -> Option<&'static str> {
     if from == "db" && to != "domain" {
         return Some("db imports only domain");
     }
+    if from == "i18n" && to != "domain" {
+        return Some("i18n imports only domain");
+    }
+    if from == "payments" && to != "domain" {
+        return Some("payments imports only domain");
+    }
     if from == "services" && (ADAPTERS.contains(&to)) {
         return Some("services never import the adapters");
     }
@@ -365,8 +371,8 @@ fn name(m: &Module) -> String {
 
 /// How many files still sit in import cycles, and how many forbidden edges remain, while the
 /// layering of issue 14 is under way: these may only go down, to zero.
-const FILES_IN_CYCLES_AT_MOST: usize = 37;
-const FORBIDDEN_EDGES_AT_MOST: usize = 7;
+const FILES_IN_CYCLES_AT_MOST: usize = 34;
+const FORBIDDEN_EDGES_AT_MOST: usize = 5;
 
 #[test]
 fn no_file_sits_in_an_import_cycle_and_no_floor_reaches_a_forbidden_one() {

@@ -6,7 +6,8 @@
 
 use rust_decimal::Decimal;
 
-use super::i18n::{Locale, texts};
+use super::texts::texts;
+use crate::domain::locale::Locale;
 use crate::domain::money::Currency;
 use crate::domain::pricing::{PriceModel, PricedItem, Tier};
 use crate::domain::term::{Period, PeriodUnit};
