@@ -8,6 +8,7 @@ pub mod document;
 pub mod ids;
 pub mod locale;
 pub mod money;
+pub mod order;
 pub mod pricing;
 pub mod redemption;
 pub mod term;

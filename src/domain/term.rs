@@ -3,7 +3,9 @@
 use chrono::{DateTime, Months, TimeDelta, Utc};
 
 /// Ordered from shortest to longest so recurring charges can be listed by (unit, count).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// Stored in orders as "HOUR" … "YEAR".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
 pub enum PeriodUnit {
     Hour,
     Day,
