@@ -39,7 +39,7 @@ pub async fn checkout(state: &AppState, seed: &DemoSeed) -> Result<String, SeedE
     let team_pricing = db::pricings::get(&state.db, &seed.company_id, &team).await?;
     let seats =
         team_pricing.and_then(|p| p.items.into_iter().find(|i| i.name == "Seats")).map(|i| i.id).unwrap_or_default();
-    let order = crate::api::quote_spec::OrderSpec {
+    let order = crate::domain::order::Order {
         product_pricing_ids: vec![team.clone()],
         config_items: vec![serde_json::from_value(json!({
             "product_pricing_id": team, "product_metric_pricing_id": seats, "num_licenses": 5,

@@ -1,13 +1,12 @@
 //! A checkout session's behaviour (options), what the customer has entered, and the quote the
 //! two come to. Shared by the merchant API (which shows the quote) and the hosted page.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
-use crate::api::customers::AddressBody;
-use crate::api::quote_spec::{self, OrderSpec, QuoteSpec, ResolvedQuote};
+use crate::api::quote_spec::{self, QuoteSpec, ResolvedQuote};
 use crate::db::checkouts::CheckoutSession;
+pub use crate::domain::order::Entered;
+use crate::domain::order::Order;
 use crate::domain::pricing::{self, Quote};
 use crate::domain::redemption::Redemption;
 use crate::error::{ApiError, ApiResult};
@@ -73,25 +72,10 @@ impl Options {
     }
 }
 
-/// What the customer has entered on the page so far, kept between requests.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct Entered {
-    /// Chosen quantities by item pricing id (or product pricing id for a plan-wide quantity).
-    #[serde(default)]
-    pub quantities: BTreeMap<String, i64>,
-    pub promo_code: Option<String>,
-    pub email: Option<String>,
-    pub name: Option<String>,
-    pub company: Option<String>,
-    pub phone: Option<String>,
-    #[serde(default)]
-    pub address: AddressBody,
-}
-
 /// A session's order and options, read from their stored JSON.
 #[derive(Clone)]
 pub struct Parsed {
-    pub order: OrderSpec,
+    pub order: Order,
     pub options: Options,
     pub entered: Entered,
 }
@@ -119,7 +103,7 @@ pub struct Adjustable {
 
 /// The key under which the customer's quantity for config item `c` is kept: its item, else its
 /// plan, else the order's only plan (as `quote_spec` reads such an item).
-pub fn config_key(order: &OrderSpec, c: &quote_spec::ConfigItem) -> Option<String> {
+pub fn config_key(order: &Order, c: &crate::domain::order::ConfigItem) -> Option<String> {
     c.product_metric_pricing_id.clone().or_else(|| c.product_pricing_id.clone()).or_else(|| {
         match order.product_pricing_ids.as_slice() {
             [only] => Some(only.clone()),
@@ -128,12 +112,12 @@ pub fn config_key(order: &OrderSpec, c: &quote_spec::ConfigItem) -> Option<Strin
     })
 }
 
-fn adjustable_config(c: &quote_spec::ConfigItem) -> bool {
+fn adjustable_config(c: &crate::domain::order::ConfigItem) -> bool {
     c.quantity_config.is_some_and(|q| q.allow_custom_quantity == Some(true))
 }
 
 /// The quantities the customer may change: config items with `allow_custom_quantity`.
-pub fn adjustable(order: &OrderSpec) -> Vec<Adjustable> {
+pub fn adjustable(order: &Order) -> Vec<Adjustable> {
     order
         .config_items
         .iter()
@@ -148,7 +132,7 @@ pub fn adjustable(order: &OrderSpec) -> Vec<Adjustable> {
 }
 
 /// The order with the customer's quantities applied to the adjustable config items.
-pub fn with_quantities(order: &OrderSpec, entered: &Entered) -> OrderSpec {
+pub fn with_quantities(order: &Order, entered: &Entered) -> Order {
     let mut out = order.clone();
     for (c, original) in out.config_items.iter_mut().zip(&order.config_items) {
         if !adjustable_config(original) {
@@ -187,18 +171,13 @@ impl Priced {
 
 /// Price the session with what the customer entered. An error names the field at fault
 /// (`config_items[0].num_licenses` for a quantity out of bounds).
-pub async fn price(
-    state: &AppState,
-    session: &CheckoutSession,
-    order: &OrderSpec,
-    entered: &Entered,
-) -> ApiResult<Priced> {
+pub async fn price(state: &AppState, session: &CheckoutSession, order: &Order, entered: &Entered) -> ApiResult<Priced> {
     let order = with_quantities(order, entered);
     // (A contract's order is paid as signed: a code entered on it is never applied.)
     let promo = entered.promo_code.as_deref().filter(|c| !c.trim().is_empty() && session.source != "CONTRACT");
     // The redemptions this session already holds do not count against their own limits.
     let counted = crate::redemptions::counted(session);
-    let spec = |promo| QuoteSpec { counted: counted.as_ref(), ..order.quote_spec(promo) };
+    let spec = |promo| QuoteSpec { counted: counted.as_ref(), ..quote_spec::of_order(&order, promo) };
     let (resolved, promo_error) = match quote_spec::resolve(state, &session.company_id, &spec(promo)).await {
         Ok(r) => (r, None),
         Err(e) if promo.is_some() && e.param.as_deref() == Some("promo_code") => {

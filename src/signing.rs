@@ -10,7 +10,6 @@
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
-use crate::api::quote_spec::OrderSpec;
 use crate::db::billing::Invoice;
 use crate::db::contracts::{self as store, Contract, Signer};
 use crate::db::{self, Tx};
@@ -18,6 +17,7 @@ use crate::domain::checkout::Status as CheckoutStatus;
 use crate::domain::contract::{self, Role, Status, Turn};
 use crate::domain::document;
 use crate::domain::ids::{self, prefix};
+use crate::domain::order::Order;
 use crate::error::{ApiError, ApiResult};
 use crate::fulfillment::{self, PaymentDone, Settlement};
 use crate::session::{self, Entered, Parsed};
@@ -211,7 +211,7 @@ pub struct SignInput<'a> {
 }
 
 /// The order with the quantities baked in and no longer adjustable.
-fn frozen(order: &OrderSpec, entered: &Entered) -> OrderSpec {
+fn frozen(order: &Order, entered: &Entered) -> Order {
     let mut order = session::with_quantities(order, entered);
     for c in &mut order.config_items {
         if let Some(q) = &mut c.quantity_config {

@@ -13,12 +13,13 @@ use super::discounts::DiscountBody;
 use super::extract::{ApiJson, ApiQuery, CompanyCtx, ListQuery};
 use super::preview::{QuoteBody, quote_body};
 use super::price_spec::PeriodBody;
-use super::quote_spec::{ConfigItem, OneTimeItem, OrderSpec};
+use super::quote_spec::{ConfigItem, OneTimeItem, WireOrder};
 use super::{List, validate};
 use crate::db::checkouts::CheckoutSession;
 use crate::db::{self, Page};
 use crate::domain::checkout::Status;
 use crate::domain::ids::{self, prefix};
+use crate::domain::order::Order;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::payments::ProviderKind;
 use crate::session::{self, CompletionAction, Entered, Options};
@@ -176,7 +177,7 @@ pub struct NewSession {
     pub source: &'static str,
     pub link_id: Option<String>,
     pub customer_id: Option<String>,
-    pub order: OrderSpec,
+    pub order: Order,
     pub promo_code: Option<String>,
     pub options: Options,
     pub extra: serde_json::Value,
@@ -223,8 +224,12 @@ pub async fn build_session(
                 .to_string(),
         ),
     };
-    let resolved =
-        super::quote_spec::resolve(state, company_id, &new.order.quote_spec(new.promo_code.as_deref())).await?;
+    let resolved = super::quote_spec::resolve(
+        state,
+        company_id,
+        &super::quote_spec::of_order(&new.order, new.promo_code.as_deref()),
+    )
+    .await?;
     let quote = crate::domain::pricing::quote(&resolved.input).map_err(super::preview::pricing_error)?;
 
     let now = state.clock.now();
@@ -325,17 +330,17 @@ pub async fn create(
         link_id: None,
         customer_id: body.customer_id.clone(),
         options: options_from(body.options.as_ref(), body.auto_charges)?,
-        order: OrderSpec {
-            product_pricing_ids: body.product_pricing_ids,
-            config_items: body.config_items,
-            onetime_items: body.onetime_items,
-            discounts: body.discounts,
-            coupon_ids: body.coupon_ids,
+        order: WireOrder {
+            product_pricing_ids: &body.product_pricing_ids,
+            config_items: &body.config_items,
+            onetime_items: &body.onetime_items,
+            discounts: &body.discounts,
+            coupon_ids: &body.coupon_ids,
             term: body.term,
             trial: body.trial,
             trial_term: body.trial_term,
-            start_date: None,
-        },
+        }
+        .to_stored()?,
         promo_code: None,
         extra: serde_json::json!({}),
         metadata: serde_json::Value::Object(body.metadata.into_iter().collect()),

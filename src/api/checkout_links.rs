@@ -10,12 +10,12 @@ use utoipa::ToSchema;
 
 use super::checkout::{NewSession, check_url};
 use super::extract::{ApiJson, ApiQuery, CompanyCtx, ListQuery};
-use super::price_spec::{FrequencyUnit, PeriodBody};
-use super::quote_spec::{ConfigItem, OneTimeItem, OrderSpec, QuantityConfig};
 use super::{List, validate};
 use crate::db::links::CheckoutLink;
 use crate::db::{self, DbError};
 use crate::domain::ids::{self, prefix};
+use crate::domain::order::{ConfigItem, OneTimeItem, Order, QuantityConfig, Span};
+use crate::domain::term::PeriodUnit;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::session::{CompletionAction, Options};
 use crate::state::AppState;
@@ -181,8 +181,8 @@ fn slug_from(name: &str) -> String {
 }
 
 /// The order a link makes: plans and fixed products, quantities, trial.
-pub fn order_of(spec: &LinkSpec, one_time: &dyn Fn(&str) -> bool) -> OrderSpec {
-    let mut order = OrderSpec::default();
+pub fn order_of(spec: &LinkSpec, one_time: &dyn Fn(&str) -> bool) -> Order {
+    let mut order = Order::default();
     let editable = spec.options.quantity_editable == Some(true);
     for item in &spec.items {
         let quantity = item.quantity.unwrap_or(1);
@@ -209,12 +209,11 @@ pub fn order_of(spec: &LinkSpec, one_time: &dyn Fn(&str) -> bool) -> OrderSpec {
                 max_quantity: Some(item.max_quantity.unwrap_or(1000)),
             }),
             custom_amount: None,
-            upsell_product_metric_pricing_id: None,
         });
     }
     if let Some(days) = spec.options.trial_days.filter(|d| *d > 0) {
         order.trial = Some(true);
-        order.trial_term = Some(PeriodBody { count: days, frequency: FrequencyUnit::Day });
+        order.trial_term = Some(Span { count: days, frequency: PeriodUnit::Day });
     }
     order
 }
@@ -238,7 +237,7 @@ pub fn options_of(spec: &LinkSpec) -> Options {
 }
 
 /// Check a spec against the catalog by pricing its order once; returns the order.
-async fn check_spec(state: &AppState, company_id: &str, spec: &LinkSpec) -> ApiResult<OrderSpec> {
+async fn check_spec(state: &AppState, company_id: &str, spec: &LinkSpec) -> ApiResult<Order> {
     if spec.items.is_empty() || spec.items.len() > 20 {
         return Err(ApiError::invalid("items", "`items` must have 1 to 20 entries."));
     }
@@ -277,7 +276,7 @@ async fn check_spec(state: &AppState, company_id: &str, spec: &LinkSpec) -> ApiR
         pricings.iter().find(|p| p.pricing.id == id).is_some_and(|p| p.items.iter().all(|it| it.period_unit.is_none()))
     };
     let order = order_of(spec, &one_time);
-    super::quote_spec::resolve(state, company_id, &order.quote_spec(None)).await.map_err(|e| {
+    super::quote_spec::resolve(state, company_id, &super::quote_spec::of_order(&order, None)).await.map_err(|e| {
         // Point at the link's own fields where the order's names differ.
         match e.param.as_deref() {
             Some(p) if p.starts_with("product_pricing_ids") || p.starts_with("onetime_items") => e.with_param("items"),

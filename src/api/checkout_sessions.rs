@@ -17,11 +17,11 @@ use utoipa::ToSchema;
 
 use super::checkout::{CheckoutFilter, NewSession, create_session, session_url};
 use super::extract::{ApiJson, ApiQuery, ListQuery, Tenant};
-use super::price_spec::{FrequencyUnit, PeriodBody};
-use super::quote_spec::{ConfigItem, OneTimeItem, OrderSpec};
 use super::{List, validate};
 use crate::db::{self, checkouts::CheckoutSession};
 use crate::domain::checkout::Status;
+use crate::domain::order::{ConfigItem, OneTimeItem, Order, Span};
+use crate::domain::term::PeriodUnit;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::payments::ProviderKind;
 use crate::session::Options;
@@ -262,7 +262,7 @@ pub async fn create(
         .find(|p| p.pricing.id == plan_id)
         .ok_or_else(|| ApiError::unknown_ref("plan_version_id", "plan version", &plan_id))?;
 
-    let mut order = OrderSpec { product_pricing_ids: vec![plan_id.clone()], ..OrderSpec::default() };
+    let mut order = Order { product_pricing_ids: vec![plan_id.clone()], ..Order::default() };
     for (i, add_on) in b.add_ons.iter().enumerate() {
         let param = format!("add_ons[{i}]");
         let p = pricings
@@ -314,7 +314,7 @@ pub async fn create(
         let days = validate::count("trial_duration_days", days, 0, 3650)?;
         if days > 0 {
             order.trial = Some(true);
-            order.trial_term = Some(PeriodBody { count: days, frequency: FrequencyUnit::Day });
+            order.trial_term = Some(Span { count: days, frequency: PeriodUnit::Day });
         }
     }
     let anchor = b.billing_day_anchor.map(|d| validate::count("billing_day_anchor", d, 1, 31)).transpose()?;
@@ -382,7 +382,6 @@ fn config(pricing: Option<String>, item: Option<String>, quantity: i64) -> Confi
         minimum_units: None,
         quantity_config: None,
         custom_amount: None,
-        upsell_product_metric_pricing_id: None,
     }
 }
 

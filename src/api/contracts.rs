@@ -16,7 +16,7 @@ use super::contract_templates::template_error;
 use super::discounts::{DiscountBody, parse_expiry, parse_start};
 use super::extract::{ApiJson, CompanyCtx};
 use super::price_spec::PeriodBody;
-use super::quote_spec::{ConfigItem, OneTimeItem, OrderSpec};
+use super::quote_spec::{ConfigItem, OneTimeItem, WireOrder};
 use super::validate;
 use crate::db::companies::Company;
 use crate::db::contracts::{Contract, Signer};
@@ -25,6 +25,7 @@ use crate::db::{self};
 use crate::domain::contract::{Role, Status};
 use crate::domain::document;
 use crate::domain::ids::{self, prefix};
+use crate::domain::order::Order;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::signing::{self, Actor};
 use crate::state::AppState;
@@ -412,16 +413,19 @@ pub async fn create_contract(state: &AppState, company: &Company, body: CreateCo
         link_id: None,
         customer_id: Some(customer.id.clone()),
         options: options_from(body.options.as_ref(), body.auto_charges)?,
-        order: OrderSpec {
-            product_pricing_ids: body.product_pricing_ids,
-            config_items: body.config_items,
-            onetime_items: body.onetime_items,
-            discounts: body.discounts,
-            coupon_ids: body.coupon_ids,
-            term: body.term,
-            trial: body.trial,
-            trial_term: body.trial_term,
+        order: Order {
             start_date,
+            ..WireOrder {
+                product_pricing_ids: &body.product_pricing_ids,
+                config_items: &body.config_items,
+                onetime_items: &body.onetime_items,
+                discounts: &body.discounts,
+                coupon_ids: &body.coupon_ids,
+                term: body.term,
+                trial: body.trial,
+                trial_term: body.trial_term,
+            }
+            .to_stored()?
         },
         promo_code: None,
         extra: serde_json::json!({}),

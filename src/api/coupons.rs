@@ -175,7 +175,7 @@ pub async fn create_coupon(state: &AppState, company_id: &str, body: CreateCoupo
     };
     let money = |param: &str, m: &Option<MoneyBody>| -> ApiResult<Option<i64>> {
         match (m, currency) {
-            (Some(m), Some(c)) => Ok(Some(discounts::money_in(param, m, c)?)),
+            (Some(m), Some(c)) => Ok(Some(discounts::money_in(param, &m.into(), c)?)),
             _ => Ok(None),
         }
     };

@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 use super::validate;
 use crate::db::coupons::{Coupon, PromoCode};
 use crate::domain::money::Currency;
+use crate::domain::order::{Money, OrderDiscount};
 use crate::domain::pricing::{Discount, DiscountDuration, DiscountScope, DiscountValue};
 use crate::error::ApiError;
 
@@ -24,33 +25,27 @@ pub struct MoneyBody {
     pub value_in_cents: i64,
 }
 
-/// Whether a discount takes a share or a fixed amount.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum DiscountType {
-    DiscountPercent,
-    DiscountAmount,
-}
+// The discount's type and duration are the stored order's own enums (`domain::order`): the
+// API's words for them are the stored ones, documented here.
+pub use crate::domain::order::{DiscountType, DurationKind};
 
-/// How many charges a discount applies to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum DurationKind {
-    /// The first charge only.
-    Once,
-    /// Every charge.
-    Forever,
-    /// The first `duration_periods` charges.
-    Repeating,
+impl utoipa::PartialSchema for DiscountType {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        super::extract::status_schema(["DISCOUNT_PERCENT", "DISCOUNT_AMOUNT"]).into()
+    }
 }
+impl ToSchema for DiscountType {}
 
-impl DurationKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DurationKind::Once => "ONCE",
-            DurationKind::Forever => "FOREVER",
-            DurationKind::Repeating => "REPEATING",
-        }
+impl utoipa::PartialSchema for DurationKind {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        super::extract::status_schema(["ONCE", "FOREVER", "REPEATING"]).into()
+    }
+}
+impl ToSchema for DurationKind {}
+
+impl From<&MoneyBody> for Money {
+    fn from(m: &MoneyBody) -> Money {
+        Money { currency: m.currency.clone(), value_in_cents: m.value_in_cents }
     }
 }
 
@@ -142,7 +137,7 @@ pub fn parse_percent(param: &str, n: &serde_json::Number) -> Result<Decimal, Api
 }
 
 /// Money in `currency`: the currency must match the quote's, the amount must be sane.
-pub fn money_in(param: &str, money: &MoneyBody, currency: Currency) -> Result<i64, ApiError> {
+pub fn money_in(param: &str, money: &Money, currency: Currency) -> Result<i64, ApiError> {
     let given = validate::currency(&format!("{param}.currency"), &money.currency)?;
     if given != currency {
         return Err(ApiError::invalid(
@@ -197,20 +192,47 @@ fn scope(
     }
 }
 
+impl DiscountBody {
+    /// The discount as an order stores it; the fields kept only for the seeds are checked for
+    /// their documented length and dropped.
+    pub fn to_stored(&self, param: &str) -> Result<OrderDiscount, ApiError> {
+        validate::ignored(
+            param,
+            &[
+                ("customer_id", self.customer_id.as_deref(), 64),
+                ("subscription_id", self.subscription_id.as_deref(), 200),
+                ("proposal_id", self.proposal_id.as_deref(), 200),
+                ("state", self.state.as_deref(), 40),
+                ("import_created_at_ref", self.import_created_at_ref.as_deref(), 200),
+                ("import_ref", self.import_ref.as_deref(), 200),
+                ("imported_from", self.imported_from.as_deref(), 200),
+            ],
+        )?;
+        Ok(OrderDiscount {
+            kind: self.kind,
+            percent: self.percent.clone(),
+            amount: self.amount.as_ref().map(Into::into),
+            cap: self.cap.as_ref().map(Into::into),
+            name: self.name.clone(),
+            coupon_id: self.coupon_id.clone(),
+            product_id: self.product_id.clone(),
+            product_pricing_id: self.product_pricing_id.clone(),
+            item_pricing_id: self.item_pricing_id.clone(),
+            onetime_billable_id: self.onetime_billable_id.clone(),
+            expiration_date: self.expiration_date.clone(),
+            duration: self.duration,
+            duration_periods: self.duration_periods,
+        })
+    }
+}
+
+/// Every discount of a request as an order stores it.
+pub fn to_stored(discounts: &[DiscountBody]) -> Result<Vec<OrderDiscount>, ApiError> {
+    discounts.iter().enumerate().map(|(i, d)| d.to_stored(&format!("discounts[{i}]"))).collect()
+}
+
 /// An inline discount in the quote's `currency`. (A body naming `coupon_id` is resolved by the caller.)
-pub fn from_body(param: &str, body: &DiscountBody, currency: Currency) -> Result<Discount, ApiError> {
-    validate::ignored(
-        param,
-        &[
-            ("customer_id", body.customer_id.as_deref(), 64),
-            ("subscription_id", body.subscription_id.as_deref(), 200),
-            ("proposal_id", body.proposal_id.as_deref(), 200),
-            ("state", body.state.as_deref(), 40),
-            ("import_created_at_ref", body.import_created_at_ref.as_deref(), 200),
-            ("import_ref", body.import_ref.as_deref(), 200),
-            ("imported_from", body.imported_from.as_deref(), 200),
-        ],
-    )?;
+pub fn from_body(param: &str, body: &OrderDiscount, currency: Currency) -> Result<Discount, ApiError> {
     // The seeds send `amount` and `percent` together whatever the type; the type decides which counts.
     let value = match body.kind {
         DiscountType::DiscountPercent => {

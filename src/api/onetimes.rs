@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 use super::discounts::{self, DiscountBody};
 use super::extract::{ApiJson, CompanyCtx};
 use super::product_pricings::{self, ProductPricingResponse};
-use super::quote_spec::{self, CustomPrice, OneTimeItem, QuantityConfig, QuoteSpec};
+use super::quote_spec::{self, CustomPrice, QuantityConfig, QuoteSpec};
 use super::validate;
 use crate::db::billing::Invoice;
 use crate::db::onetimes::Billable;
@@ -177,19 +177,20 @@ pub async fn create_onetimes(
     // Our ids first, so each priced line tells which charge it belongs to.
     let billable_ids: Vec<String> =
         body.onetime_items.iter().map(|_| ids::new_id(prefix::ONETIME_BILLABLE, now)).collect();
-    let items: Vec<OneTimeItem> = body
+    let items: Vec<crate::domain::order::OneTimeItem> = body
         .onetime_items
         .iter()
         .zip(&billable_ids)
-        .map(|(o, id)| OneTimeItem {
+        .map(|(o, id)| crate::domain::order::OneTimeItem {
             aggregate: o.aggregate,
             product_pricing_id: o.product_pricing_id.clone(),
-            custom_price: o.custom_price.clone(),
-            quantity_config: o.quantity_config,
+            custom_price: o.custom_price.as_ref().map(Into::into),
+            quantity_config: o.quantity_config.as_ref().map(Into::into),
             onetime_billable_id: Some(id.clone()),
         })
         .collect();
-    let spec = QuoteSpec { onetime_items: &items, discounts: &body.discounts, ..QuoteSpec::default() };
+    let discounts = super::discounts::to_stored(&body.discounts)?;
+    let spec = QuoteSpec { onetime_items: &items, discounts: &discounts, ..QuoteSpec::default() };
     let resolved = quote_spec::resolve(state, company_id, &spec).await?;
     let quote = pricing::quote(&resolved.input).map_err(super::preview::pricing_error)?;
     if quote.due_today.total > crate::domain::money::MAX_MINOR {

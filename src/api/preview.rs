@@ -188,19 +188,18 @@ pub async fn preview(
     ApiJson(body): ApiJson<PreviewRequest>,
 ) -> ApiResult<Json<QuoteBody>> {
     let now = body.start_date.as_deref().map(|d| discounts::parse_start("start_date", d)).transpose()?;
-    let spec = QuoteSpec {
+    let order = quote_spec::WireOrder {
         product_pricing_ids: &body.product_pricing_ids,
         config_items: &body.config_items,
         onetime_items: &body.onetime_items,
         discounts: &body.discounts,
-        promo_code: body.promo_code.as_deref(),
         coupon_ids: &body.coupon_ids,
         term: body.term,
         trial: body.trial,
         trial_term: body.trial_term,
-        now,
-        counted: None,
-    };
+    }
+    .to_stored()?;
+    let spec = QuoteSpec { now, ..quote_spec::of_order(&order, body.promo_code.as_deref()) };
     let resolved = quote_spec::resolve(&state, ctx.id(), &spec).await?;
     let quote = pricing::quote(&resolved.input).map_err(pricing_error)?;
     Ok(Json(quote_body(quote, resolved.promo.map(|(_, code)| code))))

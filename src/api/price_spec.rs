@@ -112,6 +112,18 @@ impl PeriodBody {
     }
 }
 
+impl From<PeriodBody> for crate::domain::order::Span {
+    fn from(p: PeriodBody) -> Self {
+        crate::domain::order::Span { count: p.count, frequency: p.frequency.into() }
+    }
+}
+
+impl From<crate::domain::order::Span> for PeriodBody {
+    fn from(s: crate::domain::order::Span) -> Self {
+        PeriodBody { count: s.count, frequency: s.frequency.into() }
+    }
+}
+
 impl From<Period> for PeriodBody {
     fn from(p: Period) -> PeriodBody {
         PeriodBody { count: i64::from(p.count), frequency: p.unit.into() }

@@ -18,9 +18,10 @@ use crate::db;
 use crate::db::coupons::{Coupon, PromoCode};
 use crate::db::pricings::PricingWithItems;
 use crate::domain::money::Currency;
+use crate::domain::order::{self, Order, OrderDiscount, Span};
 use crate::domain::pricing::{Discount, DiscountScope, PriceModel, PricedItem, QuoteInput, Selection};
 use crate::domain::redemption::Redemption;
-use crate::domain::term::Frequency;
+use crate::domain::term::{Frequency, Period};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -84,59 +85,114 @@ pub struct OneTimeItem {
     pub onetime_billable_id: Option<String>,
 }
 
-/// An order as stored with a checkout session: what the merchant asked for. The customer's
-/// own choices (quantities, promo code) are applied on top each time it is priced.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct OrderSpec {
-    #[serde(default)]
-    pub product_pricing_ids: Vec<String>,
-    #[serde(default)]
-    pub config_items: Vec<ConfigItem>,
-    #[serde(default)]
-    pub onetime_items: Vec<OneTimeItem>,
-    #[serde(default)]
-    pub discounts: Vec<DiscountBody>,
-    #[serde(default)]
-    pub coupon_ids: Vec<String>,
+impl From<&QuantityConfig> for order::QuantityConfig {
+    fn from(q: &QuantityConfig) -> Self {
+        order::QuantityConfig {
+            allow_custom_quantity: q.allow_custom_quantity,
+            min_quantity: q.min_quantity,
+            max_quantity: q.max_quantity,
+        }
+    }
+}
+
+impl From<&ConfigItem> for order::ConfigItem {
+    fn from(c: &ConfigItem) -> Self {
+        order::ConfigItem {
+            product_pricing_id: c.product_pricing_id.clone(),
+            product_metric_pricing_id: c.product_metric_pricing_id.clone(),
+            num_licenses: c.num_licenses,
+            minimum_units: c.minimum_units,
+            quantity_config: c.quantity_config.as_ref().map(Into::into),
+            custom_amount: c.custom_amount,
+        }
+    }
+}
+
+impl From<&CustomPrice> for order::CustomPrice {
+    fn from(cp: &CustomPrice) -> Self {
+        order::CustomPrice {
+            amount: (&cp.amount).into(),
+            description: cp.description.clone(),
+            product_id: cp.product_id.clone(),
+        }
+    }
+}
+
+impl From<&OneTimeItem> for order::OneTimeItem {
+    fn from(o: &OneTimeItem) -> Self {
+        order::OneTimeItem {
+            aggregate: o.aggregate,
+            product_pricing_id: o.product_pricing_id.clone(),
+            custom_price: o.custom_price.as_ref().map(Into::into),
+            quantity_config: o.quantity_config.as_ref().map(Into::into),
+            onetime_billable_id: o.onetime_billable_id.clone(),
+        }
+    }
+}
+
+/// The stored order for the wire parts of a request.
+pub struct WireOrder<'a> {
+    pub product_pricing_ids: &'a [String],
+    pub config_items: &'a [ConfigItem],
+    pub onetime_items: &'a [OneTimeItem],
+    pub discounts: &'a [DiscountBody],
+    pub coupon_ids: &'a [String],
     pub term: Option<PeriodBody>,
     pub trial: Option<bool>,
     pub trial_term: Option<PeriodBody>,
-    /// When the order's subscription starts (a contract's `start_date`); absent, when it is paid.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub start_date: Option<DateTime<Utc>>,
 }
 
-impl OrderSpec {
-    /// The quote request for this order with the customer's `promo_code`.
-    pub fn quote_spec<'a>(&'a self, promo_code: Option<&'a str>) -> QuoteSpec<'a> {
-        QuoteSpec {
-            product_pricing_ids: &self.product_pricing_ids,
-            config_items: &self.config_items,
-            onetime_items: &self.onetime_items,
-            discounts: &self.discounts,
-            promo_code,
-            coupon_ids: &self.coupon_ids,
-            term: self.term,
+impl WireOrder<'_> {
+    /// The order as it is stored; fails only on a discount's over-long seed-only field.
+    pub fn to_stored(&self) -> ApiResult<Order> {
+        Ok(Order {
+            product_pricing_ids: self.product_pricing_ids.to_vec(),
+            config_items: self.config_items.iter().map(Into::into).collect(),
+            onetime_items: self.onetime_items.iter().map(Into::into).collect(),
+            discounts: discounts::to_stored(self.discounts)?,
+            coupon_ids: self.coupon_ids.to_vec(),
+            term: self.term.map(Into::into),
             trial: self.trial,
-            trial_term: self.trial_term,
-            now: self.start_date,
-            counted: None,
-        }
+            trial_term: self.trial_term.map(Into::into),
+            start_date: None,
+        })
     }
+}
+
+/// The quote request for a stored order with the customer's `promo_code`.
+pub fn of_order<'a>(order: &'a Order, promo_code: Option<&'a str>) -> QuoteSpec<'a> {
+    QuoteSpec {
+        product_pricing_ids: &order.product_pricing_ids,
+        config_items: &order.config_items,
+        onetime_items: &order.onetime_items,
+        discounts: &order.discounts,
+        promo_code,
+        coupon_ids: &order.coupon_ids,
+        term: order.term,
+        trial: order.trial,
+        trial_term: order.trial_term,
+        now: order.start_date,
+        counted: None,
+    }
+}
+
+/// A stored span checked (1 to 1000 units) and turned into the engine's period.
+pub fn period(param: &str, span: Span) -> ApiResult<Period> {
+    PeriodBody::from(span).to_period(param)
 }
 
 /// The order, as every quote-producing endpoint takes it.
 #[derive(Clone, Debug, Default)]
 pub struct QuoteSpec<'a> {
     pub product_pricing_ids: &'a [String],
-    pub config_items: &'a [ConfigItem],
-    pub onetime_items: &'a [OneTimeItem],
-    pub discounts: &'a [DiscountBody],
+    pub config_items: &'a [order::ConfigItem],
+    pub onetime_items: &'a [order::OneTimeItem],
+    pub discounts: &'a [OrderDiscount],
     pub promo_code: Option<&'a str>,
     pub coupon_ids: &'a [String],
-    pub term: Option<PeriodBody>,
+    pub term: Option<Span>,
     pub trial: Option<bool>,
-    pub trial_term: Option<PeriodBody>,
+    pub trial_term: Option<Span>,
     pub now: Option<DateTime<Utc>>,
     /// What this order already counts in its codes' `times_redeemed` (a checkout holding its
     /// redemption): its own count does not use up the limit it is checked against.
@@ -158,7 +214,7 @@ pub struct ResolvedQuote {
 pub fn check_quantity(
     param: &str,
     quantity: i64,
-    config: Option<&QuantityConfig>,
+    config: Option<&order::QuantityConfig>,
     minimum: Option<i64>,
 ) -> ApiResult<i64> {
     let quantity = validate::count(param, quantity, 0, validate::QUANTITY_MAX)?;
@@ -351,10 +407,10 @@ pub async fn resolve(state: &AppState, company_id: &str, spec: &QuoteSpec<'_>) -
 
     let trial = match (spec.trial, spec.trial_term) {
         (Some(false), _) | (None, None) => None,
-        (_, Some(t)) => Some(t.to_period("trial_term")?),
+        (_, Some(t)) => Some(period("trial_term", t)?),
         (Some(true), None) => return Err(ApiError::missing("trial_term")),
     };
-    let term = spec.term.map(|t| t.to_period("term")).transpose()?;
+    let term = spec.term.map(|t| period("term", t)).transpose()?;
     let unit_labels = pricings
         .values()
         .flat_map(|p| p.items.iter())
@@ -371,7 +427,7 @@ pub async fn resolve(state: &AppState, company_id: &str, spec: &QuoteSpec<'_>) -
 }
 
 /// One selection per item of each plan, with quantities from `config_items`.
-fn plan_selections(plans: &[&PricingWithItems], config_items: &[ConfigItem]) -> ApiResult<Vec<Selection>> {
+fn plan_selections(plans: &[&PricingWithItems], config_items: &[order::ConfigItem]) -> ApiResult<Vec<Selection>> {
     // (item id) → (quantity, chosen amount); a config item without an item id covers its whole plan.
     let mut per_item: HashMap<&str, (i64, Option<i64>)> = HashMap::new();
     let mut per_plan: HashMap<&str, i64> = HashMap::new();
@@ -497,7 +553,7 @@ fn plan_selections(plans: &[&PricingWithItems], config_items: &[ConfigItem]) -> 
 async fn onetime_selections(
     state: &AppState,
     company_id: &str,
-    items: &[OneTimeItem],
+    items: &[order::OneTimeItem],
     pricings: &HashMap<String, PricingWithItems>,
     currency: Currency,
 ) -> ApiResult<Vec<Selection>> {

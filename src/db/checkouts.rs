@@ -20,7 +20,7 @@ pub struct CheckoutSession {
     pub status: String,
     pub customer_id: Option<String>,
     pub currency: String,
-    /// `api::quote_spec::OrderSpec` as JSON.
+    /// `domain::order::Order` as JSON.
     pub order_spec: String,
     /// `web::checkout::Options` as JSON.
     pub options: String,
