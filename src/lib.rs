@@ -18,6 +18,7 @@ pub mod outbox;
 pub mod payments;
 pub mod reconcile;
 pub mod redemptions;
+pub mod services;
 pub mod session;
 pub mod signing;
 pub mod state;

@@ -3,7 +3,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::api::quote_spec::{self, QuoteSpec, ResolvedQuote};
 use crate::db::checkouts::CheckoutSession;
 pub use crate::domain::order::Entered;
 use crate::domain::order::Order;
@@ -11,6 +10,7 @@ use crate::domain::pricing::{self, Quote};
 use crate::domain::redemption::Redemption;
 use crate::error::{ApiError, ApiResult};
 use crate::payments::ProviderKind;
+use crate::services::quote::{self as quote_spec, QuoteSpec, ResolvedQuote};
 use crate::state::AppState;
 
 /// What happens after a completed checkout.
@@ -126,7 +126,7 @@ pub fn adjustable(order: &Order) -> Vec<Adjustable> {
             let key = config_key(order, c)?;
             let q = c.quantity_config?;
             let min = q.min_quantity.into_iter().chain(c.minimum_units).max().unwrap_or(0);
-            Some(Adjustable { key, min, max: q.max_quantity.unwrap_or(crate::api::validate::QUANTITY_MAX) })
+            Some(Adjustable { key, min, max: q.max_quantity.unwrap_or(crate::services::validate::QUANTITY_MAX) })
         })
         .collect()
 }

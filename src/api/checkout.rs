@@ -9,12 +9,12 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::List;
 use super::discounts::DiscountBody;
 use super::extract::{ApiJson, ApiQuery, CompanyCtx, ListQuery};
 use super::preview::{QuoteBody, quote_body};
 use super::price_spec::PeriodBody;
 use super::quote_spec::{ConfigItem, OneTimeItem, WireOrder};
-use super::{List, validate};
 use crate::db::checkouts::CheckoutSession;
 use crate::db::{self, Page};
 use crate::domain::checkout::Status;
@@ -22,6 +22,7 @@ use crate::domain::ids::{self, prefix};
 use crate::domain::order::Order;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::payments::ProviderKind;
+use crate::services::validate;
 use crate::session::{self, CompletionAction, Entered, Options};
 use crate::state::AppState;
 
@@ -224,10 +225,10 @@ pub async fn build_session(
                 .to_string(),
         ),
     };
-    let resolved = super::quote_spec::resolve(
+    let resolved = crate::services::quote::resolve(
         state,
         company_id,
-        &super::quote_spec::of_order(&new.order, new.promo_code.as_deref()),
+        &crate::services::quote::of_order(&new.order, new.promo_code.as_deref()),
     )
     .await?;
     let quote = crate::domain::pricing::quote(&resolved.input).map_err(super::preview::pricing_error)?;

@@ -8,15 +8,16 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::List;
 use super::checkout::{NewSession, check_url};
 use super::extract::{ApiJson, ApiQuery, CompanyCtx, ListQuery};
-use super::{List, validate};
 use crate::db::links::CheckoutLink;
 use crate::db::{self, DbError};
 use crate::domain::ids::{self, prefix};
 use crate::domain::order::{ConfigItem, OneTimeItem, Order, QuantityConfig, Span};
 use crate::domain::term::PeriodUnit;
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::services::validate;
 use crate::session::{CompletionAction, Options};
 use crate::state::AppState;
 
@@ -276,13 +277,17 @@ async fn check_spec(state: &AppState, company_id: &str, spec: &LinkSpec) -> ApiR
         pricings.iter().find(|p| p.pricing.id == id).is_some_and(|p| p.items.iter().all(|it| it.period_unit.is_none()))
     };
     let order = order_of(spec, &one_time);
-    super::quote_spec::resolve(state, company_id, &super::quote_spec::of_order(&order, None)).await.map_err(|e| {
-        // Point at the link's own fields where the order's names differ.
-        match e.param.as_deref() {
-            Some(p) if p.starts_with("product_pricing_ids") || p.starts_with("onetime_items") => e.with_param("items"),
-            _ => e,
-        }
-    })?;
+    crate::services::quote::resolve(state, company_id, &crate::services::quote::of_order(&order, None)).await.map_err(
+        |e| {
+            // Point at the link's own fields where the order's names differ.
+            match e.param.as_deref() {
+                Some(p) if p.starts_with("product_pricing_ids") || p.starts_with("onetime_items") => {
+                    e.with_param("items")
+                }
+                _ => e,
+            }
+        },
+    )?;
     Ok(order)
 }
 

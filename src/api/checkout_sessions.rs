@@ -15,15 +15,16 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::List;
 use super::checkout::{CheckoutFilter, NewSession, create_session, session_url};
 use super::extract::{ApiJson, ApiQuery, ListQuery, Tenant};
-use super::{List, validate};
 use crate::db::{self, checkouts::CheckoutSession};
 use crate::domain::checkout::Status;
 use crate::domain::order::{ConfigItem, OneTimeItem, Order, Span};
 use crate::domain::term::PeriodUnit;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::payments::ProviderKind;
+use crate::services::validate;
 use crate::session::Options;
 use crate::state::AppState;
 

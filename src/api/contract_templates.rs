@@ -8,11 +8,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::extract::{ApiJson, ApiQuery, CompanyCtx, ListQuery};
-use super::{List, State as ItemState, validate};
+use super::{List, State as ItemState};
 use crate::db::{self, contracts::Template};
 use crate::domain::document::{self, TemplateError};
 use crate::domain::ids::{self, prefix};
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::services::validate;
 use crate::state::AppState;
 
 /// The longest template body, in bytes.

@@ -17,7 +17,6 @@ use super::discounts::{DiscountBody, parse_expiry, parse_start};
 use super::extract::{ApiJson, CompanyCtx};
 use super::price_spec::PeriodBody;
 use super::quote_spec::{ConfigItem, OneTimeItem, WireOrder};
-use super::validate;
 use crate::db::companies::Company;
 use crate::db::contracts::{Contract, Signer};
 use crate::db::customers::Customer;
@@ -27,6 +26,7 @@ use crate::domain::document;
 use crate::domain::ids::{self, prefix};
 use crate::domain::order::Order;
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::services::validate;
 use crate::signing::{self, Actor};
 use crate::state::AppState;
 

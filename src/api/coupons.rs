@@ -11,12 +11,13 @@ use utoipa::ToSchema;
 
 use super::discounts::{self, DiscountType, DurationKind, MoneyBody};
 use super::extract::{ApiJson, ApiQuery, CompanyCtx, ListQuery};
-use super::{List, State as ItemState, validate};
+use super::{List, State as ItemState};
 use crate::db::coupons::{Coupon, CouponWithCodes, PromoCode, code_key};
 use crate::db::{self, DbError};
 use crate::domain::ids::{self, prefix};
 use crate::domain::pricing::DiscountScope;
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::services::validate;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -9,11 +9,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::extract::{ApiJson, ApiQuery, CompanyCtx, ListQuery};
-use super::{List, State as ItemState, validate};
+use super::{List, State as ItemState};
 use crate::db::{self, DbError, customers::Customer};
 use crate::domain::address;
 use crate::domain::ids::{self, prefix};
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::services::validate;
 use crate::state::AppState;
 
 /// A postal address. `country` is an ISO 3166-1 alpha-2 code.

@@ -88,10 +88,10 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let message = strip_position(&inner.to_string());
         // serde reports a missing field at its parent; name the field itself.
         if let Some(field) = message.strip_prefix("missing field `").and_then(|m| m.strip_suffix('`')) {
-            return ApiError::missing(super::validate::join(&parent, field));
+            return ApiError::missing(crate::services::validate::join(&parent, field));
         }
         if let Some(field) = message.strip_prefix("duplicate field `").and_then(|m| m.strip_suffix('`')) {
-            let param = super::validate::join(&parent, field);
+            let param = crate::services::validate::join(&parent, field);
             return ApiError::invalid(param.clone(), format!("`{param}` is given twice."));
         }
         if parent.is_empty() {
@@ -114,7 +114,7 @@ fn find_nul(value: &serde_json::Value, path: String) -> Option<String> {
             items.iter().enumerate().find_map(|(i, v)| find_nul(v, format!("{path}[{i}]")))
         }
         serde_json::Value::Object(map) => map.iter().find_map(|(k, v)| {
-            let here = super::validate::join(&path, k);
+            let here = crate::services::validate::join(&path, k);
             if k.contains('\0') { Some(here) } else { find_nul(v, here) }
         }),
         _ => None,

@@ -8,11 +8,12 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::List;
 use super::checkout::optional_body;
 use super::extract::{ApiJson, ApiQuery, CompanyCtx, ListQuery};
-use super::{List, validate};
 use crate::db::{self, billing::Invoice};
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::services::validate;
 use crate::state::AppState;
 
 /// The statuses an invoice can have.

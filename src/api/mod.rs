@@ -21,7 +21,6 @@ pub mod price_spec;
 pub mod product_pricings;
 pub mod products;
 pub mod quote_spec;
-pub mod validate;
 pub mod webhook_endpoints;
 
 use axum::Router;

@@ -14,8 +14,7 @@ use utoipa::ToSchema;
 use super::discounts::{self, DiscountBody};
 use super::extract::{ApiJson, CompanyCtx};
 use super::product_pricings::{self, ProductPricingResponse};
-use super::quote_spec::{self, CustomPrice, QuantityConfig, QuoteSpec};
-use super::validate;
+use super::quote_spec::{CustomPrice, QuantityConfig};
 use crate::db::billing::Invoice;
 use crate::db::onetimes::Billable;
 use crate::db::{self, customers::Customer};
@@ -23,6 +22,8 @@ use crate::domain::ids::{self, prefix};
 use crate::domain::pricing::{self, QuoteLine};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::invoicing::{self, PayWith, Terms};
+use crate::services::quote::{self, QuoteSpec};
+use crate::services::validate;
 use crate::state::AppState;
 
 /// The longest payment term an invoice may give, in days.
@@ -191,7 +192,7 @@ pub async fn create_onetimes(
         .collect();
     let discounts = super::discounts::to_stored(&body.discounts)?;
     let spec = QuoteSpec { onetime_items: &items, discounts: &discounts, ..QuoteSpec::default() };
-    let resolved = quote_spec::resolve(state, company_id, &spec).await?;
+    let resolved = quote::resolve(state, company_id, &spec).await?;
     let quote = pricing::quote(&resolved.input).map_err(super::preview::pricing_error)?;
     if quote.due_today.total > crate::domain::money::MAX_MINOR {
         return Err(ApiError::invalid("onetime_items", "The charges add up to more than an invoice can hold."));

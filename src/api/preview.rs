@@ -9,9 +9,10 @@ use utoipa::ToSchema;
 use super::discounts::{self, DiscountBody};
 use super::extract::{ApiJson, CompanyCtx};
 use super::price_spec::PeriodBody;
-use super::quote_spec::{self, ConfigItem, OneTimeItem, QuoteSpec};
-use crate::domain::pricing::{self, Charge, PricingError, Quote};
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use super::quote_spec::{self, ConfigItem, OneTimeItem};
+use crate::domain::pricing::{self, Charge, Quote};
+use crate::error::{ApiResult, ErrorBody};
+use crate::services::quote::{self, QuoteSpec};
 use crate::state::AppState;
 
 /// An order to price, in the shape of the checkout request (seed 000).
@@ -168,16 +169,7 @@ pub fn quote_body(q: Quote, promo_code: Option<String>) -> QuoteBody {
 }
 
 /// Engine errors that input checks did not already catch: only sizes and dates remain.
-pub fn pricing_error(e: PricingError) -> ApiError {
-    match e {
-        PricingError::AmountTooLarge => {
-            ApiError::invalid("config_items", "The order's amounts exceed 10^12 minor units.")
-                .with_code("amount_too_large")
-        }
-        PricingError::DateOutOfRange => ApiError::invalid("term", "A charge date of this order is out of range."),
-        other => ApiError::invalid("config_items", other.to_string()),
-    }
-}
+pub use crate::services::quote::pricing_error;
 
 #[utoipa::path(post, path = "/api/v1/companies/{company_id}/pricing/preview", tag = "pricing",
     params(("company_id" = String, Path)), request_body = PreviewRequest,
@@ -199,8 +191,8 @@ pub async fn preview(
         trial_term: body.trial_term,
     }
     .to_stored()?;
-    let spec = QuoteSpec { now, ..quote_spec::of_order(&order, body.promo_code.as_deref()) };
-    let resolved = quote_spec::resolve(&state, ctx.id(), &spec).await?;
+    let spec = QuoteSpec { now, ..quote::of_order(&order, body.promo_code.as_deref()) };
+    let resolved = quote::resolve(&state, ctx.id(), &spec).await?;
     let quote = pricing::quote(&resolved.input).map_err(pricing_error)?;
     Ok(Json(quote_body(quote, resolved.promo.map(|(_, code)| code))))
 }

@@ -8,10 +8,11 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::extract::{ApiJson, ApiQuery, CompanyCtx, ListQuery};
 use super::price_spec::{self, ItemPricingInput, ItemPricingResponse};
-use super::{List, State as ItemState, validate};
+use super::{List, State as ItemState};
 use crate::db::{self, pricings::ItemPricing, pricings::PricingWithItems, pricings::ProductPricing};
 use crate::domain::ids::{self, prefix};
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::services::validate;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]

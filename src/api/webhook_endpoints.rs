@@ -7,12 +7,13 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::List;
 use super::extract::{ApiJson, ApiQuery, CompanyCtx, ListQuery};
-use super::{List, validate};
 use crate::db::{self, webhooks::Endpoint};
 use crate::domain::ids::{self, prefix};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::outbox::EVENT_TYPES;
+use crate::services::validate;
 use crate::state::AppState;
 
 /// Longest endpoint URL accepted.

@@ -61,7 +61,7 @@ fn check_for_payment(
     if loaded.session.customer_id.is_none() {
         match entered.email.as_deref() {
             None => form.fail("email", t.required),
-            Some(e) if crate::api::validate::email("email", e).is_err() => form.fail("email", t.invalid_email),
+            Some(e) if crate::services::validate::email("email", e).is_err() => form.fail("email", t.invalid_email),
             Some(_) => {}
         }
         if entered.name.is_none() {
