@@ -94,7 +94,7 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .route("/api/openapi.json", get(api::openapi::serve))
         .merge(api::router(state.clone()))
         .merge(web::router())
-        .fallback(web::not_found)
+        .fallback(web::errors::not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), web::security_headers::layer))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::from_fn(run_to_completion))

@@ -9,9 +9,9 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::List;
 use super::discounts::DiscountBody;
 use super::extract::{ApiJson, ApiQuery, CompanyCtx, ListQuery};
+use super::list::List;
 use super::preview::{QuoteBody, quote_body};
 use super::price_spec::PeriodBody;
 use super::quote_spec::{ConfigItem, OneTimeItem, WireOrder};

@@ -8,9 +8,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::List;
 use super::checkout::{NewSession, check_url};
 use super::extract::{ApiJson, ApiQuery, CompanyCtx, ListQuery};
+use super::list::List;
 use crate::db::links::CheckoutLink;
 use crate::db::{self, DbError};
 use crate::domain::ids::{self, prefix};

@@ -15,9 +15,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::List;
 use super::checkout::{CheckoutFilter, NewSession, create_session, session_url};
 use super::extract::{ApiJson, ApiQuery, ListQuery, Tenant};
+use super::list::List;
 use crate::db::{self, checkouts::CheckoutSession};
 use crate::domain::checkout::Status;
 use crate::domain::order::{ConfigItem, OneTimeItem, Order, Span};

@@ -9,11 +9,11 @@ use base64::Engine;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::List;
 use super::checkout::{PreviewLink, PreviewLinkRequest, optional_body, preview_link_for};
 use super::contract_response::{ContractResponse, respond, respond_many};
 use super::contracts::{SIGNERS_MAX, SignatoryBody, signer_row, signers_from};
 use super::extract::{ApiJson, ApiQuery, CompanyCtx, ListQuery};
+use super::list::List;
 use crate::db::{self, contracts::Contract};
 use crate::domain::contract::{Role, Status};
 use crate::error::{ApiError, ApiResult, ErrorBody};

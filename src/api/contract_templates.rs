@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::extract::{ApiJson, ApiQuery, CompanyCtx, ListQuery};
-use super::{List, State as ItemState};
+use super::list::{List, State as ItemState};
 use crate::db::{self, contracts::Template};
 use crate::domain::document::{self, TemplateError};
 use crate::domain::ids::{self, prefix};

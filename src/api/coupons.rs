@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 use super::discounts::{self, DiscountType, DurationKind, MoneyBody};
 use super::extract::{ApiJson, ApiQuery, CompanyCtx, ListQuery};
-use super::{List, State as ItemState};
+use super::list::{List, State as ItemState};
 use crate::db::coupons::{Coupon, CouponWithCodes, PromoCode, code_key};
 use crate::db::{self, DbError};
 use crate::domain::ids::{self, prefix};

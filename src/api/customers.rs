@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::extract::{ApiJson, ApiQuery, CompanyCtx, ListQuery};
-use super::{List, State as ItemState};
+use super::list::{List, State as ItemState};
 use crate::db::{self, DbError, customers::Customer};
 use crate::domain::address;
 use crate::domain::ids::{self, prefix};

@@ -8,9 +8,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::List;
 use super::checkout::optional_body;
 use super::extract::{ApiJson, ApiQuery, CompanyCtx, ListQuery};
+use super::list::List;
 use crate::db::{self, billing::Invoice};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::services::validate;

@@ -14,6 +14,7 @@ pub mod discounts;
 pub mod extract;
 pub mod idempotency;
 pub mod invoices;
+pub mod list;
 pub mod onetimes;
 pub mod openapi;
 pub mod preview;
@@ -28,10 +29,7 @@ use axum::http::StatusCode;
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use serde::Serialize;
-use utoipa::ToSchema;
 
-use crate::db::Page;
 use crate::error::{ApiError, ErrorType};
 use crate::state::AppState;
 
@@ -122,44 +120,4 @@ async fn envelope(req: axum::extract::Request, next: axum::middleware::Next) -> 
     };
     let message = status.canonical_reason().unwrap_or("Error").to_string();
     ApiError::new(status, kind, code, message).into_response()
-}
-
-/// One page of a list, newest first.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct List<T> {
-    pub data: Vec<T>,
-    /// Whether another page follows; fetch it with `cursor=next_cursor`.
-    pub has_more: bool,
-    pub next_cursor: Option<String>,
-}
-
-impl<T> List<T> {
-    /// Build a page from rows fetched with `page.fetch_limit()` (one more than asked for).
-    pub fn from_rows<R>(
-        mut rows: Vec<R>,
-        page: &Page,
-        id: impl Fn(&R) -> &str,
-        map: impl Fn(R) -> Result<T, ApiError>,
-    ) -> Result<List<T>, ApiError> {
-        let limit = usize::try_from(page.limit).unwrap_or(20);
-        let has_more = rows.len() > limit;
-        rows.truncate(limit);
-        let next_cursor = if has_more { rows.last().map(|r| id(r).to_string()) } else { None };
-        let data = rows.into_iter().map(map).collect::<Result<Vec<T>, ApiError>>()?;
-        Ok(List { data, has_more, next_cursor })
-    }
-}
-
-/// `ACTIVE` or `ARCHIVED`, derived from `archived_at`.
-#[derive(Clone, Copy, Debug, Serialize, ToSchema)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum State {
-    Active,
-    Archived,
-}
-
-impl State {
-    pub fn of(archived_at: Option<chrono::DateTime<chrono::Utc>>) -> State {
-        if archived_at.is_some() { State::Archived } else { State::Active }
-    }
 }

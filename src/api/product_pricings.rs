@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::extract::{ApiJson, ApiQuery, CompanyCtx, ListQuery};
+use super::list::{List, State as ItemState};
 use super::price_spec::{self, ItemPricingInput, ItemPricingResponse};
-use super::{List, State as ItemState};
 use crate::db::{self, pricings::ItemPricing, pricings::PricingWithItems, pricings::ProductPricing};
 use crate::domain::ids::{self, prefix};
 use crate::error::{ApiError, ApiResult, ErrorBody};

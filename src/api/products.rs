@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::extract::{ApiJson, ApiQuery, CompanyCtx, ListQuery};
-use super::{List, State as ItemState};
+use super::list::{List, State as ItemState};
 use crate::db::{self, products::Product};
 use crate::domain::ids::{self, prefix};
 use crate::error::{ApiError, ApiResult, ErrorBody};

@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::List;
 use super::extract::{ApiJson, ApiQuery, CompanyCtx, ListQuery};
+use super::list::List;
 use crate::db::{self, webhooks::Endpoint};
 use crate::domain::ids::{self, prefix};
 use crate::error::{ApiError, ApiResult, ErrorBody};

@@ -1,7 +1,7 @@
 //! Pay by invoice: no card is collected; the order is accepted and an open invoice carries
 //! the payment instructions (bank transfer).
 
-use super::{ChargeRequest, Outcome, PagePayment, PaymentProvider, ProviderError, ProviderKind};
+use super::provider::{ChargeRequest, Outcome, PagePayment, PaymentProvider, ProviderError, ProviderKind};
 
 pub struct Manual {
     pub instructions: String,

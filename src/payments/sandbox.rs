@@ -7,7 +7,7 @@
 //! retry). Any other number is refused the way a real provider refuses a mistyped card (Luhn
 //! check first, then "card not supported").
 
-use super::{
+use super::provider::{
     CardInput, ChargeRequest, Outcome, PagePayment, PaymentProvider, ProviderError, ProviderKind, SavedMethod,
 };
 

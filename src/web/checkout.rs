@@ -125,7 +125,7 @@ pub(super) fn server_error(e: impl std::fmt::Display) -> Response {
 }
 
 pub(super) fn not_found() -> Response {
-    (StatusCode::NOT_FOUND, super::NotFoundPage).into_response()
+    (StatusCode::NOT_FOUND, super::errors::NotFoundPage).into_response()
 }
 
 pub(super) async fn load(

@@ -10,6 +10,7 @@ pub mod contract_i18n;
 pub mod contract_submit;
 pub mod contract_view;
 pub mod csrf;
+pub mod errors;
 pub mod invoice;
 pub mod invoice_i18n;
 pub mod invoice_view;
@@ -26,11 +27,10 @@ pub mod stripe_webhook;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::http::{HeaderValue, StatusCode, Uri, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use crate::error::{ApiError, ErrorType};
 use crate::state::AppState;
 
 /// The stylesheet is compiled into the binary, so `kasse` runs from any directory.
@@ -87,23 +87,4 @@ fn script(source: &'static str) -> Response {
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/javascript; charset=utf-8"));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
     response
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "errors/not_found.html")]
-pub(crate) struct NotFoundPage;
-
-/// Unknown routes: the JSON envelope under `/api`, a friendly page everywhere else.
-pub async fn not_found(uri: Uri) -> Response {
-    if uri.path().starts_with("/api/") {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            ErrorType::InvalidRequestError,
-            "route_not_found",
-            format!("No API route {}. See /api/openapi.json for the routes.", uri.path()),
-        )
-        .into_response()
-    } else {
-        (StatusCode::NOT_FOUND, NotFoundPage).into_response()
-    }
 }

@@ -15,11 +15,13 @@ use stripe_core::payment_intent::{CreatePaymentIntent, CreatePaymentIntentOffSes
 use stripe_core::setup_intent::{CreateSetupIntent, CreateSetupIntentUsage, RetrieveSetupIntent};
 use stripe_core::{PaymentIntent, PaymentIntentAllowedPaymentMethodTypes, PaymentIntentSetupFutureUsage, SetupIntent};
 
+use super::provider::{
+    ChargeRequest, Outcome, PagePayment, Payer, PaymentProvider, ProviderError, ProviderKind, SavedMethod,
+};
 use super::stripe_config::StripeSettings;
-use super::{ChargeRequest, Outcome, PagePayment, Payer, PaymentProvider, ProviderError, ProviderKind, SavedMethod};
 
 /// Metadata key under which every intent carries our payment id.
-const PAYMENT_KEY: &str = super::PAYMENT_METADATA_KEY;
+const PAYMENT_KEY: &str = super::provider::PAYMENT_METADATA_KEY;
 
 /// One Stripe account: a pooled client and its settings. Shared by the whole process.
 pub struct StripeClient {
