@@ -73,9 +73,11 @@ impl App {
     /// Serve until `shutdown` resolves, then finish in-flight requests and return.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let background = ops::spawn_background_tasks(self.state.clone());
-        let _outbox = crate::outbox::AbortOnDrop(crate::outbox::spawn(self.state.clone())); // stops with the server
-        let _sweeper =
-            crate::outbox::AbortOnDrop(crate::expiry::spawn_sweeper(self.state.clone(), Duration::from_secs(30)));
+        let _outbox = crate::services::outbox::AbortOnDrop(crate::services::outbox::spawn(self.state.clone())); // stops with the server
+        let _sweeper = crate::services::outbox::AbortOnDrop(crate::services::sweeper::spawn_sweeper(
+            self.state.clone(),
+            Duration::from_secs(30),
+        ));
         let router = router(self.state.clone(), Duration::from_secs(30));
         // Client addresses feed the promo-code rate limit.
         let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();

@@ -48,7 +48,7 @@ pub async fn checkout(state: &AppState, seed: &DemoSeed) -> Result<String, SeedE
         onetime_items: vec![serde_json::from_value(json!({"product_pricing_id": onboarding, "aggregate": 1}))?],
         ..Default::default()
     };
-    let options = crate::session::Options {
+    let options = crate::services::checkout::Options {
         allow_promo_code: true,
         requires_customer_address: true,
         collect_company: true,
@@ -288,7 +288,7 @@ pub async fn contract(state: &AppState, seed: &DemoSeed) -> Result<String, SeedE
     let created = crate::api::contracts::create_contract(state, &company, serde_json::from_value(body)?).await?;
     let signers = db::contracts::signers_of(&state.db, &[created.id.as_str()]).await?;
     let first = signers.first().ok_or_else(|| SeedError("the demo contract has no signatory".into()))?;
-    Ok(crate::signing::signature_link(state, first))
+    Ok(crate::services::contracts::signature_link(state, first))
 }
 
 /// A fresh open demo invoice: a one-time charge to Ada Lovelace for a training workshop and

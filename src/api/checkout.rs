@@ -22,8 +22,8 @@ use crate::domain::ids::{self, prefix};
 use crate::domain::order::Order;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::payments::ProviderKind;
+use crate::services::checkout::{self as session, CompletionAction, Entered, Options};
 use crate::services::validate;
-use crate::session::{self, CompletionAction, Entered, Options};
 use crate::state::AppState;
 
 /// `completion_action`: what the customer sees after paying.
@@ -231,7 +231,7 @@ pub async fn build_session(
         &crate::services::quote::of_order(&new.order, new.promo_code.as_deref()),
     )
     .await?;
-    let quote = crate::domain::pricing::quote(&resolved.input).map_err(super::preview::pricing_error)?;
+    let quote = crate::domain::pricing::quote(&resolved.input).map_err(crate::services::quote::pricing_error)?;
 
     let now = state.clock.now();
     let entered = Entered { promo_code: resolved.promo.as_ref().map(|(_, code)| code.clone()), ..Entered::default() };
@@ -389,7 +389,7 @@ pub async fn response(state: &AppState, s: CheckoutSession, with_quote: bool) ->
 /// Load a session of this company and bring its expiry up to date first.
 pub async fn load(state: &AppState, company_id: &str, id: &str) -> ApiResult<CheckoutSession> {
     let s = db::checkouts::get(&state.db, company_id, id).await?.ok_or_else(|| ApiError::not_found("checkout", id))?;
-    crate::expiry::refresh(state, s).await
+    crate::services::expiry::refresh(state, s).await
 }
 
 #[utoipa::path(get, path = "/api/v1/companies/{company_id}/checkout/{id}", tag = "checkout",
@@ -473,7 +473,7 @@ pub async fn expire(
     Path((_, id)): Path<(String, String)>,
 ) -> ApiResult<Json<CheckoutResponse>> {
     let s = load(&state, ctx.id(), &id).await?;
-    let s = crate::expiry::close_by_merchant(&state, s, Status::Expired).await?;
+    let s = crate::services::expiry::close_by_merchant(&state, s, Status::Expired).await?;
     Ok(Json(response(&state, s, true).await?))
 }
 

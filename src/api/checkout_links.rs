@@ -17,8 +17,8 @@ use crate::domain::ids::{self, prefix};
 use crate::domain::order::{ConfigItem, OneTimeItem, Order, QuantityConfig, Span};
 use crate::domain::term::PeriodUnit;
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::services::checkout::{CompletionAction, Options};
 use crate::services::validate;
-use crate::session::{CompletionAction, Options};
 use crate::state::AppState;
 
 /// `product`: added with its fixed quantity. `plan`: added, and the customer picks the quantity.

@@ -24,8 +24,8 @@ use crate::domain::order::{ConfigItem, OneTimeItem, Order, Span};
 use crate::domain::term::PeriodUnit;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::payments::ProviderKind;
+use crate::services::checkout::Options;
 use crate::services::validate;
-use crate::session::Options;
 use crate::state::AppState;
 
 #[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
@@ -391,7 +391,7 @@ async fn load(state: &AppState, company_id: &str, id: &str) -> ApiResult<Checkou
         .await?
         .filter(|s| s.source == "SESSION")
         .ok_or_else(|| ApiError::not_found("checkout session", id))?;
-    crate::expiry::refresh(state, s).await
+    crate::services::expiry::refresh(state, s).await
 }
 
 #[utoipa::path(get, path = "/api/v1/checkout-sessions/{id}", tag = "checkout",
@@ -436,6 +436,6 @@ pub async fn cancel(
     Path(id): Path<String>,
 ) -> ApiResult<Json<SessionResponse>> {
     let s = load(&state, &company.id, &id).await?;
-    let s = crate::expiry::close_by_merchant(&state, s, Status::Cancelled).await?;
+    let s = crate::services::expiry::close_by_merchant(&state, s, Status::Cancelled).await?;
     Ok(Json(SessionResponse { session: body(&state, &s) }))
 }

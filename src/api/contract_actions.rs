@@ -17,8 +17,8 @@ use super::list::List;
 use crate::db::{self, contracts::Contract};
 use crate::domain::contract::{Role, Status};
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::services::contracts::{self as signing, Actor, Upload};
 use crate::services::validate;
-use crate::signing::{self, Actor, Upload};
 use crate::state::AppState;
 
 /// The largest file `mark_signed_offline` takes, decoded (the request body limit is 1 MiB).

@@ -14,8 +14,8 @@ use crate::db::contracts::{Contract, Event, FileInfo, Signer};
 use crate::db::{self};
 use crate::domain::contract::Role;
 use crate::error::{ApiError, ApiResult};
-use crate::session::{self, CompletionAction};
-use crate::signing;
+use crate::services::checkout::{self as session, CompletionAction};
+use crate::services::contracts as signing;
 use crate::state::AppState;
 
 /// A customer signatory (seed `signatories[]`).

@@ -26,8 +26,8 @@ use crate::domain::document;
 use crate::domain::ids::{self, prefix};
 use crate::domain::order::Order;
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::services::contracts::{self as signing, Actor};
 use crate::services::validate;
-use crate::signing::{self, Actor};
 use crate::state::AppState;
 
 /// The most signatories on one side of a contract.

@@ -290,12 +290,12 @@ impl utoipa::ToSchema for MetadataValue {}
 /// only be unknown.
 pub const ID_MAX: usize = 64; // the same literal stands in the `#[schema(max_length = 64)]` of id fields
 
-/// The schema of a webhook event type name: one of [`crate::outbox::EVENT_TYPES`].
+/// The schema of a webhook event type name: one of [`crate::services::outbox::EVENT_TYPES`].
 pub struct EventTypeName;
 
 impl utoipa::PartialSchema for EventTypeName {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        status_schema(crate::outbox::EVENT_TYPES.iter().copied()).into()
+        status_schema(crate::services::outbox::EVENT_TYPES.iter().copied()).into()
     }
 }
 impl utoipa::ToSchema for EventTypeName {}

@@ -52,7 +52,7 @@ pub struct InvoiceResponse {
 impl InvoiceResponse {
     pub fn new(state: &AppState, i: Invoice) -> Self {
         InvoiceResponse {
-            url: crate::invoicing::invoice_url(state, &i),
+            url: crate::services::invoicing::invoice_url(state, &i),
             lines: serde_json::from_str(&i.lines).unwrap_or_default(),
             id: i.id,
             number: i.number,
@@ -149,7 +149,7 @@ pub struct MarkPaid {
 /// Close an OPEN invoice as `to` (PAID or VOID) and tell the merchant. Doing it again is a no-op;
 /// from the other final status it is a 409.
 async fn close(state: &AppState, invoice: Invoice, to: &str, note: Option<String>) -> ApiResult<Invoice> {
-    crate::invoicing::refuse_if_paid_through_kasse(state, &invoice).await?;
+    crate::services::invoicing::refuse_if_paid_through_kasse(state, &invoice).await?;
     if invoice.status == to {
         return Ok(invoice);
     }
@@ -178,7 +178,7 @@ async fn close(state: &AppState, invoice: Invoice, to: &str, note: Option<String
         paid_at: if to == "PAID" { Some(now) } else { invoice.paid_at },
         ..invoice
     };
-    let mut data = crate::fulfillment::invoice_event(&closed);
+    let mut data = crate::services::fulfillment::invoice_event(&closed);
     data["note"] = serde_json::json!(note);
     let event = if to == "PAID" { "invoice.paid" } else { "invoice.voided" };
     db::webhooks::enqueue(&mut tx, &closed.company_id, event, data, now).await?;
@@ -287,7 +287,7 @@ pub async fn create(
         notes.dedup();
         terms.notes = (!notes.is_empty()).then(|| notes.join("\n\n"));
     }
-    let invoice = crate::invoicing::issue_in(&mut tx, &waiting, &terms, now).await?;
+    let invoice = crate::services::invoicing::issue_in(&mut tx, &waiting, &terms, now).await?;
     tx.commit().await?;
     if body.auto_charges == Some(true) {
         super::onetimes::auto_charge(&state, &invoice).await;

@@ -21,7 +21,7 @@ use crate::db::{self, customers::Customer};
 use crate::domain::ids::{self, prefix};
 use crate::domain::pricing::{self, QuoteLine};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::invoicing::{self, PayWith, Terms};
+use crate::services::invoicing::{self, PayWith, Terms};
 use crate::services::quote::{self, QuoteSpec};
 use crate::services::validate;
 use crate::state::AppState;
@@ -193,7 +193,7 @@ pub async fn create_onetimes(
     let discounts = super::discounts::to_stored(&body.discounts)?;
     let spec = QuoteSpec { onetime_items: &items, discounts: &discounts, ..QuoteSpec::default() };
     let resolved = quote::resolve(state, company_id, &spec).await?;
-    let quote = pricing::quote(&resolved.input).map_err(super::preview::pricing_error)?;
+    let quote = pricing::quote(&resolved.input).map_err(crate::services::quote::pricing_error)?;
     if quote.due_today.total > crate::domain::money::MAX_MINOR {
         return Err(ApiError::invalid("onetime_items", "The charges add up to more than an invoice can hold."));
     }

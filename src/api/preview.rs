@@ -12,7 +12,7 @@ use super::price_spec::PeriodBody;
 use super::quote_spec::{self, ConfigItem, OneTimeItem};
 use crate::domain::pricing::{self, Charge, Quote};
 use crate::error::{ApiResult, ErrorBody};
-use crate::services::quote::{self, QuoteSpec};
+use crate::services::quote::{self, QuoteSpec, pricing_error};
 use crate::state::AppState;
 
 /// An order to price, in the shape of the checkout request (seed 000).
@@ -167,9 +167,6 @@ pub fn quote_body(q: Quote, promo_code: Option<String>) -> QuoteBody {
         promo_code,
     }
 }
-
-/// Engine errors that input checks did not already catch: only sizes and dates remain.
-pub use crate::services::quote::pricing_error;
 
 #[utoipa::path(post, path = "/api/v1/companies/{company_id}/pricing/preview", tag = "pricing",
     params(("company_id" = String, Path)), request_body = PreviewRequest,

@@ -12,7 +12,7 @@ use super::list::List;
 use crate::db::{self, webhooks::Endpoint};
 use crate::domain::ids::{self, prefix};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::outbox::EVENT_TYPES;
+use crate::services::outbox::EVENT_TYPES;
 use crate::services::validate;
 use crate::state::AppState;
 

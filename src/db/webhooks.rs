@@ -2,7 +2,7 @@
 //!
 //! An event is written by [`enqueue`] inside the transaction of the change it reports, together
 //! with one `webhook_deliveries` row per subscribed endpoint, so an event exists exactly when its
-//! change does. The worker ([`crate::outbox`]) then claims due deliveries with [`claim_due`] and
+//! change does. The worker ([`crate::services::outbox`]) then claims due deliveries with [`claim_due`] and
 //! records the outcome with [`mark_delivered`] or [`mark_failed`].
 
 use chrono::{DateTime, Duration, Utc};

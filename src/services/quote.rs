@@ -13,14 +13,19 @@ use super::coupons::{self as discounts, PromoRejection};
 use super::validate;
 use crate::db;
 use crate::db::coupons::{Coupon, PromoCode};
+use crate::db::onetimes::Billable;
 use crate::db::pricings::PricingWithItems;
 use crate::domain::money::Currency;
 use crate::domain::order::{self, Order, OrderDiscount, Span};
-use crate::domain::pricing::{Discount, DiscountScope, PriceModel, PricedItem, PricingError, QuoteInput, Selection};
+use crate::domain::pricing::{
+    Discount, DiscountLine, DiscountScope, PriceModel, PricedItem, PricingError, Quote, QuoteInput, QuoteLine,
+    Selection,
+};
 use crate::domain::redemption::Redemption;
 use crate::domain::term::{Frequency, Period};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use serde_json::Value;
 
 /// The quote request for a stored order with the customer's `promo_code`.
 pub fn of_order<'a>(order: &'a Order, promo_code: Option<&'a str>) -> QuoteSpec<'a> {
@@ -517,4 +522,52 @@ fn check_scope_matches(param: &str, discount: &Discount, selections: &[Selection
         DiscountScope::All => "coupon_id",
     };
     Err(ApiError::invalid(validate::join(param, field), "This discount applies to nothing in the order."))
+}
+
+/// Add waiting charges to a checkout's quote as due-today lines (and their batches'
+/// discounts), so the page shows them, the payment collects them and the invoice lists them.
+pub fn add_to_quote(quote: &mut Quote, billables: &[Billable]) {
+    let parse = |s: &str| serde_json::from_str::<Vec<Value>>(s).unwrap_or_default();
+    let text = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).unwrap_or_default().to_string();
+    let int = |v: &Value, key: &str| v.get(key).and_then(Value::as_i64).unwrap_or_default();
+    let mut batch_lines: Vec<(String, Vec<usize>)> = Vec::new();
+    for b in billables {
+        for l in parse(&b.lines) {
+            let quantity = int(&l, "quantity");
+            match batch_lines.last_mut() {
+                Some((batch, lines)) if *batch == b.batch_id => lines.push(quote.lines.len()),
+                _ => batch_lines.push((b.batch_id.clone(), vec![quote.lines.len()])),
+            }
+            quote.lines.push(QuoteLine {
+                item_pricing_id: text(&l, "item_pricing_id"),
+                product_id: text(&l, "product_id"),
+                product_pricing_id: text(&l, "product_pricing_id"),
+                onetime_billable_id: Some(b.id.clone()),
+                name: text(&l, "name"),
+                description: text(&l, "description"),
+                quantity,
+                billed_quantity: quantity,
+                frequency: Frequency::OneTime,
+                metered: false,
+                amount: int(&l, "amount"),
+                due_today: true,
+            });
+        }
+    }
+    let charge = &mut quote.due_today;
+    for b in billables {
+        charge.subtotal = charge.subtotal.saturating_add(b.subtotal);
+        charge.discount_total = charge.discount_total.saturating_add(b.discount_total);
+        for d in parse(&b.discounts) {
+            let line_indexes =
+                batch_lines.iter().find(|(batch, _)| *batch == b.batch_id).map(|(_, l)| l.clone()).unwrap_or_default();
+            charge.discounts.push(DiscountLine {
+                discount_index: usize::MAX,
+                name: text(&d, "name"),
+                amount: int(&d, "amount"),
+                line_indexes,
+            });
+        }
+    }
+    charge.total = (charge.subtotal - charge.discount_total).max(0);
 }

@@ -26,7 +26,7 @@ use crate::domain::checkout::Status;
 use crate::error::ApiError;
 use crate::i18n::{self, Locale, Texts};
 use crate::payments::{PagePayment, Provider};
-use crate::session::{self, Entered, Parsed, Priced};
+use crate::services::checkout::{self as session, Entered, Parsed, Priced};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -139,7 +139,7 @@ pub(super) async fn load(
     }
     let session = db::checkouts::by_token(&state.db, token).await.map_err(server_error)?.ok_or_else(not_found)?;
     let session = if refresh {
-        crate::expiry::refresh(state, session).await.map_err(|e| server_error(e.message))?
+        crate::services::expiry::refresh(state, session).await.map_err(|e| server_error(e.message))?
     } else {
         session
     };
@@ -155,7 +155,7 @@ pub(super) async fn load(
 async fn contract_allows_payment(state: &AppState, session: &CheckoutSession) -> Result<(), Response> {
     let contract =
         db::contracts::by_checkout(&state.db, &session.id).await.map_err(server_error)?.ok_or_else(not_found)?;
-    let contract = crate::signing::refresh(state, contract).await.map_err(|e| server_error(e.message))?;
+    let contract = crate::services::contracts::refresh(state, contract).await.map_err(|e| server_error(e.message))?;
     if contract.status() == crate::domain::contract::Status::PendingPayment { Ok(()) } else { Err(not_found()) }
 }
 
@@ -605,10 +605,10 @@ async fn submit_open(
     let edit = if action == "pay" && enter_means(&loaded, fields) == "apply_promo" { "apply_promo" } else { action };
     let (entered, mut form) = merge(&loaded, fields, edit);
     if edit == "apply_promo" && session::takes_promo_code(&loaded.session, &loaded.parsed.options) {
-        match crate::attempts::promo_code(state, &loaded.session.id, client).await {
+        match crate::services::attempts::promo_code(state, &loaded.session.id, client).await {
             Ok(None) => {}
             Ok(Some(wait)) => {
-                let minutes = crate::attempts::minutes_to_wait(wait);
+                let minutes = crate::services::attempts::minutes_to_wait(wait);
                 form.fail("promo_code", &i18n::too_many_attempts(loaded.locale, minutes));
                 return render(state, &loaded, form, None, StatusCode::TOO_MANY_REQUESTS, csrf, nonce, false).await;
             }

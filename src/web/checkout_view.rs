@@ -11,7 +11,7 @@ use crate::domain::term::Period;
 use crate::i18n::format::{self, TierRow};
 use crate::i18n::{self, Locale, Texts};
 use crate::payments::PagePayment;
-use crate::session::{Adjustable, Entered, Options};
+use crate::services::checkout::{Adjustable, Entered, Options};
 
 /// The merchant's branding.
 pub struct Merchant {
@@ -206,7 +206,7 @@ pub fn lines(
             }
         })
         // Lines past the selections are the customer's waiting one-time charges, priced
-        // when the merchant added them (see `invoicing::add_to_quote`).
+        // when the merchant added them (see `quote::add_to_quote`).
         .chain(quote.lines.iter().skip(selections.len()).map(|line| LineView {
             name: line.name.clone(),
             metered: false,

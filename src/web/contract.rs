@@ -27,8 +27,8 @@ use crate::db::contracts::{Contract, Signer};
 use crate::db::{self};
 use crate::domain::contract::{Status, Turn};
 use crate::i18n::{Locale, Texts};
-use crate::session::{self, Entered, Priced};
-use crate::signing::{self, Actor};
+use crate::services::checkout::{self as session, Entered, Priced};
+use crate::services::contracts::{self as signing, Actor};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {

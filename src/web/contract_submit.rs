@@ -19,8 +19,8 @@ use super::security_headers::CspNonce;
 use crate::db::{self};
 use crate::domain::contract::Turn;
 use crate::i18n;
-use crate::session::{self, CompletionAction, Entered};
-use crate::signing::{self, Actor, Refusal, SignInput, Signed};
+use crate::services::checkout::{self as session, CompletionAction, Entered};
+use crate::services::contracts::{self as signing, Actor, Refusal, SignInput, Signed};
 use crate::state::AppState;
 
 /// What a request needs to answer with a page.

@@ -11,7 +11,7 @@ use super::contract_i18n::{self as ci18n, ContractTexts};
 use crate::db::contracts::{Contract, Event, Signer};
 use crate::domain::contract::{self, Role};
 use crate::i18n::{self, Locale};
-use crate::session::{Adjustable, Entered, Priced};
+use crate::services::checkout::{Adjustable, Entered, Priced};
 
 /// The longest typed name and title we accept, in characters.
 pub const NAME_MAX: usize = 200;

@@ -33,9 +33,9 @@ use crate::domain::ids::{self, prefix};
 use crate::domain::money::Currency;
 use crate::error::ApiResult;
 use crate::i18n::{self, Locale, Texts};
-use crate::invoicing::{self, Paid, PayWith};
 use crate::payments::{CardInput, PagePayment};
-use crate::session::Options;
+use crate::services::checkout::Options;
+use crate::services::invoicing::{self, Paid, PayWith};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {

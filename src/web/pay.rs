@@ -25,10 +25,10 @@ use crate::db::checkouts::CheckoutSession;
 use crate::db::{self};
 use crate::domain::checkout::Status;
 use crate::domain::ids::{self, prefix};
-use crate::fulfillment::{self, PaymentDone, Settlement};
 use crate::i18n::{self, Texts};
 use crate::payments::{CardInput, ChargeRequest, Outcome, Payer, ProviderKind, SavedMethod};
-use crate::session::{self, CompletionAction, Entered, Priced};
+use crate::services::checkout::{self as session, CompletionAction, Entered, Priced};
+use crate::services::fulfillment::{self, PaymentDone, Settlement};
 use crate::state::AppState;
 
 /// How long a payment attempt may hold the session before another may try.
@@ -178,7 +178,7 @@ pub(super) async fn pay(
     // taken is never refused here: fulfilment settles its count.)
     if !reuses_succeeded {
         let wanted = priced.redemption();
-        match crate::redemptions::hold(state, &loaded.session, wanted.as_ref()).await {
+        match crate::services::redemptions::hold(state, &loaded.session, wanted.as_ref()).await {
             Ok(true) => loaded.session.redemption_counted = wanted.map(|r| r.to_json()),
             Ok(false) => {
                 let _ = db::checkouts::release_payment_lock(&state.db, &loaded.session.id, now).await;
@@ -329,7 +329,7 @@ async fn failed(state: &AppState, loaded: &Loaded, payment_id: &str, reason: &st
     let _ = db::billing::set_payment_status(&state.db, payment_id, &from, "FAILED", None, Some(reason), now).await;
     // The refused order's promo code is free for others again (before the lock goes, so a
     // next attempt of this session finds its count settled).
-    if let Err(e) = crate::redemptions::release(state, &loaded.session.id).await {
+    if let Err(e) = crate::services::redemptions::release(state, &loaded.session.id).await {
         tracing::error!(error = %e.message, "giving back a refused order's redemptions failed");
     }
     let _ = db::checkouts::release_payment_lock(&state.db, &loaded.session.id, now).await;

@@ -16,8 +16,8 @@ use crate::db::{self, billing::Payment};
 use crate::domain::money::Currency;
 use crate::i18n::{self, Locale, Texts};
 use crate::payments::stripe::IntentStatus;
+use crate::services::stripe_settlement::{self, Settled};
 use crate::state::AppState;
-use crate::stripe_settlement::{self, Settled};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "checkout/element.html")]

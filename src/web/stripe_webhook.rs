@@ -90,7 +90,7 @@ async fn handle(state: &AppState, event: &StripeEvent) -> ApiResult<()> {
             if let Some(payment) = payment_of(state, event, event.object_id.as_deref()).await? {
                 // Read back from Stripe: the same check and the same exactly-once path as
                 // the customer's return, whichever comes first.
-                match crate::stripe_settlement::settle(state, &payment).await {
+                match crate::services::stripe_settlement::settle(state, &payment).await {
                     // Paid for an order that changed meanwhile: recorded and logged for a refund;
                     // Stripe's retries could not change that.
                     Ok(_) => {}

@@ -252,7 +252,7 @@ on_both_stores! {
         let hits = receiver.wait_for(4).await;
         let completed = hits.iter().find(|h| String::from_utf8_lossy(&h.body).contains("\"checkout.completed\"")).expect("checkout.completed");
         let signature = completed.header("kasse-signature");
-        assert!(kasse::outbox::verify(&secret, signature, &completed.body, app.clock.now(), Duration::minutes(5)));
+        assert!(kasse::services::outbox::verify(&secret, signature, &completed.body, app.clock.now(), Duration::minutes(5)));
         let event: Value = serde_json::from_slice(&completed.body).unwrap();
         assert_eq!(event["data"]["checkout_id"], id.as_str());
 
@@ -463,11 +463,11 @@ on_both_stores! {
         app.clock.advance(Duration::hours(2));
         let config = kasse::config::Config::new("127.0.0.1:0", &app.database_url, None).unwrap();
         let state = kasse::state::AppState::new(&app.db, app.clock.clone(), app.base.clone(), &config).await.unwrap();
-        assert_eq!(kasse::expiry::sweep(&state).await, 1);
+        assert_eq!(kasse::services::expiry::sweep(&state).await, 1);
         assert_eq!(app.get_company(&format!("/checkout/{id}")).await.ok()["status"], "EXPIRED");
         assert_eq!(app.get_company(&format!("/checkout/{never}")).await.ok()["status"], "CREATED", "0 hours = never");
         assert_eq!(events(app, "checkout.expired").await, 1);
-        assert_eq!(kasse::expiry::sweep(&state).await, 0);
+        assert_eq!(kasse::services::expiry::sweep(&state).await, 0);
     }
 
     async fn a_cancelled_session_shows_a_clear_page_and_a_completed_one_cannot_be_cancelled(app) {

@@ -511,8 +511,8 @@ on_both_stores! {
         app.clock.advance(Duration::hours(2));
         let config = kasse::config::Config::new("127.0.0.1:0", &app.database_url, None).unwrap();
         let state = kasse::state::AppState::new(&app.db, app.clock.clone(), app.base.clone(), &config).await.unwrap();
-        assert_eq!(kasse::signing::sweep(&state).await, 1);
-        assert_eq!(kasse::signing::sweep(&state).await, 0);
+        assert_eq!(kasse::services::contracts::sweep(&state).await, 1);
+        assert_eq!(kasse::services::contracts::sweep(&state).await, 0);
         let status = scalar(&app.db, "SELECT COUNT(*) FROM contracts WHERE id = $1 AND status = 'EXPIRED'",
             created["id"].as_str().unwrap()).await;
         assert_eq!(status, 1);

@@ -9,7 +9,7 @@ use kasse::clock::Clock;
 use kasse::config::Config;
 use kasse::db::webhooks::{self, Delivery};
 use kasse::db::{self, Db};
-use kasse::outbox;
+use kasse::services::outbox;
 use serde_json::{Value, json};
 use std::sync::Arc;
 

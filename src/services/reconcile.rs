@@ -13,8 +13,8 @@ use serde_json::json;
 use crate::db::billing::Payment;
 use crate::db::{self, Tx};
 use crate::error::ApiResult;
-use crate::fulfillment::{self, PaymentDone, Settlement};
 use crate::payments::SavedMethod;
+use crate::services::fulfillment::{self, PaymentDone, Settlement};
 use crate::state::AppState;
 
 /// How long a succeeded payment stays untouched before the reconciler takes it: longer than
@@ -74,8 +74,8 @@ pub async fn finish(state: &AppState, payment: &Payment) -> ApiResult<Reconciled
         )
         .await;
     }
-    let parsed = crate::session::parse(&session)?;
-    let priced = match crate::session::price(state, &session, &parsed.order, &parsed.entered).await {
+    let parsed = crate::services::checkout::parse(&session)?;
+    let priced = match crate::services::checkout::price(state, &session, &parsed.order, &parsed.entered).await {
         Ok(p)
             if p.quote.due_today.total == payment.amount
                 && session.currency.eq_ignore_ascii_case(&payment.currency) =>

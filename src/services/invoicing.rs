@@ -13,11 +13,9 @@ use crate::db::billing::{Invoice, Payment};
 use crate::db::onetimes::{Billable, PaymentMethod};
 use crate::db::{self, Tx};
 use crate::domain::ids::{self, prefix};
-use crate::domain::pricing::{DiscountLine, Quote, QuoteLine};
-use crate::domain::term::Frequency;
 use crate::error::{ApiError, ApiResult};
-use crate::fulfillment::invoice_event;
 use crate::payments::{CardInput, ChargeRequest, Outcome, Payer, Provider, ProviderKind};
+use crate::services::fulfillment::invoice_event;
 use crate::state::AppState;
 
 /// How long one payment attempt may hold an invoice.
@@ -57,54 +55,6 @@ pub fn assemble(billables: &[Billable]) -> Assembled {
         subtotal: billables.iter().map(|b| b.subtotal).sum(),
         discount_total: billables.iter().map(|b| b.discount_total).sum(),
     }
-}
-
-/// Add waiting charges to a checkout's quote as due-today lines (and their batches'
-/// discounts), so the page shows them, the payment collects them and the invoice lists them.
-pub fn add_to_quote(quote: &mut Quote, billables: &[Billable]) {
-    let parse = |s: &str| serde_json::from_str::<Vec<Value>>(s).unwrap_or_default();
-    let text = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).unwrap_or_default().to_string();
-    let int = |v: &Value, key: &str| v.get(key).and_then(Value::as_i64).unwrap_or_default();
-    let mut batch_lines: Vec<(String, Vec<usize>)> = Vec::new();
-    for b in billables {
-        for l in parse(&b.lines) {
-            let quantity = int(&l, "quantity");
-            match batch_lines.last_mut() {
-                Some((batch, lines)) if *batch == b.batch_id => lines.push(quote.lines.len()),
-                _ => batch_lines.push((b.batch_id.clone(), vec![quote.lines.len()])),
-            }
-            quote.lines.push(QuoteLine {
-                item_pricing_id: text(&l, "item_pricing_id"),
-                product_id: text(&l, "product_id"),
-                product_pricing_id: text(&l, "product_pricing_id"),
-                onetime_billable_id: Some(b.id.clone()),
-                name: text(&l, "name"),
-                description: text(&l, "description"),
-                quantity,
-                billed_quantity: quantity,
-                frequency: Frequency::OneTime,
-                metered: false,
-                amount: int(&l, "amount"),
-                due_today: true,
-            });
-        }
-    }
-    let charge = &mut quote.due_today;
-    for b in billables {
-        charge.subtotal = charge.subtotal.saturating_add(b.subtotal);
-        charge.discount_total = charge.discount_total.saturating_add(b.discount_total);
-        for d in parse(&b.discounts) {
-            let line_indexes =
-                batch_lines.iter().find(|(batch, _)| *batch == b.batch_id).map(|(_, l)| l.clone()).unwrap_or_default();
-            charge.discounts.push(DiscountLine {
-                discount_index: usize::MAX,
-                name: text(&d, "name"),
-                amount: int(&d, "amount"),
-                line_indexes,
-            });
-        }
-    }
-    charge.total = (charge.subtotal - charge.discount_total).max(0);
 }
 
 /// Issue an OPEN invoice for `billables` of one customer and currency inside `tx`: the next
@@ -411,7 +361,7 @@ pub(crate) async fn settle(state: &AppState, invoice: &Invoice, payment_id: &str
             );
             if let Some(payment) = db::billing::get_payment(&state.db, payment_id).await? {
                 let reason = format!("The invoice was {} before this payment of it completed.", current.status);
-                crate::reconcile::refund(state, &payment, &reason).await?;
+                crate::services::reconcile::refund(state, &payment, &reason).await?;
             }
         }
         return Ok(Paid::NotOpen(current));

@@ -18,7 +18,7 @@ use crate::domain::ids::{self, prefix};
 use crate::domain::pricing::{Charge, Quote};
 use crate::error::{ApiError, ApiResult};
 use crate::payments::SavedMethod;
-use crate::session::{Entered, Parsed, Priced};
+use crate::services::checkout::{Entered, Parsed, Priced};
 use crate::state::AppState;
 
 /// How the money stands when fulfilment runs.
@@ -115,7 +115,7 @@ pub async fn fulfil_in(
     }
     // Normally held since the charge (see `redemptions`); otherwise the count is taken here,
     // under the limit, and an order past it completes nothing.
-    if !crate::redemptions::hold_in(tx, session, priced.redemption().as_ref(), now).await? {
+    if !crate::services::redemptions::hold_in(tx, session, priced.redemption().as_ref(), now).await? {
         return Err(ApiError::conflict(
             "promo_code_exhausted",
             "A promo code or coupon of this order was used up meanwhile; nothing was completed.",
@@ -138,8 +138,16 @@ pub async fn fulfil_in(
         _ => None,
     };
     if let Some(contract) = contract {
-        crate::signing::completed_in(tx, &contract, &customer_id, subscription_id.as_deref(), &invoice, paid, now)
-            .await?;
+        crate::services::contract_trail::completed_in(
+            tx,
+            &contract,
+            &customer_id,
+            subscription_id.as_deref(),
+            &invoice,
+            paid,
+            now,
+        )
+        .await?;
     }
     let company = &session.company_id;
     let checkout = json!({

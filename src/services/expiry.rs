@@ -1,8 +1,6 @@
 //! Closing open checkout sessions: expiry (checked on every request and by a periodic
 //! sweeper, which emits `checkout.expired`) and the merchant's expire and cancel.
 
-use std::time::Duration;
-
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
@@ -79,23 +77,8 @@ pub async fn close_in(tx: &mut Tx, session_id: &str, to: Status, now: DateTime<U
     if !db::checkouts::finish(tx, session_id, to, now).await? {
         return Ok(false);
     }
-    crate::redemptions::release_in(tx, session_id, now).await?;
+    crate::services::redemptions::release_in(tx, session_id, now).await?;
     Ok(true)
-}
-
-/// Every minute, expire the sessions whose time ran out, so `checkout.expired` goes out even
-/// if nobody opens them again. Several instances may sweep at once: `close` is a compare-and-set.
-pub fn spawn_sweeper(state: AppState, every: Duration) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        loop {
-            tick.tick().await;
-            sweep(&state).await;
-            crate::signing::sweep(&state).await;
-            crate::attempts::sweep(&state).await;
-            crate::reconcile::sweep(&state).await;
-        }
-    })
 }
 
 /// One pass of the sweeper; returns how many sessions it expired.

@@ -10,7 +10,6 @@
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
-use crate::db::billing::Invoice;
 use crate::db::contracts::{self as store, Contract, Signer};
 use crate::db::{self, Tx};
 use crate::domain::checkout::Status as CheckoutStatus;
@@ -19,23 +18,10 @@ use crate::domain::document;
 use crate::domain::ids::{self, prefix};
 use crate::domain::order::Order;
 use crate::error::{ApiError, ApiResult};
-use crate::fulfillment::{self, PaymentDone, Settlement};
-use crate::session::{self, Entered, Parsed};
+use crate::services::checkout::{self as session, Entered, Parsed};
+pub use crate::services::contract_trail::{Actor, completed_in, trail};
+use crate::services::fulfillment::{self, PaymentDone, Settlement};
 use crate::state::AppState;
-
-/// Who did something, for the audit trail.
-#[derive(Clone, Debug, Default)]
-pub struct Actor {
-    pub ip: Option<String>,
-    pub user_agent: Option<String>,
-}
-
-impl Actor {
-    /// The merchant, through the API.
-    pub fn api() -> Actor {
-        Actor { ip: None, user_agent: Some("merchant API".into()) }
-    }
-}
 
 /// Views of one signer closer together than this are one view (reloads, form round trips).
 const VIEW_WINDOW: i64 = 5;
@@ -82,31 +68,6 @@ fn signer_json(state: &AppState, s: &Signer) -> serde_json::Value {
         "id": s.id, "role": s.role, "position": s.position, "name": s.name, "email": s.email, "title": s.title,
         "signature_link": signature_link(state, s),
     })
-}
-
-/// Write one audit-trail entry.
-pub async fn trail(
-    tx: &mut Tx,
-    contract: &Contract,
-    kind: &str,
-    signer: Option<&Signer>,
-    actor: &Actor,
-    detail: Option<String>,
-    now: DateTime<Utc>,
-) -> ApiResult<()> {
-    let event = store::Event {
-        id: ids::new_id(prefix::CONTRACT_EVENT, now),
-        company_id: contract.company_id.clone(),
-        contract_id: contract.id.clone(),
-        kind: kind.to_string(),
-        signer_id: signer.map(|s| s.id.clone()),
-        ip: actor.ip.clone(),
-        user_agent: actor.user_agent.as_ref().map(|u| u.chars().take(400).collect()),
-        detail,
-        at: now,
-    };
-    store::insert_event(tx, &event).await?;
-    Ok(())
 }
 
 async fn lock(tx: &mut Tx, contract: &Contract, now: DateTime<Utc>) -> ApiResult<Contract> {
@@ -361,7 +322,7 @@ pub async fn decline(
         return Err(Refusal::AlreadyDeclined);
     }
     store::transition(&mut tx, &contract.id, Status::Declined, now).await?;
-    crate::expiry::close_in(&mut tx, &contract.checkout_id, CheckoutStatus::Cancelled, now).await?;
+    crate::services::expiry::close_in(&mut tx, &contract.checkout_id, CheckoutStatus::Cancelled, now).await?;
     trail(&mut tx, &locked, "DECLINED", Some(signer), actor, Some(reason.to_string()), now).await?;
     let data = json!({
         "contract_id": contract.id, "customer_id": contract.customer_id, "signatory": signer_json(state, signer),
@@ -388,7 +349,7 @@ pub async fn close(state: &AppState, contract: &Contract, to: Status) -> ApiResu
         ));
     }
     let session_to = if to == Status::Expired { CheckoutStatus::Expired } else { CheckoutStatus::Cancelled };
-    if !crate::expiry::close_in(&mut tx, &contract.checkout_id, session_to, now).await? {
+    if !crate::services::expiry::close_in(&mut tx, &contract.checkout_id, session_to, now).await? {
         return Err(ApiError::conflict(
             "payment_in_progress",
             "A payment for this contract is in progress; try again in a minute.",
@@ -524,29 +485,5 @@ pub async fn record_view(state: &AppState, contract: &Contract, signer: &Signer,
     });
     db::webhooks::enqueue(&mut tx, &contract.company_id, "contract.viewed", data, now).await?;
     tx.commit().await?;
-    Ok(())
-}
-
-/// The contract part of fulfilment (called by `fulfillment::fulfil_in` after it completed the
-/// contract): the audit trail and `contract.completed`.
-pub async fn completed_in(
-    tx: &mut Tx,
-    contract: &Contract,
-    customer_id: &str,
-    subscription_id: Option<&str>,
-    invoice: &Invoice,
-    paid: bool,
-    now: DateTime<Utc>,
-) -> ApiResult<()> {
-    let actor = Actor::default();
-    if paid && invoice.total > 0 {
-        trail(tx, contract, "PAID", None, &actor, Some(format!("invoice {}", invoice.number)), now).await?;
-    }
-    trail(tx, contract, "COMPLETED", None, &actor, None, now).await?;
-    let data = json!({
-        "contract_id": contract.id, "customer_id": customer_id, "subscription_id": subscription_id,
-        "invoice_id": invoice.id, "checkout_id": contract.checkout_id, "status": Status::Complete.as_str(),
-    });
-    db::webhooks::enqueue(tx, &contract.company_id, "contract.completed", data, now).await?;
     Ok(())
 }

@@ -176,7 +176,7 @@ pub async fn price(state: &AppState, session: &CheckoutSession, order: &Order, e
     // (A contract's order is paid as signed: a code entered on it is never applied.)
     let promo = entered.promo_code.as_deref().filter(|c| !c.trim().is_empty() && session.source != "CONTRACT");
     // The redemptions this session already holds do not count against their own limits.
-    let counted = crate::redemptions::counted(session);
+    let counted = crate::services::redemptions::counted(session);
     let spec = |promo| QuoteSpec { counted: counted.as_ref(), ..quote_spec::of_order(&order, promo) };
     let (resolved, promo_error) = match quote_spec::resolve(state, &session.company_id, &spec(promo)).await {
         Ok(r) => (r, None),
@@ -185,11 +185,11 @@ pub async fn price(state: &AppState, session: &CheckoutSession, order: &Order, e
         }
         Err(e) => return Err(e),
     };
-    let mut quote = pricing::quote(&resolved.input).map_err(crate::api::preview::pricing_error)?;
+    let mut quote = pricing::quote(&resolved.input).map_err(crate::services::quote::pricing_error)?;
     let billables = match waiting_charges_of(session) {
         Some(customer_id) => {
             let waiting = crate::db::onetimes::pending(&state.db, customer_id, &session.currency).await?;
-            crate::invoicing::add_to_quote(&mut quote, &waiting);
+            quote_spec::add_to_quote(&mut quote, &waiting);
             waiting.into_iter().map(|b| b.id).collect()
         }
         None => Vec::new(),

@@ -7,9 +7,9 @@
 
 use crate::db::{self, billing::Payment};
 use crate::error::{ApiError, ApiResult};
-use crate::fulfillment::{self, PaymentDone, Settlement};
-use crate::invoicing;
 use crate::payments::stripe::{IntentState, IntentStatus};
+use crate::services::fulfillment::{self, PaymentDone, Settlement};
+use crate::services::invoicing;
 use crate::state::AppState;
 
 /// Where a payment stands after settling.
@@ -59,7 +59,7 @@ pub async fn apply(state: &AppState, payment: &Payment, intent: &IntentState) ->
             let reason = "The payment was canceled.";
             db::billing::set_payment_status(&state.db, &payment.id, &from, "FAILED", None, Some(reason), now).await?;
             if let Some(checkout) = &payment.checkout_id {
-                crate::redemptions::release(state, checkout).await?;
+                crate::services::redemptions::release(state, checkout).await?;
             }
             Ok(Settled::Failed)
         }
@@ -105,8 +105,8 @@ async fn succeed(
     let session = db::checkouts::get(&state.db, &payment.company_id, checkout_id)
         .await?
         .ok_or_else(|| ApiError::internal(format!("checkout {checkout_id} vanished")))?;
-    let parsed = crate::session::parse(&session)?;
-    let priced = crate::session::price(state, &session, &parsed.order, &parsed.entered).await?;
+    let parsed = crate::services::checkout::parse(&session)?;
+    let priced = crate::services::checkout::price(state, &session, &parsed.order, &parsed.entered).await?;
     let status = if settlement == Settlement::Paid { "SUCCEEDED" } else { "PENDING" };
     let from = ["PROCESSING", "REQUIRES_ACTION", "FAILED"];
     db::billing::set_payment_status(&state.db, &payment.id, &from, status, Some(&intent.reference), None, now).await?;
@@ -117,7 +117,7 @@ async fn succeed(
         tracing::error!(payment = payment.id, checkout = checkout_id, "paid amount no longer matches the order");
         if settlement == Settlement::Paid {
             let reason = "The order changed after it was paid; its total is no longer this amount.";
-            crate::reconcile::refund(state, payment, reason).await?;
+            crate::services::reconcile::refund(state, payment, reason).await?;
         }
         return Err(ApiError::conflict("order_changed", "The order changed after the payment; it needs a refund."));
     }
