@@ -506,7 +506,7 @@ pub fn preview_link_for(
 ) -> ApiResult<PreviewLink> {
     let hours = validate::count("expires_in_hours", request.expires_in_hours.unwrap_or(168), 1, 720)?;
     let expires_at = state.clock.now() + Duration::hours(hours);
-    let query = crate::web::preview::query(&state.secret, id, expires_at);
+    let query = crate::services::preview_links::query(&state.secret, id, expires_at);
     Ok(PreviewLink { url: format!("{}/preview/{kind}/{id}?{query}", state.public_url), expires_at })
 }
 

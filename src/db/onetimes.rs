@@ -171,22 +171,6 @@ pub async fn insert_method(tx: &mut Tx, m: &PaymentMethod) -> DbResult<()> {
     Ok(())
 }
 
-impl PaymentMethod {
-    /// The method as a provider charges it.
-    pub fn saved(&self) -> crate::payments::SavedMethod {
-        crate::payments::SavedMethod {
-            provider: crate::payments::ProviderKind::parse(&self.provider)
-                .unwrap_or(crate::payments::ProviderKind::Sandbox),
-            provider_ref: self.provider_ref.clone(),
-            provider_customer: self.provider_customer_ref.clone(),
-            brand: self.brand.clone(),
-            last4: self.last4.clone(),
-            exp_month: self.exp_month,
-            exp_year: self.exp_year,
-        }
-    }
-}
-
 /// The payment method a customer saved last with `provider`.
 pub async fn latest_method(db: &Db, customer_id: &str, provider: &str) -> DbResult<Option<PaymentMethod>> {
     let sql = format!(

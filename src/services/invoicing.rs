@@ -14,7 +14,7 @@ use crate::db::onetimes::{Billable, PaymentMethod};
 use crate::db::{self, Tx};
 use crate::domain::ids::{self, prefix};
 use crate::error::{ApiError, ApiResult};
-use crate::payments::{CardInput, ChargeRequest, Outcome, Payer, Provider, ProviderKind};
+use crate::payments::{CardInput, ChargeRequest, Outcome, Payer, Provider, ProviderKind, SavedMethod};
 use crate::services::fulfillment::invoice_event;
 use crate::state::AppState;
 
@@ -206,7 +206,7 @@ pub async fn pay(state: &AppState, invoice: &Invoice, with: PayWith<'_>) -> ApiR
     };
     let payer_row = payer(state, &invoice).await?;
     let (card, saved) = match with {
-        PayWith::Saved(m) => (None, Some(m.saved())),
+        PayWith::Saved(m) => (None, Some(saved_method(m))),
         PayWith::Card(c, _) => (Some(c), None),
     };
     let request = ChargeRequest {
@@ -395,4 +395,17 @@ async fn reload(state: &AppState, invoice: &Invoice) -> ApiResult<Invoice> {
     db::billing::get_invoice(&state.db, &invoice.company_id, &invoice.id)
         .await?
         .ok_or_else(|| ApiError::internal(format!("invoice {} vanished", invoice.id)))
+}
+
+/// A stored payment method as a provider charges it.
+fn saved_method(m: &PaymentMethod) -> SavedMethod {
+    SavedMethod {
+        provider: ProviderKind::parse(&m.provider).unwrap_or(ProviderKind::Sandbox),
+        provider_ref: m.provider_ref.clone(),
+        provider_customer: m.provider_customer_ref.clone(),
+        brand: m.brand.clone(),
+        last4: m.last4.clone(),
+        exp_month: m.exp_month,
+        exp_year: m.exp_year,
+    }
 }

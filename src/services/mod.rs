@@ -11,6 +11,7 @@ pub mod expiry;
 pub mod fulfillment;
 pub mod invoicing;
 pub mod outbox;
+pub mod preview_links;
 pub mod quote;
 pub mod reconcile;
 pub mod redemptions;

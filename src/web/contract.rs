@@ -391,7 +391,7 @@ async fn show(
 async fn preview(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    Query(q): Query<super::preview::PreviewQuery>,
+    Query(q): Query<crate::services::preview_links::PreviewQuery>,
     Extension(nonce): Extension<CspNonce>,
     headers: HeaderMap,
 ) -> Response {

@@ -61,7 +61,7 @@ pub async fn visit(State(state): State<AppState>, Path(slug): Path<String>, head
 pub async fn preview(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    Query(q): Query<super::preview::PreviewQuery>,
+    Query(q): Query<crate::services::preview_links::PreviewQuery>,
     Extension(nonce): Extension<CspNonce>,
     headers: HeaderMap,
 ) -> Response {

@@ -16,7 +16,6 @@ pub mod invoice_i18n;
 pub mod invoice_view;
 pub mod link;
 pub mod pay;
-pub mod preview;
 pub mod security_headers;
 pub mod shown_total;
 #[cfg(feature = "stripe")]

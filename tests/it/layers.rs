@@ -372,7 +372,7 @@ fn name(m: &Module) -> String {
 /// How many files still sit in import cycles, and how many forbidden edges remain, while the
 /// layering of issue 14 is under way: these may only go down, to zero.
 const FILES_IN_CYCLES_AT_MOST: usize = 7;
-const FORBIDDEN_EDGES_AT_MOST: usize = 4;
+const FORBIDDEN_EDGES_AT_MOST: usize = 2;
 
 #[test]
 fn no_file_sits_in_an_import_cycle_and_no_floor_reaches_a_forbidden_one() {
