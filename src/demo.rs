@@ -57,7 +57,7 @@ pub async fn checkout(state: &AppState, seed: &DemoSeed) -> Result<String, SeedE
         provider: "sandbox".into(),
         ..Default::default()
     };
-    let new = crate::api::checkout::NewSession {
+    let new = crate::services::checkout_create::NewSession {
         source: "CHECKOUT",
         link_id: None,
         customer_id: None,
@@ -69,8 +69,8 @@ pub async fn checkout(state: &AppState, seed: &DemoSeed) -> Result<String, SeedE
         locale: None,
         expires_in_hours: 24,
     };
-    let session = crate::api::checkout::create_session(state, &seed.company_id, new).await?;
-    Ok(crate::api::checkout::session_url(state, &session.token))
+    let session = crate::services::checkout_create::create_session(state, &seed.company_id, new).await?;
+    Ok(crate::services::checkout_create::session_url(state, &session.token))
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -205,10 +205,10 @@ pub async fn link(state: &AppState, seed: &DemoSeed) -> Result<String, SeedError
     const SLUG: &str = "acme-starter";
     if db::links::by_slug(&state.db, SLUG).await?.is_none() {
         let starter = seed.product_pricing_ids.get("Starter").cloned().unwrap_or_default();
-        let spec = crate::api::checkout_links::LinkSpec {
+        let spec = crate::domain::link::LinkSpec {
             items: vec![serde_json::from_value(json!({"type": "plan", "product_pricing_id": starter, "quantity": 1}))?],
             options: serde_json::from_value(json!({"coupons_allowed": true, "trial_days": 14}))?,
-            action: crate::api::checkout_links::LinkAction::ConfirmationMessage,
+            action: crate::domain::link::LinkAction::ConfirmationMessage,
             redirect_url: None,
             confirmation_message: Some("Your Starter trial has begun. Enjoy!".into()),
             back_url: Some("https://acme.example/pricing".into()),

@@ -18,11 +18,9 @@ use super::quote_spec::{ConfigItem, OneTimeItem, WireOrder};
 use crate::db::checkouts::CheckoutSession;
 use crate::db::{self, Page};
 use crate::domain::checkout::Status;
-use crate::domain::ids::{self, prefix};
-use crate::domain::order::Order;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::payments::ProviderKind;
-use crate::services::checkout::{self as session, CompletionAction, Entered, Options};
+use crate::services::checkout::{self as session, CompletionAction, Options};
 use crate::services::validate;
 use crate::state::AppState;
 
@@ -151,122 +149,7 @@ pub struct CheckoutResponse {
     pub updated_at: DateTime<Utc>,
 }
 
-/// Hosted URL of a session.
-pub fn session_url(state: &AppState, token: &str) -> String {
-    format!("{}/checkout/{token}", state.public_url)
-}
-
-/// An absolute http(s) URL a customer may be sent to.
-pub fn check_url(param: &str, url: &str) -> ApiResult<String> {
-    let url = url.trim();
-    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
-    match rest {
-        Some(host)
-            if !host.is_empty()
-                && !host.starts_with('/')
-                && url.len() <= 2000
-                && !url.contains(char::is_whitespace) =>
-        {
-            Ok(url.to_string())
-        }
-        _ => Err(ApiError::invalid(param, format!("`{param}` must be an http:// or https:// URL."))),
-    }
-}
-
-/// Everything a new session needs, whichever API made it.
-pub struct NewSession {
-    pub source: &'static str,
-    pub link_id: Option<String>,
-    pub customer_id: Option<String>,
-    pub order: Order,
-    pub promo_code: Option<String>,
-    pub options: Options,
-    pub extra: serde_json::Value,
-    pub metadata: serde_json::Value,
-    pub locale: Option<String>,
-    /// Hours until expiry; 0 = never.
-    pub expires_in_hours: i64,
-}
-
-/// Check a new session (customer, catalog ids, quantities, discounts, promo code: the whole
-/// order is priced once) and store it.
-pub async fn create_session(state: &AppState, company_id: &str, new: NewSession) -> ApiResult<CheckoutSession> {
-    let (session, _) = build_session(state, company_id, new).await?;
-    db::checkouts::insert(&state.db, &session).await?;
-    Ok(session)
-}
-
-/// Check a new session as [`create_session`] does, without storing it; also returns its quote
-/// (a contract stores the session with itself, and shows the quote's values).
-pub async fn build_session(
-    state: &AppState,
-    company_id: &str,
-    new: NewSession,
-) -> ApiResult<(CheckoutSession, crate::domain::pricing::Quote)> {
-    let customer_id = match &new.customer_id {
-        Some(id) => {
-            let c = db::customers::get(&state.db, company_id, id)
-                .await?
-                .ok_or_else(|| ApiError::unknown_ref("customer_id", "customer", id))?;
-            if c.archived_at.is_some() {
-                return Err(ApiError::invalid("customer_id", "This customer is archived."));
-            }
-            Some(c.id)
-        }
-        None => None,
-    };
-    let expires_in_hours = validate::count("expires_in_hours", new.expires_in_hours, 0, 24 * 365)?;
-    let locale = match new.locale.as_deref() {
-        None => None,
-        Some(l) => Some(
-            crate::domain::locale::Locale::parse(l)
-                .ok_or_else(|| ApiError::invalid("locale", "`locale` must be `en` or `de`."))?
-                .code()
-                .to_string(),
-        ),
-    };
-    let resolved = crate::services::quote::resolve(
-        state,
-        company_id,
-        &crate::services::quote::of_order(&new.order, new.promo_code.as_deref()),
-    )
-    .await?;
-    let quote = crate::domain::pricing::quote(&resolved.input).map_err(crate::services::quote::pricing_error)?;
-
-    let now = state.clock.now();
-    let entered = Entered { promo_code: resolved.promo.as_ref().map(|(_, code)| code.clone()), ..Entered::default() };
-    let session = CheckoutSession {
-        id: ids::new_id(prefix::CHECKOUT, now),
-        company_id: company_id.to_string(),
-        token: ids::token(),
-        source: new.source.to_string(),
-        link_id: new.link_id,
-        status: Status::Created.as_str().to_string(),
-        customer_id,
-        currency: resolved.input.currency.code().to_string(),
-        order_spec: json(&new.order),
-        options: json(&new.options),
-        entered: json(&entered),
-        extra: new.extra.to_string(),
-        metadata: new.metadata.to_string(),
-        locale,
-        expires_at: (expires_in_hours > 0).then(|| now + Duration::hours(expires_in_hours)),
-        paying_until: None,
-        completed_at: None,
-        subscription_id: None,
-        invoice_id: None,
-        payment_id: None,
-        created_at: now,
-        updated_at: now,
-        redemption_counted: None,
-    };
-    Ok((session, quote))
-}
-
-/// JSON of our own plain structs (maps with string keys, options, numbers), which always serialize.
-fn json<T: Serialize>(value: &T) -> String {
-    serde_json::to_string(value).unwrap_or_else(|_| "{}".to_string())
-}
+pub use crate::services::checkout_create::{NewSession, build_session, check_url, create_session, session_url};
 
 /// The options of a seed-000 body, checked.
 pub fn options_from(body: Option<&CheckoutOptionsBody>, auto_charges: Option<bool>) -> ApiResult<Options> {

@@ -8,16 +8,15 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::checkout::{NewSession, check_url};
+use super::checkout::check_url;
 use super::extract::{ApiJson, ApiQuery, CompanyCtx, ListQuery};
 use super::list::List;
 use crate::db::links::CheckoutLink;
 use crate::db::{self, DbError};
 use crate::domain::ids::{self, prefix};
-use crate::domain::order::{ConfigItem, OneTimeItem, Order, QuantityConfig, Span};
-use crate::domain::term::PeriodUnit;
+use crate::domain::link;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::services::checkout::{CompletionAction, Options};
+use crate::services::links::check_spec;
 use crate::services::validate;
 use crate::state::AppState;
 
@@ -141,8 +140,9 @@ pub struct LinkResponse {
 }
 
 fn response(state: &AppState, l: CheckoutLink) -> ApiResult<LinkResponse> {
-    let spec: LinkSpec = serde_json::from_str(&l.spec)
+    let spec: link::LinkSpec = serde_json::from_str(&l.spec)
         .map_err(|_| ApiError::internal(format!("link {} has an unreadable spec", l.id)))?;
+    let spec = LinkSpec::from(spec);
     Ok(LinkResponse {
         url: format!("{}/l/{}", state.public_url, l.slug),
         id: l.id,
@@ -181,114 +181,82 @@ fn slug_from(name: &str) -> String {
     if base.is_empty() { format!("link-{tail}") } else { format!("{base}-{tail}") }
 }
 
-/// The order a link makes: plans and fixed products, quantities, trial.
-pub fn order_of(spec: &LinkSpec, one_time: &dyn Fn(&str) -> bool) -> Order {
-    let mut order = Order::default();
-    let editable = spec.options.quantity_editable == Some(true);
-    for item in &spec.items {
-        let quantity = item.quantity.unwrap_or(1);
-        let customer_picks = item.kind == LinkItemType::Plan || editable;
-        if one_time(&item.product_pricing_id) {
-            order.onetime_items.push(OneTimeItem {
-                aggregate: Some(quantity),
-                product_pricing_id: Some(item.product_pricing_id.clone()),
-                custom_price: None,
-                quantity_config: None,
-                onetime_billable_id: None,
-            });
-            continue;
+impl From<&LinkItem> for link::LinkItem {
+    fn from(i: &LinkItem) -> Self {
+        link::LinkItem {
+            kind: match i.kind {
+                LinkItemType::Product => link::LinkItemType::Product,
+                LinkItemType::Plan => link::LinkItemType::Plan,
+            },
+            product_pricing_id: i.product_pricing_id.clone(),
+            quantity: i.quantity,
+            min_quantity: i.min_quantity,
+            max_quantity: i.max_quantity,
         }
-        order.product_pricing_ids.push(item.product_pricing_id.clone());
-        order.config_items.push(ConfigItem {
-            product_pricing_id: Some(item.product_pricing_id.clone()),
-            product_metric_pricing_id: None,
-            num_licenses: Some(quantity),
-            minimum_units: None,
-            quantity_config: customer_picks.then_some(QuantityConfig {
-                allow_custom_quantity: Some(true),
-                min_quantity: Some(item.min_quantity.unwrap_or(1)),
-                max_quantity: Some(item.max_quantity.unwrap_or(1000)),
-            }),
-            custom_amount: None,
-        });
-    }
-    if let Some(days) = spec.options.trial_days.filter(|d| *d > 0) {
-        order.trial = Some(true);
-        order.trial_term = Some(Span { count: days, frequency: PeriodUnit::Day });
-    }
-    order
-}
-
-/// The page behaviour a link asks for.
-pub fn options_of(spec: &LinkSpec) -> Options {
-    Options {
-        allow_promo_code: spec.options.coupons_allowed.unwrap_or(false),
-        completion_action: match spec.action {
-            LinkAction::Redirect => CompletionAction::Redirect,
-            LinkAction::ConfirmationMessage => CompletionAction::ConfirmationMessage,
-        },
-        confirmation_message: spec.confirmation_message.clone(),
-        redirect_url: spec.redirect_url.clone(),
-        back_url: spec.back_url.clone(),
-        requires_customer_address: spec.requires_customer_address,
-        collect_company: spec.options.force_company == Some(true),
-        require_company: spec.options.force_company == Some(true),
-        ..Options::default()
     }
 }
 
-/// Check a spec against the catalog by pricing its order once; returns the order.
-async fn check_spec(state: &AppState, company_id: &str, spec: &LinkSpec) -> ApiResult<Order> {
-    if spec.items.is_empty() || spec.items.len() > 20 {
-        return Err(ApiError::invalid("items", "`items` must have 1 to 20 entries."));
-    }
-    for (i, item) in spec.items.iter().enumerate() {
-        let p = format!("items[{i}]");
-        validate::count(&format!("{p}.quantity"), item.quantity.unwrap_or(1), 1, validate::QUANTITY_MAX)?;
-        let min =
-            validate::count(&format!("{p}.min_quantity"), item.min_quantity.unwrap_or(1), 0, validate::QUANTITY_MAX)?;
-        let max = validate::count(
-            &format!("{p}.max_quantity"),
-            item.max_quantity.unwrap_or(1000),
-            1,
-            validate::QUANTITY_MAX,
-        )?;
-        if min > max {
-            return Err(ApiError::invalid(
-                format!("{p}.min_quantity"),
-                "`min_quantity` must not exceed `max_quantity`.",
-            ));
+impl From<link::LinkItem> for LinkItem {
+    fn from(i: link::LinkItem) -> Self {
+        LinkItem {
+            kind: match i.kind {
+                link::LinkItemType::Product => LinkItemType::Product,
+                link::LinkItemType::Plan => LinkItemType::Plan,
+            },
+            product_pricing_id: i.product_pricing_id,
+            quantity: i.quantity,
+            min_quantity: i.min_quantity,
+            max_quantity: i.max_quantity,
         }
     }
-    if let Some(days) = spec.options.trial_days {
-        validate::count("options.trial_days", days, 0, 3650)?;
-    }
-    if spec.action == LinkAction::Redirect && spec.redirect_url.is_none() {
-        return Err(ApiError::missing("redirect_url").with_message("action `redirect` needs `redirect_url`."));
-    }
-    let ids: Vec<String> = spec.items.iter().map(|i| i.product_pricing_id.clone()).collect();
-    let pricings = db::pricings::get_many(&state.db, company_id, &ids).await?;
-    for (i, id) in ids.iter().enumerate() {
-        if !pricings.iter().any(|p| &p.pricing.id == id) {
-            return Err(ApiError::unknown_ref(format!("items[{i}].product_pricing_id"), "product pricing", id));
+}
+
+impl From<&LinkSpec> for link::LinkSpec {
+    fn from(s: &LinkSpec) -> Self {
+        let o = &s.options;
+        link::LinkSpec {
+            items: s.items.iter().map(Into::into).collect(),
+            options: link::LinkOptions {
+                coupons_allowed: o.coupons_allowed,
+                force_company: o.force_company,
+                quantity_editable: o.quantity_editable,
+                trial_days: o.trial_days,
+            },
+            action: match s.action {
+                LinkAction::Redirect => link::LinkAction::Redirect,
+                LinkAction::ConfirmationMessage => link::LinkAction::ConfirmationMessage,
+            },
+            redirect_url: s.redirect_url.clone(),
+            confirmation_message: s.confirmation_message.clone(),
+            back_url: s.back_url.clone(),
+            requires_customer_address: s.requires_customer_address,
+            locale: s.locale.clone(),
         }
     }
-    let one_time = |id: &str| {
-        pricings.iter().find(|p| p.pricing.id == id).is_some_and(|p| p.items.iter().all(|it| it.period_unit.is_none()))
-    };
-    let order = order_of(spec, &one_time);
-    crate::services::quote::resolve(state, company_id, &crate::services::quote::of_order(&order, None)).await.map_err(
-        |e| {
-            // Point at the link's own fields where the order's names differ.
-            match e.param.as_deref() {
-                Some(p) if p.starts_with("product_pricing_ids") || p.starts_with("onetime_items") => {
-                    e.with_param("items")
-                }
-                _ => e,
-            }
-        },
-    )?;
-    Ok(order)
+}
+
+impl From<link::LinkSpec> for LinkSpec {
+    fn from(s: link::LinkSpec) -> Self {
+        let o = s.options;
+        LinkSpec {
+            items: s.items.into_iter().map(Into::into).collect(),
+            options: LinkOptions {
+                coupons_allowed: o.coupons_allowed,
+                force_company: o.force_company,
+                quantity_editable: o.quantity_editable,
+                trial_days: o.trial_days,
+            },
+            action: match s.action {
+                link::LinkAction::Redirect => LinkAction::Redirect,
+                link::LinkAction::ConfirmationMessage => LinkAction::ConfirmationMessage,
+            },
+            redirect_url: s.redirect_url,
+            confirmation_message: s.confirmation_message,
+            back_url: s.back_url,
+            requires_customer_address: s.requires_customer_address,
+            locale: s.locale,
+        }
+    }
 }
 
 /// Check the free-text and URL fields of a spec as given; items are checked by `check_spec`.
@@ -345,6 +313,7 @@ pub async fn create(
         requires_customer_address: b.requires_customer_address.unwrap_or(false),
         locale: b.locale,
     })?;
+    let spec = link::LinkSpec::from(&spec);
     check_spec(&state, ctx.id(), &spec).await?;
     let now = state.clock.now();
     let link = CheckoutLink {
@@ -399,7 +368,9 @@ pub async fn update(
     ApiJson(b): ApiJson<UpdateLink>,
 ) -> ApiResult<Json<LinkResponse>> {
     let mut link = load(&state, ctx.id(), &id).await?;
-    let old: LinkSpec = serde_json::from_str(&link.spec).map_err(|_| ApiError::internal("unreadable link spec"))?;
+    let old: link::LinkSpec =
+        serde_json::from_str(&link.spec).map_err(|_| ApiError::internal("unreadable link spec"))?;
+    let old = LinkSpec::from(old);
     if let Some(name) = &b.name {
         link.name = validate::text("name", name, validate::NAME_MAX)?;
     }
@@ -419,6 +390,7 @@ pub async fn update(
         requires_customer_address: b.requires_customer_address.unwrap_or(old.requires_customer_address),
         locale: b.locale.or(old.locale),
     })?;
+    let spec = link::LinkSpec::from(&spec);
     check_spec(&state, ctx.id(), &spec).await?;
     link.spec = serde_json::to_string(&spec).unwrap_or_default();
     link.updated_at = state.clock.now();
@@ -439,24 +411,6 @@ pub async fn disable(
     link.updated_at = state.clock.now();
     store(&state, &link, false).await?;
     Ok(Json(response(&state, link)?))
-}
-
-/// The session a visit to `link` starts.
-pub async fn new_session_for(state: &AppState, link: &CheckoutLink) -> ApiResult<NewSession> {
-    let spec: LinkSpec = serde_json::from_str(&link.spec).map_err(|_| ApiError::internal("unreadable link spec"))?;
-    let order = check_spec(state, &link.company_id, &spec).await?;
-    Ok(NewSession {
-        source: "LINK",
-        link_id: Some(link.id.clone()),
-        customer_id: None,
-        options: options_of(&spec),
-        order,
-        promo_code: None,
-        extra: serde_json::json!({}),
-        metadata: serde_json::json!({}),
-        locale: spec.locale.clone(),
-        expires_in_hours: 24,
-    })
 }
 
 #[utoipa::path(post, path = "/api/v1/companies/{company_id}/checkout_links/{id}/preview_link", tag = "checkout",

@@ -11,7 +11,7 @@ pub struct CheckoutLink {
     pub slug: String,
     pub name: String,
     pub enabled: bool,
-    /// `api::checkout_links::LinkSpec` as JSON.
+    /// `domain::link::LinkSpec` as JSON.
     pub spec: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,

@@ -6,6 +6,7 @@ pub mod contract;
 pub mod countries;
 pub mod document;
 pub mod ids;
+pub mod link;
 pub mod locale;
 pub mod money;
 pub mod order;

@@ -4,12 +4,14 @@
 pub mod attempts;
 pub mod catalog;
 pub mod checkout;
+pub mod checkout_create;
 pub mod contract_trail;
 pub mod contracts;
 pub mod coupons;
 pub mod expiry;
 pub mod fulfillment;
 pub mod invoicing;
+pub mod links;
 pub mod outbox;
 pub mod preview_links;
 pub mod quote;

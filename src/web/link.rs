@@ -8,12 +8,12 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::security_headers::CspNonce;
-use crate::api::checkout::{NewSession, create_session};
-use crate::api::checkout_links::new_session_for;
 use crate::db::checkouts::CheckoutSession;
 use crate::db::{self};
 use crate::domain::checkout::Status;
 use crate::i18n::{Locale, Texts, texts};
+use crate::services::checkout_create::{NewSession, create_session};
+use crate::services::links::new_session_for;
 use crate::state::AppState;
 
 #[derive(Template, WebTemplate)]
