@@ -261,15 +261,7 @@ impl From<link::LinkSpec> for LinkSpec {
 
 /// Check the free-text and URL fields of a spec as given; items are checked by `check_spec`.
 fn checked(raw: LinkSpec) -> ApiResult<LinkSpec> {
-    let locale = match raw.locale.as_deref() {
-        None => None,
-        Some(l) => Some(
-            crate::domain::locale::Locale::parse(l)
-                .ok_or_else(|| ApiError::invalid("locale", "`locale` must be `en` or `de`."))?
-                .code()
-                .to_string(),
-        ),
-    };
+    let locale = validate::locale("locale", raw.locale.as_deref())?;
     Ok(LinkSpec {
         redirect_url: raw.redirect_url.as_deref().map(|u| check_url("redirect_url", u)).transpose()?,
         confirmation_message: validate::opt_text("confirmation_message", raw.confirmation_message.as_deref(), 255)?,

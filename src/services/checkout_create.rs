@@ -80,15 +80,7 @@ pub async fn build_session(
         None => None,
     };
     let expires_in_hours = validate::count("expires_in_hours", new.expires_in_hours, 0, 24 * 365)?;
-    let locale = match new.locale.as_deref() {
-        None => None,
-        Some(l) => Some(
-            crate::domain::locale::Locale::parse(l)
-                .ok_or_else(|| ApiError::invalid("locale", "`locale` must be `en` or `de`."))?
-                .code()
-                .to_string(),
-        ),
-    };
+    let locale = validate::locale("locale", new.locale.as_deref())?;
     let resolved = crate::services::quote::resolve(
         state,
         company_id,

@@ -131,6 +131,16 @@ pub fn metadata(param: &str, map: &BTreeMap<String, String>) -> Result<(), ApiEr
     Ok(())
 }
 
+/// A language tag we have texts for ("de", "de-AT", "EN"), kept as its code ("de"); absent stays absent.
+pub fn locale(param: &str, value: Option<&str>) -> Result<Option<String>, ApiError> {
+    match value {
+        None => Ok(None),
+        Some(tag) => crate::domain::locale::Locale::parse(tag)
+            .map(|l| Some(l.code().to_string()))
+            .ok_or_else(|| ApiError::invalid(param, format!("`{param}` must be `en` or `de`."))),
+    }
+}
+
 /// A list of at most [`LIST_MAX`] entries.
 pub fn list_len<T>(param: &str, list: &[T]) -> Result<(), ApiError> {
     if list.len() > LIST_MAX {
