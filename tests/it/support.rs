@@ -101,6 +101,41 @@ impl Resp {
     }
 }
 
+/// The migrated database every PostgreSQL test database is copied from, made once per test
+/// process: copying a template is cheaper than running every migration again per test. Named
+/// like the test databases, so `.ci/run` clears it with them.
+async fn migrated_template(admin: &Db, server: &str) -> String {
+    static TEMPLATE: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+    TEMPLATE
+        .get_or_init(|| async {
+            let name = format!("kasse_test_template_{}", kasse::domain::ids::token());
+            on_db!(admin, |pool| sqlx::query(&format!("CREATE DATABASE {name}")).execute(pool).await.map(|_| ()))
+                .expect("create template database");
+            let db = Db::connect(&format!("{}/{name}", server_part(server))).await.expect("connect to template");
+            db.migrate().await.expect("migrate template");
+            // A template is copied only while nobody is connected to it.
+            db.close().await;
+            name
+        })
+        .await
+        .clone()
+}
+
+/// `CREATE DATABASE name TEMPLATE template`; PostgreSQL refuses a copy while another session
+/// briefly touches the template (a concurrent copy), so that one case is tried again.
+async fn create_from_template(admin: &Db, name: &str, template: &str) {
+    for attempt in 0.. {
+        let sql = format!("CREATE DATABASE {name} TEMPLATE {template}");
+        match on_db!(admin, |pool| sqlx::query(&sql).execute(pool).await.map(|_| ())) {
+            Ok(()) => return,
+            Err(e) if attempt < 50 && e.to_string().contains("being accessed by other users") => {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            Err(e) => panic!("create test database from the template: {e}"),
+        }
+    }
+}
+
 impl TestApp {
     /// A server on a fresh `store`, with the configuration adjusted first (a Stripe account,
     /// trusted proxies).
@@ -117,8 +152,8 @@ impl TestApp {
                     panic!("PostgreSQL is required for the postgres half of the tests ({server}): {e}. Start it or set KASSE_TEST_POSTGRES_URL.")
                 });
                 let name = format!("kasse_test_{}", kasse::domain::ids::token());
-                on_db!(&admin, |pool| sqlx::query(&format!("CREATE DATABASE {name}")).execute(pool).await.map(|_| ()))
-                    .expect("create test database");
+                let template = migrated_template(&admin, &server).await;
+                create_from_template(&admin, &name, &template).await;
                 admin.close().await;
                 (format!("{}/{name}", server_part(&server)), None, Some(name))
             }
