@@ -12,12 +12,13 @@ use super::checkout::optional_body;
 use super::extract::{ApiJson, ApiQuery, CompanyCtx, ListQuery};
 use super::list::List;
 use crate::db::{self, billing::Invoice};
+use crate::domain::billing::InvoiceStatus;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::services::validate;
 use crate::state::AppState;
 
 /// The statuses an invoice can have.
-const STATUSES: [&str; 3] = ["OPEN", "PAID", "VOID"];
+const STATUSES: [&str; 3] = [InvoiceStatus::Open.as_str(), InvoiceStatus::Paid.as_str(), InvoiceStatus::Void.as_str()];
 
 /// An invoice as the merchant sees it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -161,7 +162,7 @@ async fn close(state: &AppState, invoice: Invoice, to: &str, note: Option<String
         if current.status == to {
             return Ok(current);
         }
-        if current.status == "OPEN" {
+        if current.status == InvoiceStatus::Open.as_str() {
             return Err(ApiError::conflict(
                 "invoice_payment_in_progress",
                 "The customer is paying this invoice right now; try again in a minute.",
@@ -174,13 +175,13 @@ async fn close(state: &AppState, invoice: Invoice, to: &str, note: Option<String
     }
     let closed = Invoice {
         status: to.to_string(),
-        amount_due: if to == "PAID" { 0 } else { invoice.amount_due },
-        paid_at: if to == "PAID" { Some(now) } else { invoice.paid_at },
+        amount_due: if to == InvoiceStatus::Paid.as_str() { 0 } else { invoice.amount_due },
+        paid_at: if to == InvoiceStatus::Paid.as_str() { Some(now) } else { invoice.paid_at },
         ..invoice
     };
     let mut data = crate::services::fulfillment::invoice_event(&closed);
     data["note"] = serde_json::json!(note);
-    let event = if to == "PAID" { "invoice.paid" } else { "invoice.voided" };
+    let event = if to == InvoiceStatus::Paid.as_str() { "invoice.paid" } else { "invoice.voided" };
     db::webhooks::enqueue(&mut tx, &closed.company_id, event, data, now).await?;
     tx.commit().await?;
     load(state, &closed.company_id, &closed.id).await
@@ -195,7 +196,7 @@ pub async fn void(
     Path((_, id)): Path<(String, String)>,
 ) -> ApiResult<Json<InvoiceResponse>> {
     let invoice = load(&state, ctx.id(), &id).await?;
-    Ok(Json(InvoiceResponse::new(&state, close(&state, invoice, "VOID", None).await?)))
+    Ok(Json(InvoiceResponse::new(&state, close(&state, invoice, InvoiceStatus::Void.as_str(), None).await?)))
 }
 
 #[utoipa::path(post, path = "/api/v1/companies/{company_id}/invoices/{id}/mark_paid", tag = "invoices",
@@ -210,7 +211,7 @@ pub async fn mark_paid(
     let request: MarkPaid = optional_body(&body)?;
     let note = validate::opt_text("note", request.note.as_deref(), validate::TEXT_MAX)?;
     let invoice = load(&state, ctx.id(), &id).await?;
-    Ok(Json(InvoiceResponse::new(&state, close(&state, invoice, "PAID", note).await?)))
+    Ok(Json(InvoiceResponse::new(&state, close(&state, invoice, InvoiceStatus::Paid.as_str(), note).await?)))
 }
 
 /// Invoice a customer's waiting (NEXT) one-time charges now.

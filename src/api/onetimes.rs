@@ -18,6 +18,7 @@ use super::quote_spec::{CustomPrice, QuantityConfig};
 use crate::db::billing::Invoice;
 use crate::db::onetimes::Billable;
 use crate::db::{self, customers::Customer};
+use crate::domain::billing::InvoiceStatus;
 use crate::domain::ids::{self, prefix};
 use crate::domain::pricing::{self, QuoteLine};
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -319,7 +320,7 @@ pub async fn auto_charge(state: &AppState, invoice: &Invoice) {
 }
 
 async fn try_auto_charge(state: &AppState, invoice: &Invoice) -> ApiResult<()> {
-    if invoice.status != "OPEN" || invoice.amount_due == 0 {
+    if invoice.status != InvoiceStatus::Open.as_str() || invoice.amount_due == 0 {
         return Ok(());
     }
     let provider = invoicing::provider(state, invoice).await?;

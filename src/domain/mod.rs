@@ -1,5 +1,6 @@
 //! The pure core of Kasse, with no I/O: money, billing periods, the pricing engine, ids and postal addresses.
 pub mod address;
+pub mod billing;
 pub mod checkout;
 pub mod client_addr;
 pub mod contract;

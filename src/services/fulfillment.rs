@@ -13,6 +13,7 @@ use crate::db::billing::{Invoice, Subscription};
 use crate::db::checkouts::CheckoutSession;
 use crate::db::customers::Customer;
 use crate::db::{self, Tx};
+use crate::domain::billing::{InvoiceStatus, PaymentStatus};
 use crate::domain::checkout::Status;
 use crate::domain::ids::{self, prefix};
 use crate::domain::pricing::{Charge, Quote};
@@ -86,7 +87,7 @@ pub async fn fulfil_in(
     let invoice = build_invoice(tx, session, parsed, quote, &customer_id, subscription_id.clone(), paid, now).await?;
     db::billing::insert_invoice(tx, &invoice).await?;
     if let Some(payment_id) = payment.payment_id {
-        let status = if paid { "SUCCEEDED" } else { "PENDING" };
+        let status = if paid { PaymentStatus::Succeeded.as_str() } else { PaymentStatus::Pending.as_str() };
         db::billing::attach_payment(tx, payment_id, &invoice.id, status, now).await?;
     }
     // The waiting one-time charges the customer saw and paid; each goes on this invoice only.
@@ -286,7 +287,7 @@ async fn build_invoice(
         checkout_id: Some(session.id.clone()),
         number: db::billing::next_invoice_number(tx, &session.company_id, now).await?,
         token: ids::token(),
-        status: if paid { "PAID" } else { "OPEN" }.into(),
+        status: if paid { InvoiceStatus::Paid.as_str() } else { InvoiceStatus::Open.as_str() }.into(),
         currency: quote.currency.code().into(),
         subtotal: charge.subtotal,
         discount_total: charge.discount_total,

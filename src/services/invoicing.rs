@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use crate::db::billing::{Invoice, Payment};
 use crate::db::onetimes::{Billable, PaymentMethod};
 use crate::db::{self, Tx};
+use crate::domain::billing::{InvoiceStatus, PaymentStatus};
 use crate::domain::ids::{self, prefix};
 use crate::error::{ApiError, ApiResult};
 use crate::payments::{CardInput, ChargeRequest, Outcome, Payer, Provider, ProviderKind, SavedMethod};
@@ -75,7 +76,7 @@ pub async fn issue_in(tx: &mut Tx, billables: &[Billable], terms: &Terms, now: D
         number: db::billing::next_invoice_number(tx, &first.company_id, now).await?,
         token: ids::token(),
         // Nothing to pay (a 100 % discount) is settled at once.
-        status: if paid { "PAID" } else { "OPEN" }.into(),
+        status: if paid { InvoiceStatus::Paid.as_str() } else { InvoiceStatus::Open.as_str() }.into(),
         currency: first.currency.clone(),
         subtotal: assembled.subtotal,
         discount_total: assembled.discount_total,
@@ -174,7 +175,7 @@ pub async fn pay(state: &AppState, invoice: &Invoice, with: PayWith<'_>) -> ApiR
     let now = state.clock.now();
     if !db::billing::lock_invoice(&state.db, &invoice.id, now, now + Duration::seconds(PAYMENT_LOCK)).await? {
         let current = reload(state, invoice).await?;
-        return Ok(if current.status == "OPEN" { Paid::Busy } else { Paid::NotOpen(current) });
+        return Ok(if current.status == InvoiceStatus::Open.as_str() { Paid::Busy } else { Paid::NotOpen(current) });
     }
     // The amount as it stands now that we hold the lock (the caller's copy may be stale).
     let invoice = reload(state, invoice).await?;
@@ -192,14 +193,14 @@ pub async fn pay(state: &AppState, invoice: &Invoice, with: PayWith<'_>) -> ApiR
     // customer's bank, or an earlier visit): the customer finishes that intent, not a second one.
     if matches!(with, PayWith::Card(..))
         && kind == ProviderKind::Stripe.as_str()
-        && let Some(open) = attempts.iter().rev().find(|p| same(p, "REQUIRES_ACTION"))
+        && let Some(open) = attempts.iter().rev().find(|p| same(p, PaymentStatus::RequiresAction.as_str()))
     {
         db::billing::release_invoice(&state.db, &invoice.id, now).await?;
         return Ok(Paid::RequiresAction { url: challenge_url(state, &invoice, &open.id) });
     }
     // An attempt the provider never answered (a timeout) is retried under the same payment id,
     // which is the provider's idempotency key: a retry never charges twice.
-    let earlier = attempts.iter().rev().find(|p| same(p, "PROCESSING")).cloned();
+    let earlier = attempts.iter().rev().find(|p| same(p, PaymentStatus::Processing.as_str())).cloned();
     let payment = match earlier {
         Some(p) => p,
         None => new_payment(state, &invoice, &provider, now).await?,
@@ -232,8 +233,8 @@ pub async fn pay(state: &AppState, invoice: &Invoice, with: PayWith<'_>) -> ApiR
             db::billing::set_payment_status(
                 &state.db,
                 &payment.id,
-                &["PROCESSING"],
-                "REQUIRES_ACTION",
+                &[PaymentStatus::Processing.as_str()],
+                PaymentStatus::RequiresAction.as_str(),
                 Some(&reference),
                 None,
                 now,
@@ -269,7 +270,7 @@ async fn new_payment(
         invoice_id: Some(invoice.id.clone()),
         provider: provider.kind().as_str().to_string(),
         provider_ref: None,
-        status: "PROCESSING".into(),
+        status: PaymentStatus::Processing.as_str().into(),
         amount: invoice.amount_due,
         currency: invoice.currency.clone(),
         failure_reason: None,
@@ -290,7 +291,10 @@ async fn new_payment(
 /// succeeded is still being written).
 pub async fn refuse_if_paid_through_kasse(state: &AppState, invoice: &Invoice) -> ApiResult<()> {
     let payments = db::billing::payments_of_invoice(&state.db, &invoice.id).await?;
-    match payments.iter().find(|p| p.status == "SUCCEEDED" || p.status == "REFUNDED") {
+    match payments
+        .iter()
+        .find(|p| p.status == PaymentStatus::Succeeded.as_str() || p.status == PaymentStatus::Refunded.as_str())
+    {
         Some(p) => Err(ApiError::conflict(
             "invoice_already_paid",
             format!(
@@ -319,12 +323,19 @@ pub async fn answer_challenge(
     // Hold the invoice while the bank's answer settles, so a void cannot slip in between.
     if !db::billing::lock_invoice(&state.db, &invoice.id, now, now + Duration::seconds(PAYMENT_LOCK)).await? {
         let current = reload(state, invoice).await?;
-        return Ok(if current.status == "OPEN" { Paid::Busy } else { Paid::NotOpen(current) });
+        return Ok(if current.status == InvoiceStatus::Open.as_str() { Paid::Busy } else { Paid::NotOpen(current) });
     }
     // Claim the answer: a second click or tab finds the payment no longer waiting.
-    let claimed =
-        db::billing::set_payment_status(&state.db, &payment.id, &["REQUIRES_ACTION"], "PROCESSING", None, None, now)
-            .await?;
+    let claimed = db::billing::set_payment_status(
+        &state.db,
+        &payment.id,
+        &[PaymentStatus::RequiresAction.as_str()],
+        PaymentStatus::Processing.as_str(),
+        None,
+        None,
+        now,
+    )
+    .await?;
     if !claimed {
         db::billing::release_invoice(&state.db, &invoice.id, now).await?;
         return Ok(Paid::NotOpen(reload(state, invoice).await?));
@@ -346,13 +357,27 @@ pub(crate) async fn settle(state: &AppState, invoice: &Invoice, payment_id: &str
     let now = state.clock.now();
     // A provider may report success after we recorded a decline (another card on the same
     // Stripe page): the money taken is what counts.
-    let from = ["PROCESSING", "REQUIRES_ACTION", "PENDING", "FAILED"];
-    db::billing::set_payment_status(&state.db, payment_id, &from, "SUCCEEDED", Some(reference), None, now).await?;
+    let from = [
+        PaymentStatus::Processing.as_str(),
+        PaymentStatus::RequiresAction.as_str(),
+        PaymentStatus::Pending.as_str(),
+        PaymentStatus::Failed.as_str(),
+    ];
+    db::billing::set_payment_status(
+        &state.db,
+        payment_id,
+        &from,
+        PaymentStatus::Succeeded.as_str(),
+        Some(reference),
+        None,
+        now,
+    )
+    .await?;
     let mut tx = state.db.begin().await?;
-    if !db::billing::close_invoice(&mut tx, &invoice.id, "PAID", true, now).await? {
+    if !db::billing::close_invoice(&mut tx, &invoice.id, InvoiceStatus::Paid.as_str(), true, now).await? {
         drop(tx);
         let current = reload(state, invoice).await?;
-        if current.status != "PAID" {
+        if current.status != InvoiceStatus::Paid.as_str() {
             // Voided by an operator's hand while the payment was in flight: a refund is due.
             tracing::error!(
                 invoice = invoice.id,
@@ -366,7 +391,8 @@ pub(crate) async fn settle(state: &AppState, invoice: &Invoice, payment_id: &str
         }
         return Ok(Paid::NotOpen(current));
     }
-    let paid = Invoice { status: "PAID".into(), amount_due: 0, paid_at: Some(now), ..invoice.clone() };
+    let paid =
+        Invoice { status: InvoiceStatus::Paid.as_str().into(), amount_due: 0, paid_at: Some(now), ..invoice.clone() };
     let mut data = invoice_event(&paid);
     data["payment_id"] = json!(payment_id);
     db::webhooks::enqueue(&mut tx, &invoice.company_id, "invoice.paid", data, now).await?;
@@ -378,8 +404,17 @@ pub(crate) async fn settle(state: &AppState, invoice: &Invoice, payment_id: &str
 /// merchant told with `payment.failed`.
 pub(crate) async fn failed(state: &AppState, invoice: &Invoice, payment_id: &str, reason: &str) -> ApiResult<Paid> {
     let now = state.clock.now();
-    let from = ["PROCESSING", "REQUIRES_ACTION"];
-    db::billing::set_payment_status(&state.db, payment_id, &from, "FAILED", None, Some(reason), now).await?;
+    let from = [PaymentStatus::Processing.as_str(), PaymentStatus::RequiresAction.as_str()];
+    db::billing::set_payment_status(
+        &state.db,
+        payment_id,
+        &from,
+        PaymentStatus::Failed.as_str(),
+        None,
+        Some(reason),
+        now,
+    )
+    .await?;
     let mut tx = state.db.begin().await?;
     let data = json!({
         "payment_id": payment_id, "invoice_id": invoice.id, "customer_id": invoice.customer_id,

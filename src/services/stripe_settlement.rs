@@ -6,6 +6,7 @@
 //! amount, currency and our payment id must match the payment row before anything is fulfilled.
 
 use crate::db::{self, billing::Payment};
+use crate::domain::billing::PaymentStatus;
 use crate::error::{ApiError, ApiResult};
 use crate::payments::stripe::{IntentState, IntentStatus};
 use crate::services::fulfillment::{self, PaymentDone, Settlement};
@@ -55,9 +56,18 @@ pub async fn apply(state: &AppState, payment: &Payment, intent: &IntentState) ->
         IntentStatus::AwaitingCustomer => Ok(Settled::Waiting { failure: intent.failure.clone() }),
         IntentStatus::Canceled => {
             let now = state.clock.now();
-            let from = ["PROCESSING", "REQUIRES_ACTION"];
+            let from = [PaymentStatus::Processing.as_str(), PaymentStatus::RequiresAction.as_str()];
             let reason = "The payment was canceled.";
-            db::billing::set_payment_status(&state.db, &payment.id, &from, "FAILED", None, Some(reason), now).await?;
+            db::billing::set_payment_status(
+                &state.db,
+                &payment.id,
+                &from,
+                PaymentStatus::Failed.as_str(),
+                None,
+                Some(reason),
+                now,
+            )
+            .await?;
             if let Some(checkout) = &payment.checkout_id {
                 crate::services::redemptions::release(state, checkout).await?;
             }
@@ -80,12 +90,12 @@ async fn succeed(
     // debit that was processing): the invoice is what gets paid.
     if let Some(invoice_id) = &payment.invoice_id {
         if settlement == Settlement::Open {
-            let from = ["PROCESSING", "REQUIRES_ACTION"];
+            let from = [PaymentStatus::Processing.as_str(), PaymentStatus::RequiresAction.as_str()];
             db::billing::set_payment_status(
                 &state.db,
                 &payment.id,
                 &from,
-                "PENDING",
+                PaymentStatus::Pending.as_str(),
                 Some(&intent.reference),
                 None,
                 now,
@@ -107,8 +117,13 @@ async fn succeed(
         .ok_or_else(|| ApiError::internal(format!("checkout {checkout_id} vanished")))?;
     let parsed = crate::services::checkout::parse(&session)?;
     let priced = crate::services::checkout::price(state, &session, &parsed.order, &parsed.entered).await?;
-    let status = if settlement == Settlement::Paid { "SUCCEEDED" } else { "PENDING" };
-    let from = ["PROCESSING", "REQUIRES_ACTION", "FAILED"];
+    let status = if settlement == Settlement::Paid {
+        PaymentStatus::Succeeded.as_str()
+    } else {
+        PaymentStatus::Pending.as_str()
+    };
+    let from =
+        [PaymentStatus::Processing.as_str(), PaymentStatus::RequiresAction.as_str(), PaymentStatus::Failed.as_str()];
     db::billing::set_payment_status(&state.db, &payment.id, &from, status, Some(&intent.reference), None, now).await?;
     if priced.quote.due_today.total != payment.amount {
         // The order changed after the money was taken (a waiting charge invoiced elsewhere):

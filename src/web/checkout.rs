@@ -22,6 +22,7 @@ use super::security_headers::CspNonce;
 use crate::db::checkouts::CheckoutSession;
 use crate::db::companies::Company;
 use crate::db::{self};
+use crate::domain::billing::InvoiceStatus;
 use crate::domain::checkout::Status;
 use crate::error::ApiError;
 use crate::i18n::{self, Locale, Texts};
@@ -274,7 +275,7 @@ pub(super) async fn confirmation(state: &AppState, loaded: &Loaded, nonce: &str)
     if let Some(inv) = &invoice {
         let currency = crate::domain::money::Currency::parse(&inv.currency).ok();
         if let Some(c) = currency {
-            if inv.status == "PAID" {
+            if inv.status == InvoiceStatus::Paid.as_str() {
                 rows.push((t.amount_paid.to_string(), view::money(inv.total, c, loaded.locale)));
             } else {
                 rows.push((t.due_today.to_string(), view::money(inv.amount_due, c, loaded.locale)));

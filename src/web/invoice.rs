@@ -29,6 +29,7 @@ use crate::db::billing::Invoice;
 use crate::db::companies::Company;
 use crate::db::customers::Customer;
 use crate::db::{self};
+use crate::domain::billing::{InvoiceStatus, PaymentStatus};
 use crate::domain::ids::{self, prefix};
 use crate::domain::money::Currency;
 use crate::error::ApiResult;
@@ -200,12 +201,12 @@ async fn render(state: &AppState, loaded: &Loaded, input: PageInput, csrf: Strin
     let Some(currency) = loaded.currency() else {
         return server_error(format!("invoice {} has an unreadable currency", invoice.id));
     };
-    let open = invoice.status == "OPEN";
+    let open = invoice.status == InvoiceStatus::Open.as_str();
     let overdue = view::is_overdue(invoice, state.clock.now());
     let (lines, discounts) = view::lines(&invoice.lines, currency, locale, t);
     // Payments matter on a paid invoice (the receipt) and on one still due (an attempt waiting
     // for the customer's bank); one query either way, none on a void one.
-    let payments = if invoice.status == "PAID" || (open && invoice.amount_due > 0) {
+    let payments = if invoice.status == InvoiceStatus::Paid.as_str() || (open && invoice.amount_due > 0) {
         match db::billing::payments_of_invoice(&state.db, &invoice.id).await {
             Ok(payments) => payments,
             Err(e) => return server_error(e),
@@ -213,13 +214,14 @@ async fn render(state: &AppState, loaded: &Loaded, input: PageInput, csrf: Strin
     } else {
         Vec::new()
     };
-    let receipt = (invoice.status == "PAID").then(|| view::receipt(invoice, &payments, currency, locale));
+    let receipt =
+        (invoice.status == InvoiceStatus::Paid.as_str()).then(|| view::receipt(invoice, &payments, currency, locale));
     // The newest attempt for the amount due that waits for the customer (an automatic charge
     // their bank wants confirmed, or a challenge left open): the page links to it.
     let waiting = payments
         .iter()
         .rev()
-        .find(|p| p.status == "REQUIRES_ACTION" && p.amount == invoice.amount_due)
+        .find(|p| p.status == PaymentStatus::RequiresAction.as_str() && p.amount == invoice.amount_due)
         .map(|p| format!("/invoices/{}/challenge/{}{}", invoice.token, p.id, loaded.lang_query()));
     let provider = match invoicing::provider(state, invoice).await {
         Ok(p) => p,
@@ -282,7 +284,7 @@ async fn render(state: &AppState, loaded: &Loaded, input: PageInput, csrf: Strin
         pay,
         form: input.form,
         receipt,
-        void: invoice.status == "VOID",
+        void: invoice.status == InvoiceStatus::Void.as_str(),
         alert: input.alert,
         errors,
     };
@@ -342,7 +344,7 @@ async fn pay(
     }
     let invoice = &loaded.invoice;
     // Paid, voided or settled meanwhile (a second tab): the page says what it is now.
-    if invoice.status != "OPEN" || invoice.amount_due <= 0 {
+    if invoice.status != InvoiceStatus::Open.as_str() || invoice.amount_due <= 0 {
         return Redirect::to(&loaded.url()).into_response();
     }
     let (csrf_token, cookie) = csrf::token(&state, &headers);
@@ -456,7 +458,8 @@ async fn challenge(
         Err(r) => return r,
     };
     // Answered already, or the invoice closed: the page says where it stands.
-    if payment.status != "REQUIRES_ACTION" || loaded.invoice.status != "OPEN" {
+    if payment.status != PaymentStatus::RequiresAction.as_str() || loaded.invoice.status != InvoiceStatus::Open.as_str()
+    {
         return Redirect::to(&loaded.url()).into_response();
     }
     #[cfg(feature = "stripe")]

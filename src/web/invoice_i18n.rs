@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::domain::billing::InvoiceStatus;
 use crate::i18n::{Locale, date};
 
 /// Every fixed text of the invoice page, so a template writes `{{ it.pay_heading }}`. Texts that
@@ -128,9 +129,9 @@ static DE: InvoiceTexts = InvoiceTexts {
 impl InvoiceTexts {
     /// The status badge's word for an invoice status, `overdue` only for an OPEN one.
     pub fn status_name(&self, status: &str, overdue: bool) -> &'static str {
-        match status {
-            "PAID" => self.status_paid,
-            "VOID" => self.status_void,
+        match InvoiceStatus::parse(status) {
+            Some(InvoiceStatus::Paid) => self.status_paid,
+            Some(InvoiceStatus::Void) => self.status_void,
             _ if overdue => self.status_overdue,
             _ => self.status_open,
         }

@@ -9,6 +9,7 @@ use super::checkout_view::Form as FormView;
 use super::invoice_i18n::InvoiceTexts;
 use crate::db::billing::{Invoice, Payment};
 use crate::db::customers::Customer;
+use crate::domain::billing::{InvoiceStatus, PaymentStatus};
 use crate::domain::countries::COUNTRY_NAMES;
 use crate::domain::money::Currency;
 use crate::i18n::format;
@@ -66,15 +67,15 @@ pub struct Receipt {
 /// page is written in): an invoice "due on receipt" is due the day it is issued, not late a second
 /// after.
 pub fn is_overdue(invoice: &Invoice, now: DateTime<Utc>) -> bool {
-    invoice.status == "OPEN"
+    invoice.status == InvoiceStatus::Open.as_str()
         && invoice.amount_due > 0
         && invoice.due_at.is_some_and(|due| now.date_naive() > due.date_naive())
 }
 
 pub fn badge(invoice: &Invoice, it: &InvoiceTexts, overdue: bool) -> Badge {
-    let class = match invoice.status.as_str() {
-        "PAID" => "paid",
-        "VOID" => "void",
+    let class = match InvoiceStatus::parse(&invoice.status) {
+        Some(InvoiceStatus::Paid) => "paid",
+        Some(InvoiceStatus::Void) => "void",
         _ if overdue => "overdue",
         _ => "open",
     };
@@ -146,7 +147,7 @@ pub fn totals(
         discounts.push((it.discounts.to_string(), format!("−{}", m(invoice.discount_total))));
     }
     // A void invoice keeps its amount due in the database, but nothing is owed any more.
-    let due = if invoice.status == "VOID" { 0 } else { invoice.amount_due };
+    let due = if invoice.status == InvoiceStatus::Void.as_str() { 0 } else { invoice.amount_due };
     Totals { subtotal: m(invoice.subtotal), discounts, total: m(invoice.total), amount_due: m(due) }
 }
 
@@ -190,7 +191,7 @@ pub fn bill_to(customer: &Customer, locale: Locale) -> BillTo {
 /// The receipt of a PAID invoice: when, how much, and the payment that paid it (the last one that
 /// succeeded, should a provider ever have answered twice).
 pub fn receipt(invoice: &Invoice, payments: &[Payment], currency: Currency, locale: Locale) -> Receipt {
-    let paid = payments.iter().rev().find(|p| p.status == "SUCCEEDED");
+    let paid = payments.iter().rev().find(|p| p.status == PaymentStatus::Succeeded.as_str());
     Receipt {
         paid_on: invoice.paid_at.map(|at| super::invoice_i18n::paid_on(locale, at)),
         amount: format::money(paid.map(|p| p.amount).unwrap_or(invoice.total), currency, locale),
@@ -229,7 +230,7 @@ mod tests {
             checkout_id: None,
             number: "INV-2026-000001".into(),
             token: "0".repeat(32),
-            status: "OPEN".into(),
+            status: InvoiceStatus::Open.as_str().into(),
             currency: "EUR".into(),
             subtotal: 12000,
             discount_total: 2400,
@@ -258,11 +259,14 @@ mod tests {
         let next_day = Utc.with_ymd_and_hms(2026, 3, 11, 0, 0, 0).unwrap();
         assert!(!is_overdue(&inv, same_day));
         assert!(is_overdue(&inv, next_day));
-        assert!(!is_overdue(&Invoice { status: "PAID".into(), ..invoice() }, next_day));
+        assert!(!is_overdue(&Invoice { status: InvoiceStatus::Paid.as_str().into(), ..invoice() }, next_day));
         assert!(!is_overdue(&Invoice { due_at: None, ..invoice() }, next_day));
         let it = invoice_i18n::texts(Locale::En);
         assert_eq!(badge(&inv, it, true).text, "Overdue");
-        assert_eq!(badge(&Invoice { status: "VOID".into(), ..invoice() }, it, true).class, "void");
+        assert_eq!(
+            badge(&Invoice { status: InvoiceStatus::Void.as_str().into(), ..invoice() }, it, true).class,
+            "void"
+        );
     }
 
     #[test]
@@ -288,7 +292,7 @@ mod tests {
         let summed = totals(&invoice(), Vec::new(), eur(), Locale::En, it);
         assert_eq!(summed.discounts, vec![("Discounts".to_string(), "−€24.00".to_string())]);
         assert_eq!((summed.total.as_str(), summed.amount_due.as_str()), ("€96.00", "€96.00"));
-        let void = Invoice { status: "VOID".into(), ..invoice() };
+        let void = Invoice { status: InvoiceStatus::Void.as_str().into(), ..invoice() };
         assert_eq!(totals(&void, Vec::new(), eur(), Locale::En, it).amount_due, "€0.00");
     }
 
@@ -355,7 +359,8 @@ mod tests {
     #[test]
     fn the_receipt_names_the_payment_that_succeeded() {
         let at = Utc.with_ymd_and_hms(2026, 3, 12, 9, 0, 0).unwrap();
-        let paid = Invoice { status: "PAID".into(), amount_due: 0, paid_at: Some(at), ..invoice() };
+        let paid =
+            Invoice { status: InvoiceStatus::Paid.as_str().into(), amount_due: 0, paid_at: Some(at), ..invoice() };
         let payment = |id: &str, status: &str| Payment {
             id: id.into(),
             company_id: "cmp_1".into(),
@@ -371,7 +376,12 @@ mod tests {
             updated_at: at,
             keep_method: None,
         };
-        let r = receipt(&paid, &[payment("pay_1", "FAILED"), payment("pay_2", "SUCCEEDED")], eur(), Locale::En);
+        let r = receipt(
+            &paid,
+            &[payment("pay_1", PaymentStatus::Failed.as_str()), payment("pay_2", PaymentStatus::Succeeded.as_str())],
+            eur(),
+            Locale::En,
+        );
         assert_eq!(r.paid_on.as_deref(), Some("Paid on March 12, 2026"));
         assert_eq!((r.amount.as_str(), r.reference.as_deref()), ("€96.00", Some("pay_2")));
         // Marked paid by the merchant: no payment to name, the total was paid.

@@ -23,6 +23,7 @@ use super::csrf;
 use super::security_headers::CspNonce;
 use crate::db::checkouts::CheckoutSession;
 use crate::db::{self};
+use crate::domain::billing::PaymentStatus;
 use crate::domain::checkout::Status;
 use crate::domain::ids::{self, prefix};
 use crate::i18n::{self, Texts};
@@ -171,8 +172,9 @@ pub(super) async fn pay(
     // A payment that succeeded before a failure on our side is used, never charged again.
     let earlier = db::billing::last_payment_of_checkout(&state.db, &loaded.session.id).await.ok().flatten();
     let kind = provider.kind().as_str();
-    let reuses_succeeded =
-        earlier.as_ref().is_some_and(|p| p.status == "SUCCEEDED" && p.invoice_id.is_none() && p.amount == amount);
+    let reuses_succeeded = earlier
+        .as_ref()
+        .is_some_and(|p| p.status == PaymentStatus::Succeeded.as_str() && p.invoice_id.is_none() && p.amount == amount);
     // Before anything is charged, the order's promo code and coupons are counted under their
     // limits; when one was just used up, nothing is charged and the page says so. (Money already
     // taken is never refused here: fulfilment settles its count.)
@@ -193,20 +195,30 @@ pub(super) async fn pay(
     }
     let payment = match earlier {
         // A payment that succeeded before a failure on our side is used, never charged again.
-        Some(p) if p.status == "SUCCEEDED" && p.invoice_id.is_none() && p.amount == amount => {
+        Some(p) if p.status == PaymentStatus::Succeeded.as_str() && p.invoice_id.is_none() && p.amount == amount => {
             return complete(state, &loaded, &priced, Some(&p.id), Settlement::Paid, saved.as_ref(), &nonce).await;
         }
         // Stripe's Payment Element page for this very amount is still open: go back to it,
         // rather than create a second intent.
         Some(p)
-            if p.status == "REQUIRES_ACTION" && p.provider == "stripe" && kind == "stripe" && p.amount == amount =>
+            if p.status == PaymentStatus::RequiresAction.as_str()
+                && p.provider == "stripe"
+                && kind == "stripe"
+                && p.amount == amount =>
         {
             let _ = db::checkouts::release_payment_lock(&state.db, &loaded.session.id, now).await;
             return Redirect::to(&format!("/checkout/{}/challenge/{}", loaded.session.token, p.id)).into_response();
         }
         // An attempt the provider never answered (a timeout): retried under the same payment
         // id, which is the provider's idempotency key, so it can never charge twice.
-        Some(p) if p.status == "PROCESSING" && p.invoice_id.is_none() && p.amount == amount && p.provider == kind => p,
+        Some(p)
+            if p.status == PaymentStatus::Processing.as_str()
+                && p.invoice_id.is_none()
+                && p.amount == amount
+                && p.provider == kind =>
+        {
+            p
+        }
         _ => {
             let payment = db::billing::Payment {
                 id: ids::new_id(prefix::PAYMENT, now),
@@ -215,7 +227,7 @@ pub(super) async fn pay(
                 invoice_id: None,
                 provider: kind.to_string(),
                 provider_ref: None,
-                status: "PROCESSING".into(),
+                status: PaymentStatus::Processing.as_str().into(),
                 amount,
                 currency: loaded.session.currency.clone(),
                 failure_reason: None,
@@ -263,18 +275,18 @@ pub(super) async fn pay(
     let now = state.clock.now();
     match outcome {
         Ok(Outcome::Succeeded { reference }) => {
-            record_payment(state, &payment.id, "SUCCEEDED", &reference).await;
+            record_payment(state, &payment.id, PaymentStatus::Succeeded.as_str(), &reference).await;
             if let Some(pause) = state.pause_after_charge {
                 tokio::time::sleep(pause).await;
             }
             complete(state, &loaded, &priced, Some(&payment.id), Settlement::Paid, saved.as_ref(), &nonce).await
         }
         Ok(Outcome::Pending { reference }) => {
-            record_payment(state, &payment.id, "PENDING", &reference).await;
+            record_payment(state, &payment.id, PaymentStatus::Pending.as_str(), &reference).await;
             complete(state, &loaded, &priced, Some(&payment.id), Settlement::Open, None, &nonce).await
         }
         Ok(Outcome::RequiresAction { reference, url }) => {
-            record_payment(state, &payment.id, "REQUIRES_ACTION", &reference).await;
+            record_payment(state, &payment.id, PaymentStatus::RequiresAction.as_str(), &reference).await;
             // The challenge page never sees the card: the method to keep waits on the payment.
             if let Some(method) = &saved
                 && let Err(e) = db::billing::set_keep_method(&state.db, &payment.id, &method.to_json(), now).await
@@ -314,9 +326,16 @@ pub(super) async fn pay(
 /// converges the rows, so the failure is logged rather than shown to the customer.
 async fn record_payment(state: &AppState, payment_id: &str, status: &str, reference: &str) {
     let now = state.clock.now();
-    let stored =
-        db::billing::set_payment_status(&state.db, payment_id, &["PROCESSING"], status, Some(reference), None, now)
-            .await;
+    let stored = db::billing::set_payment_status(
+        &state.db,
+        payment_id,
+        &[PaymentStatus::Processing.as_str()],
+        status,
+        Some(reference),
+        None,
+        now,
+    )
+    .await;
     if let Err(e) = stored {
         tracing::error!(error = %e, payment = payment_id, status, "recording a payment outcome failed");
     }
@@ -325,8 +344,17 @@ async fn record_payment(state: &AppState, payment_id: &str, status: &str, refere
 /// Record a refused payment, free the session for another try, tell the merchant.
 async fn failed(state: &AppState, loaded: &Loaded, payment_id: &str, reason: &str) {
     let now = state.clock.now();
-    let from = ["PROCESSING", "REQUIRES_ACTION"];
-    let _ = db::billing::set_payment_status(&state.db, payment_id, &from, "FAILED", None, Some(reason), now).await;
+    let from = [PaymentStatus::Processing.as_str(), PaymentStatus::RequiresAction.as_str()];
+    let _ = db::billing::set_payment_status(
+        &state.db,
+        payment_id,
+        &from,
+        PaymentStatus::Failed.as_str(),
+        None,
+        Some(reason),
+        now,
+    )
+    .await;
     // The refused order's promo code is free for others again (before the lock goes, so a
     // next attempt of this session finds its count settled).
     if let Err(e) = crate::services::redemptions::release(state, &loaded.session.id).await {
@@ -450,7 +478,7 @@ pub(super) async fn challenge(
     let Some(payment) = payment.filter(|p| p.checkout_id.as_deref() == Some(loaded.session.id.as_str())) else {
         return not_found();
     };
-    if payment.status != "REQUIRES_ACTION" || !loaded.session.status().is_open() {
+    if payment.status != PaymentStatus::RequiresAction.as_str() || !loaded.session.status().is_open() {
         return Redirect::to(&loaded.action()).into_response();
     }
     #[cfg(feature = "stripe")]
@@ -500,8 +528,16 @@ pub(super) async fn answer_challenge(
     };
     let now = state.clock.now();
     // Claim the answer: a second click or tab finds the payment no longer waiting.
-    match db::billing::set_payment_status(&state.db, &payment.id, &["REQUIRES_ACTION"], "PROCESSING", None, None, now)
-        .await
+    match db::billing::set_payment_status(
+        &state.db,
+        &payment.id,
+        &[PaymentStatus::RequiresAction.as_str()],
+        PaymentStatus::Processing.as_str(),
+        None,
+        None,
+        now,
+    )
+    .await
     {
         Ok(true) => {}
         Ok(false) => return Redirect::to(&loaded.action()).into_response(),
@@ -530,8 +566,8 @@ pub(super) async fn answer_challenge(
             let _ = db::billing::set_payment_status(
                 &state.db,
                 &payment.id,
-                &["PROCESSING"],
-                "SUCCEEDED",
+                &[PaymentStatus::Processing.as_str()],
+                PaymentStatus::Succeeded.as_str(),
                 Some(&reference),
                 None,
                 now,

@@ -12,6 +12,7 @@ use axum::{Json, Router};
 use serde_json::json;
 
 use crate::db::{self, billing::Payment, provider_events};
+use crate::domain::billing::PaymentStatus;
 use crate::error::ApiResult;
 use crate::payments::stripe_events::{self, EventKind, StripeEvent};
 use crate::payments::stripe_signature;
@@ -104,9 +105,12 @@ async fn handle(state: &AppState, event: &StripeEvent) -> ApiResult<()> {
             // Only a failure that still stands is news: Stripe does not order its events, so an
             // attempt's decline may arrive after the payment succeeded, and a decline we were
             // answered synchronously (an off-session charge) was recorded and reported then.
-            let payment = payment_of(state, event, event.object_id.as_deref())
-                .await?
-                .filter(|p| matches!(p.status.as_str(), "REQUIRES_ACTION" | "PROCESSING"));
+            let payment = payment_of(state, event, event.object_id.as_deref()).await?.filter(|p| {
+                matches!(
+                    PaymentStatus::parse(&p.status),
+                    Some(PaymentStatus::RequiresAction | PaymentStatus::Processing)
+                )
+            });
             let mut tx = state.db.begin().await?;
             if provider_events::mark_handled(&mut tx, &event.id, now).await?
                 && let Some(p) = &payment
@@ -120,7 +124,7 @@ async fn handle(state: &AppState, event: &StripeEvent) -> ApiResult<()> {
             }
             tx.commit().await?;
             if let Some(p) = payment {
-                let from = ["REQUIRES_ACTION", "PROCESSING"];
+                let from = [PaymentStatus::RequiresAction.as_str(), PaymentStatus::Processing.as_str()];
                 db::billing::set_payment_status(&state.db, &p.id, &from, &p.status, None, Some(reason), now).await?;
             }
             Ok(())
