@@ -4,7 +4,7 @@
 //!
 //! Works without JavaScript: every button submits one form with an `action` value (`update`,
 //! `sign`, `decline`); the drawn signature is the only part that needs a script, and it is
-//! optional. The workflow itself (turns, hashes, freezing, fulfilment) is `signing`.
+//! optional. The workflow itself (turns, hashes, freezing, fulfilment) is `services::contracts`.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

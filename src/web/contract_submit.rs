@@ -76,7 +76,7 @@ pub(super) async fn submit(
 
 /// Why this signer cannot sign or decline now, as the page says it; `None` when they can. Checked
 /// before the form, so an early or late post is told why instead of getting field errors for a
-/// form that is not on the page; `signing` checks again under the contract's lock.
+/// form that is not on the page; `services::contracts` checks again under the contract's lock.
 fn cannot_act(loaded: &Loaded) -> Option<&'static str> {
     let ct = loaded.ct();
     let Some(signer) = &loaded.signer else { return Some(ct.not_signing) };
