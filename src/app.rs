@@ -51,7 +51,7 @@ impl App {
         };
         // Live and test money never meet: checked against every company's provider choice.
         let companies = crate::db::companies::providers(&db).await.map_err(|e| StartError::Payments(e.to_string()))?;
-        crate::payments::stripe_config::check_start(
+        crate::payments::stripe::config::check_start(
             config.mode,
             config.stripe.as_ref(),
             cfg!(feature = "stripe"),

@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use crate::payments::stripe_config::{Mode, StripeSettings};
+use crate::payments::stripe::config::{Mode, StripeSettings};
 
 /// Everything `kasse serve` needs to know, resolved and checked before anything starts.
 #[derive(Clone, Debug)]

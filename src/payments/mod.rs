@@ -11,11 +11,7 @@
 pub mod manual;
 pub mod provider;
 pub mod sandbox;
-#[cfg(feature = "stripe")]
 pub mod stripe;
-pub mod stripe_config;
-pub mod stripe_events;
-pub mod stripe_signature;
 
 pub use provider::*;
 

@@ -14,7 +14,7 @@ pub async fn layer(State(state): State<crate::state::AppState>, mut req: Request
     req.extensions_mut().insert(CspNonce(nonce.clone()));
     let mut response = next.run(req).await;
     // A page that mounts a payment provider's element (Stripe) names exactly what it needs.
-    let extra = response.extensions().get::<crate::payments::stripe_config::CspSources>().cloned();
+    let extra = response.extensions().get::<crate::payments::stripe::config::CspSources>().cloned();
     let (script, frame, connect) = match &extra {
         Some(e) => (format!(" {}", e.script), format!("frame-src {}; ", e.frame), format!(" {}", e.connect)),
         None => (String::new(), String::new(), String::new()),

@@ -98,7 +98,7 @@ pub(super) async fn page(
         back_url: place.back_url,
         js_url: client.settings.js_url.clone(),
         manual: place.manual,
-        test_mode: client.settings.mode == crate::payments::stripe_config::Mode::Test,
+        test_mode: client.settings.mode == crate::payments::stripe::config::Mode::Test,
     };
     let mut response = page.into_response();
     response.extensions_mut().insert(client.settings.csp_sources());

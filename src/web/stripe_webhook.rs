@@ -14,8 +14,8 @@ use serde_json::json;
 use crate::db::{self, billing::Payment, provider_events};
 use crate::domain::billing::PaymentStatus;
 use crate::error::ApiResult;
-use crate::payments::stripe_events::{self, EventKind, StripeEvent};
-use crate::payments::stripe_signature;
+use crate::payments::stripe::events::{self, EventKind, StripeEvent};
+use crate::payments::stripe::signature;
 use crate::state::AppState;
 
 /// Stripe's events are a few KiB; anything near this is not Stripe.
@@ -35,11 +35,11 @@ async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
     };
     let header = headers.get("stripe-signature").and_then(|v| v.to_str().ok()).unwrap_or("");
     let secrets: Vec<&str> = client.settings.webhook_secrets.iter().map(String::as_str).collect();
-    if let Err(refusal) = stripe_signature::verify(header, &body, &secrets, state.clock.now().timestamp()) {
+    if let Err(refusal) = signature::verify(header, &body, &secrets, state.clock.now().timestamp()) {
         tracing::warn!(?refusal, "refused a Stripe webhook");
         return refuse(StatusCode::BAD_REQUEST, "The Stripe-Signature header does not verify.");
     }
-    let Some(event) = stripe_events::parse(&body) else {
+    let Some(event) = events::parse(&body) else {
         return refuse(StatusCode::BAD_REQUEST, "The body is not a Stripe event.");
     };
     let payload = String::from_utf8_lossy(&body);

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use kasse::config::Config;
-use kasse::payments::stripe_config::{Mode, StripeSettings};
+use kasse::payments::stripe::config::{Mode, StripeSettings};
 use serde_json::{Value, json};
 
 use crate::checkout::{count_where, customer_fields, events, get_page, location, post_form, scalar};

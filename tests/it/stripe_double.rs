@@ -400,7 +400,7 @@ impl StripeDouble {
 
 /// The `Stripe-Signature` header value for `body` at `timestamp` with `secret`.
 pub fn signature(body: &[u8], secret: &str, timestamp: i64) -> String {
-    kasse::payments::stripe_signature::sign(body, secret, timestamp)
+    kasse::payments::stripe::signature::sign(body, secret, timestamp)
 }
 
 async fn handle(State(inner): State<Shared>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
@@ -1190,7 +1190,7 @@ mod tests {
         let body = event.to_string();
         let header = signature(body.as_bytes(), "whsec_test", 1_700_000_000);
         assert_eq!(
-            kasse::payments::stripe_signature::verify(&header, body.as_bytes(), &["whsec_test"], 1_700_000_000),
+            kasse::payments::stripe::signature::verify(&header, body.as_bytes(), &["whsec_test"], 1_700_000_000),
             Ok(())
         );
     }

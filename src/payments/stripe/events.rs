@@ -57,7 +57,7 @@ pub fn parse(body: &[u8]) -> Option<StripeEvent> {
         event_type,
         kind,
         object_id: text(&object, "id"),
-        payment_id: object.get("metadata").and_then(|m| text(m, super::provider::PAYMENT_METADATA_KEY)),
+        payment_id: object.get("metadata").and_then(|m| text(m, crate::payments::provider::PAYMENT_METADATA_KEY)),
     })
 }
 
