@@ -187,6 +187,22 @@ pub async fn set_keep_method(db: &Db, id: &str, method: &str, now: DateTime<Utc>
     Ok(())
 }
 
+/// Record that an attempt still in flight (processing or awaiting the customer) failed, with
+/// its reason; false when it had already ended.
+pub async fn fail_payment(db: &Db, id: &str, reason: &str, now: DateTime<Utc>) -> DbResult<bool> {
+    use crate::domain::billing::PaymentStatus::{Failed, Processing, RequiresAction};
+    set_payment_status(
+        db,
+        id,
+        &[Processing.as_str(), RequiresAction.as_str()],
+        Failed.as_str(),
+        None,
+        Some(reason),
+        now,
+    )
+    .await
+}
+
 /// Move a payment from one of `from` to `to`; false when it was not in one of them (someone
 /// else settled it). `failure_reason` and `provider_ref` are kept when given.
 pub async fn set_payment_status(

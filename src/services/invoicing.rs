@@ -404,17 +404,7 @@ pub(crate) async fn settle(state: &AppState, invoice: &Invoice, payment_id: &str
 /// merchant told with `payment.failed`.
 pub(crate) async fn failed(state: &AppState, invoice: &Invoice, payment_id: &str, reason: &str) -> ApiResult<Paid> {
     let now = state.clock.now();
-    let from = [PaymentStatus::Processing.as_str(), PaymentStatus::RequiresAction.as_str()];
-    db::billing::set_payment_status(
-        &state.db,
-        payment_id,
-        &from,
-        PaymentStatus::Failed.as_str(),
-        None,
-        Some(reason),
-        now,
-    )
-    .await?;
+    db::billing::fail_payment(&state.db, payment_id, reason, now).await?;
     let mut tx = state.db.begin().await?;
     let data = json!({
         "payment_id": payment_id, "invoice_id": invoice.id, "customer_id": invoice.customer_id,

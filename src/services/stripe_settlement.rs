@@ -56,18 +56,7 @@ pub async fn apply(state: &AppState, payment: &Payment, intent: &IntentState) ->
         IntentStatus::AwaitingCustomer => Ok(Settled::Waiting { failure: intent.failure.clone() }),
         IntentStatus::Canceled => {
             let now = state.clock.now();
-            let from = [PaymentStatus::Processing.as_str(), PaymentStatus::RequiresAction.as_str()];
-            let reason = "The payment was canceled.";
-            db::billing::set_payment_status(
-                &state.db,
-                &payment.id,
-                &from,
-                PaymentStatus::Failed.as_str(),
-                None,
-                Some(reason),
-                now,
-            )
-            .await?;
+            db::billing::fail_payment(&state.db, &payment.id, "The payment was canceled.", now).await?;
             if let Some(checkout) = &payment.checkout_id {
                 crate::services::redemptions::release(state, checkout).await?;
             }

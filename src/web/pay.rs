@@ -344,17 +344,7 @@ async fn record_payment(state: &AppState, payment_id: &str, status: &str, refere
 /// Record a refused payment, free the session for another try, tell the merchant.
 async fn failed(state: &AppState, loaded: &Loaded, payment_id: &str, reason: &str) {
     let now = state.clock.now();
-    let from = [PaymentStatus::Processing.as_str(), PaymentStatus::RequiresAction.as_str()];
-    let _ = db::billing::set_payment_status(
-        &state.db,
-        payment_id,
-        &from,
-        PaymentStatus::Failed.as_str(),
-        None,
-        Some(reason),
-        now,
-    )
-    .await;
+    let _ = db::billing::fail_payment(&state.db, payment_id, reason, now).await;
     // The refused order's promo code is free for others again (before the lock goes, so a
     // next attempt of this session finds its count settled).
     if let Err(e) = crate::services::redemptions::release(state, &loaded.session.id).await {
