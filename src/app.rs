@@ -96,12 +96,15 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .route("/api/openapi.json", get(api::openapi::serve))
         .merge(api::router(state.clone()))
         .merge(web::router())
-        .fallback(web::errors::not_found)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), web::security_headers::layer))
+        .fallback(web::errors::fallback)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::from_fn(run_to_completion))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, request_timeout))
-        .layer(CatchPanicLayer::new())
+        .layer(CatchPanicLayer::custom(web::errors::panicked))
+        // Outside the panic catcher, so a panic too is answered with the error page (or the
+        // API's envelope), and inside the security headers, whose nonce the page's style uses.
+        .layer(axum::middleware::from_fn(web::errors::layer))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), web::security_headers::layer))
         .layer(
             // One INFO line per response, inside a span carrying the request id, so every
             // line logged while handling the request names it too.

@@ -12,11 +12,12 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 
-use super::checkout::{not_found, server_error, with_cookie};
+use super::checkout::with_cookie;
 use super::checkout_view::Merchant;
 use super::contract::{load, price_order};
 use super::contract_i18n::ContractTexts;
 use super::contract_view::{EventRow, OrderView, SignatureBlock, event_rows, signature_blocks};
+use super::errors::{not_found, server_error};
 use super::security_headers::CspNonce;
 use crate::db::{self};
 use crate::domain::contract::Status;

@@ -18,6 +18,7 @@ use axum::{Extension, Router};
 
 use super::checkout_view::{self as view, Choice, Form as FormView, LineView, Merchant, Summary};
 use super::csrf;
+use super::errors::{not_found, server_error};
 use super::security_headers::CspNonce;
 use crate::db::checkouts::CheckoutSession;
 use crate::db::companies::Company;
@@ -116,17 +117,6 @@ struct DoneTemplate {
     message: String,
     rows: Vec<(String, String)>,
     instructions: Option<String>,
-}
-
-/// A page for a failure on our side: the cause goes to the log, with the request id.
-pub(super) fn server_error(e: impl std::fmt::Display) -> Response {
-    tracing::error!(error = %e, "checkout page failed");
-    (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side. Please try again in a moment.")
-        .into_response()
-}
-
-pub(super) fn not_found() -> Response {
-    (StatusCode::NOT_FOUND, super::errors::NotFoundPage).into_response()
 }
 
 pub(super) async fn load(
@@ -576,7 +566,7 @@ async fn submit(
     };
     let fields: HashMap<String, String> = pairs.into_iter().collect();
     if !csrf::verify(&state, &headers, fields.get(csrf::FIELD).map(String::as_str)) {
-        return (StatusCode::FORBIDDEN, loaded.t().session_expired).into_response();
+        return super::errors::forbidden(loaded.locale, loaded.merchant());
     }
     let (csrf_token, cookie) = csrf::token(&state, &headers);
     let response = match loaded.session.status() {

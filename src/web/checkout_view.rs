@@ -14,6 +14,7 @@ use crate::payments::PagePayment;
 use crate::services::checkout::{Adjustable, Entered, Options};
 
 /// The merchant's branding.
+#[derive(Clone)]
 pub struct Merchant {
     pub name: String,
     pub logo_url: Option<String>,

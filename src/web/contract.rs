@@ -17,11 +17,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Router};
 
-use super::checkout::{self, not_found, quantity_key, server_error, with_cookie};
+use super::checkout::{self, quantity_key, with_cookie};
 use super::checkout_view::Merchant;
 use super::contract_i18n::{self as ci18n, ContractTexts};
 use super::contract_view::{OrderView, SignForm, SignerView, signer_views, waiting_note};
 use super::csrf;
+use super::errors::{not_found, server_error};
 use super::security_headers::CspNonce;
 use crate::db::contracts::{Contract, Signer};
 use crate::db::{self};

@@ -10,11 +10,12 @@ use axum::extract::{ConnectInfo, Form, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
-use super::checkout::{not_found, quantity_key, server_error, with_cookie};
+use super::checkout::{quantity_key, with_cookie};
 use super::contract::{Loaded, PageInput, actor, load, render};
 use super::contract_i18n::ContractTexts;
 use super::contract_view::{SignForm, posted_quantities, redirect_with_id, signature_image};
 use super::csrf;
+use super::errors::{not_found, server_error};
 use super::security_headers::CspNonce;
 use crate::db::{self};
 use crate::domain::contract::Turn;
@@ -54,7 +55,7 @@ pub(super) async fn submit(
     };
     let fields: HashMap<String, String> = pairs.into_iter().collect();
     if !csrf::verify(&state, &headers, fields.get(csrf::FIELD).map(String::as_str)) {
-        return (StatusCode::FORBIDDEN, loaded.checkout.t().session_expired).into_response();
+        return super::errors::forbidden(loaded.locale(), loaded.merchant());
     }
     let (csrf_token, cookie) = csrf::token(&state, &headers);
     let request = Request {

@@ -18,9 +18,10 @@ use axum::routing::get;
 use axum::{Extension, Router};
 use serde::Deserialize;
 
-use super::checkout::{not_found, server_error, with_cookie};
+use super::checkout::with_cookie;
 use super::checkout_view::{Form as FormView, Merchant};
 use super::csrf;
+use super::errors::{not_found, server_error};
 use super::invoice_i18n::{self as ii18n, InvoiceTexts};
 use super::invoice_view::{self as view, Badge, BillTo, LineRow, Receipt, Totals};
 use super::pay::ChallengeTemplate;
@@ -340,7 +341,7 @@ async fn pay(
     };
     let fields: HashMap<String, String> = pairs.into_iter().collect();
     if !csrf::verify(&state, &headers, fields.get(csrf::FIELD).map(String::as_str)) {
-        return (StatusCode::FORBIDDEN, loaded.t().session_expired).into_response();
+        return super::errors::forbidden(loaded.locale, loaded.merchant());
     }
     let invoice = &loaded.invoice;
     // Paid, voided or settled meanwhile (a second tab): the page says what it is now.
@@ -504,7 +505,7 @@ async fn answer_challenge(
         Err(r) => return r,
     };
     if !csrf::verify(&state, &headers, answer.csrf.as_deref()) {
-        return (StatusCode::FORBIDDEN, loaded.t().session_expired).into_response();
+        return super::errors::forbidden(loaded.locale, loaded.merchant());
     }
     let payment = match invoice_payment(&state, &loaded, &payment_id).await {
         Ok(p) => p,

@@ -1,46 +1,35 @@
 //! `GET /l/{slug}`: a reusable link starts a fresh checkout session for each visitor; and link previews.
 
-use askama::Template;
-use askama_web::WebTemplate;
 use axum::Extension;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::security_headers::CspNonce;
 use crate::db::checkouts::CheckoutSession;
 use crate::db::{self};
 use crate::domain::checkout::Status;
-use crate::i18n::{Locale, Texts, texts};
 use crate::services::checkout_create::{NewSession, create_session};
 use crate::services::links::new_session_for;
 use crate::state::AppState;
 
-#[derive(Template, WebTemplate)]
-#[template(path = "checkout/link_gone.html")]
-struct LinkGone {
-    t: &'static Texts,
-    lang: &'static str,
-}
-
-fn gone(headers: &HeaderMap, status: StatusCode) -> Response {
-    let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
-    let locale = Locale::negotiate(None, accept);
-    (status, LinkGone { t: texts(locale), lang: locale.code() }).into_response()
+/// A link that cannot start a checkout: the error page (`web::errors`) with `status`.
+fn gone(status: StatusCode) -> Response {
+    super::errors::PageError::new(status).into_response()
 }
 
 /// Start a session from the link and send the visitor to it.
-pub async fn visit(State(state): State<AppState>, Path(slug): Path<String>, headers: HeaderMap) -> Response {
+pub async fn visit(State(state): State<AppState>, Path(slug): Path<String>) -> Response {
     let link = match db::links::by_slug(&state.db, &slug.to_ascii_lowercase()).await {
         Ok(Some(l)) => l,
-        Ok(None) => return gone(&headers, StatusCode::NOT_FOUND),
+        Ok(None) => return gone(StatusCode::NOT_FOUND),
         Err(e) => {
             tracing::error!(error = %e, "loading a link failed");
-            return gone(&headers, StatusCode::SERVICE_UNAVAILABLE);
+            return gone(StatusCode::SERVICE_UNAVAILABLE);
         }
     };
     if !link.enabled {
-        return gone(&headers, StatusCode::GONE);
+        return gone(StatusCode::GONE);
     }
     let session = match new_session_for(&state, &link).await {
         Ok(new) => create_session(&state, &link.company_id, new).await,
@@ -49,10 +38,10 @@ pub async fn visit(State(state): State<AppState>, Path(slug): Path<String>, head
     match session {
         Ok(s) => Redirect::to(&format!("/checkout/{}", s.token)).into_response(),
         // The catalog moved on (an archived plan): the link cannot sell any more.
-        Err(e) if e.status.is_client_error() => gone(&headers, StatusCode::GONE),
+        Err(e) if e.status.is_client_error() => gone(StatusCode::GONE),
         Err(e) => {
             tracing::error!(error = %e, "starting a session from a link failed");
-            gone(&headers, StatusCode::SERVICE_UNAVAILABLE)
+            gone(StatusCode::SERVICE_UNAVAILABLE)
         }
     }
 }
@@ -68,11 +57,11 @@ pub async fn preview(
     let valid = q.holds_for(&state, &id);
     let link = match db::links::by_id(&state.db, &id).await {
         Ok(Some(l)) if valid => l,
-        _ => return gone(&headers, StatusCode::NOT_FOUND),
+        _ => return gone(StatusCode::NOT_FOUND),
     };
     let new = match new_session_for(&state, &link).await {
         Ok(n) => n,
-        Err(_) => return gone(&headers, StatusCode::GONE),
+        Err(_) => return gone(StatusCode::GONE),
     };
     let session = unsaved_session(&state, &link.company_id, new);
     match super::checkout::load_session(&state, session, &headers).await {

@@ -17,9 +17,10 @@ use chrono::Duration;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::checkout::{Loaded, closed, load, not_found, provider, render, server_error, with_cookie};
+use super::checkout::{Loaded, closed, load, provider, render, with_cookie};
 use super::checkout_view::{self as view, Form as FormView, Merchant};
 use super::csrf;
+use super::errors::{not_found, server_error};
 use super::security_headers::CspNonce;
 use crate::db::checkouts::CheckoutSession;
 use crate::db::{self};
@@ -510,7 +511,7 @@ pub(super) async fn answer_challenge(
         Err(r) => return r,
     };
     if !csrf::verify(&state, &headers, form.csrf.as_deref()) {
-        return (StatusCode::FORBIDDEN, loaded.t().session_expired).into_response();
+        return super::errors::forbidden(loaded.locale, loaded.merchant());
     }
     let payment = db::billing::get_payment(&state.db, &payment_id).await.ok().flatten();
     let Some(payment) = payment.filter(|p| p.checkout_id.as_deref() == Some(loaded.session.id.as_str())) else {

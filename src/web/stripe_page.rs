@@ -153,7 +153,7 @@ pub(super) async fn checkout_return(
     };
     let payment = db::billing::get_payment(&state.db, &payment_id).await.ok().flatten();
     let Some(payment) = payment.filter(|p| p.checkout_id.as_deref() == Some(loaded.session.id.as_str())) else {
-        return super::checkout::not_found();
+        return super::errors::not_found();
     };
     let t = loaded.t();
     match stripe_settlement::settle(&state, &payment).await {
@@ -180,7 +180,7 @@ pub(super) async fn checkout_return(
         Err(e) if e.status == StatusCode::SERVICE_UNAVAILABLE => {
             unavailable(checkout_place(&loaded, &payment), nonce.0)
         }
-        Err(e) => super::checkout::server_error(e.message),
+        Err(e) => super::errors::server_error(e.message),
     }
 }
 
@@ -222,7 +222,7 @@ pub(super) async fn invoice_return(
         Err(e) if e.code == stripe_settlement::INTENT_MISMATCH => {
             problem(invoice_place(&loaded, &payment), nonce.0, StatusCode::CONFLICT, t.payment_mismatch, false)
         }
-        Err(e) => super::checkout::server_error(e.message),
+        Err(e) => super::errors::server_error(e.message),
     }
 }
 

@@ -17,22 +17,30 @@ const KASSE: &str = env!("CARGO_BIN_EXE_kasse");
 
 /// A real `kasse serve` on `app`'s store; `pause_ms` holds each card payment between its
 /// success and its fulfilment (the crash-test hook).
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    base: String,
+    pub(crate) base: String,
 }
 
 impl Server {
     async fn start(app: &TestApp, pause_ms: Option<u64>) -> Server {
+        Server::start_logging(app, pause_ms, None).await
+    }
+
+    /// As `start`; with `log`, the server's log lines (level INFO and up) go to that file.
+    pub(crate) async fn start_logging(app: &TestApp, pause_ms: Option<u64>, log: Option<&std::path::Path>) -> Server {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let mut command = Command::new(KASSE);
         command
             .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
             .env("DATABASE_URL", &app.database_url)
             .env_remove("KASSE_PUBLIC_URL")
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", if log.is_some() { "info" } else { "warn" })
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit());
+            .stderr(match log {
+                Some(path) => Stdio::from(std::fs::File::create(path).expect("log file")),
+                None => Stdio::inherit(),
+            });
         match pause_ms {
             Some(ms) => command.env("KASSE_FAULT_PAUSE_AFTER_CHARGE_MS", ms.to_string()),
             None => command.env_remove("KASSE_FAULT_PAUSE_AFTER_CHARGE_MS"),

@@ -10,6 +10,7 @@ mod cli;
 mod contracts;
 mod crash;
 mod edges;
+mod error_pages;
 mod idempotency;
 mod invoices;
 mod layers;
