@@ -14,6 +14,7 @@ use super::list::List;
 use crate::db::{self, billing::Invoice};
 use crate::domain::billing::InvoiceStatus;
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::services::events::{self, Event, InvoiceEvent};
 use crate::services::validate;
 use crate::state::AppState;
 
@@ -179,10 +180,9 @@ async fn close(state: &AppState, invoice: Invoice, to: &str, note: Option<String
         paid_at: if to == InvoiceStatus::Paid.as_str() { Some(now) } else { invoice.paid_at },
         ..invoice
     };
-    let mut data = crate::services::fulfillment::invoice_event(&closed);
-    data["note"] = serde_json::json!(note);
-    let event = if to == InvoiceStatus::Paid.as_str() { "invoice.paid" } else { "invoice.voided" };
-    db::webhooks::enqueue(&mut tx, &closed.company_id, event, data, now).await?;
+    let data = InvoiceEvent::of(&closed).noted(note.as_deref());
+    let event = if to == InvoiceStatus::Paid.as_str() { Event::InvoicePaid(data) } else { Event::InvoiceVoided(data) };
+    events::raise(&mut tx, &closed.company_id, event, now).await?;
     tx.commit().await?;
     load(state, &closed.company_id, &closed.id).await
 }

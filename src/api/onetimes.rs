@@ -22,6 +22,7 @@ use crate::domain::billing::InvoiceStatus;
 use crate::domain::ids::{self, prefix};
 use crate::domain::pricing::{self, QuoteLine};
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::services::events::{self, Event, PaymentFailed};
 use crate::services::invoicing::{self, PayWith, Terms};
 use crate::services::quote::{self, QuoteSpec};
 use crate::services::validate;
@@ -332,12 +333,9 @@ async fn try_auto_charge(state: &AppState, invoice: &Invoice) -> ApiResult<()> {
         None => {
             let now = state.clock.now();
             let mut tx = state.db.begin().await?;
-            let data = json!({
-                "payment_id": null, "invoice_id": invoice.id, "customer_id": invoice.customer_id,
-                "amount": invoice.amount_due, "currency": invoice.currency,
-                "reason": "The customer has no saved payment method; the invoice waits on its hosted page.",
-            });
-            db::webhooks::enqueue(&mut tx, &invoice.company_id, "payment.failed", data, now).await?;
+            let reason = "The customer has no saved payment method; the invoice waits on its hosted page.";
+            let data = PaymentFailed::not_attempted(invoice, reason);
+            events::raise(&mut tx, &invoice.company_id, Event::PaymentFailed(data), now).await?;
             tx.commit().await?;
         }
     }

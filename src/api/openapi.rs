@@ -7,6 +7,8 @@ use axum::response::{IntoResponse, Response};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use crate::services::events;
+
 use super::{
     checkout, checkout_links, checkout_sessions, contract_actions, contract_templates, contracts, coupons, customers,
     invoices, onetimes, preview, product_pricings, products, webhook_endpoints,
@@ -38,7 +40,13 @@ Amounts are integer minor units of their currency."
         invoices::create, invoices::get, invoices::list, invoices::void, invoices::mark_paid, onetimes::create,
         webhook_endpoints::create, webhook_endpoints::get_one, webhook_endpoints::list, webhook_endpoints::disable,
     ),
-    modifiers(&BearerAuth, &CommonErrors),
+    components(schemas(
+        events::CheckoutCompleted, events::CheckoutExpired, events::InvoiceEvent, events::PaymentFailed,
+        events::PaymentRefunded, events::PaymentRequiresRefund, events::Signatory, events::ContractSent,
+        events::ContractViewed, events::ContractSigned, events::ContractDeclined, events::ContractCompleted,
+        events::ContractClosed,
+    )),
+    modifiers(&BearerAuth, &CommonErrors, &Webhooks),
     security(("bearer" = [])),
     tags(
         (name = "catalog", description = "Products, product pricings (plans) and coupons"),
@@ -113,6 +121,66 @@ impl Modify for CommonErrors {
                 }
             }
         }
+    }
+}
+
+/// Each event type and the schema of its `data`, in the order `docs/webhooks.md` lists them.
+pub const EVENT_PAYLOADS: &[(&str, &str)] = &[
+    ("checkout.completed", "CheckoutCompleted"),
+    ("checkout.expired", "CheckoutExpired"),
+    ("invoice.created", "InvoiceEvent"),
+    ("invoice.paid", "InvoiceEvent"),
+    ("invoice.voided", "InvoiceEvent"),
+    ("payment.failed", "PaymentFailed"),
+    ("payment.refunded", "PaymentRefunded"),
+    ("payment.requires_refund", "PaymentRequiresRefund"),
+    ("contract.sent", "ContractSent"),
+    ("contract.viewed", "ContractViewed"),
+    ("contract.signed", "ContractSigned"),
+    ("contract.declined", "ContractDeclined"),
+    ("contract.completed", "ContractCompleted"),
+    ("contract.voided", "ContractClosed"),
+    ("contract.expired", "ContractClosed"),
+];
+
+/// OpenAPI 3.1's top-level `webhooks`: the POST Kasse sends for each event type, its body the
+/// envelope with that type's payload as `data`. utoipa 5 has no field for it; its extensions
+/// map is flattened into the document's top level, so the section is added there.
+struct Webhooks;
+
+impl Modify for Webhooks {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let mut hooks = serde_json::Map::new();
+        for (kind, schema) in EVENT_PAYLOADS {
+            let body = serde_json::json!({
+                "type": "object",
+                "required": ["id", "type", "created", "company_id", "data"],
+                "properties": {
+                    "id": {"type": "string", "description": "The event id (`evt_…`), also in `Kasse-Event-Id`; the same on every retry."},
+                    "type": {"type": "string", "const": kind},
+                    "created": {"type": "integer", "description": "When it happened, Unix seconds (UTC)."},
+                    "company_id": {"type": "string"},
+                    "data": {"$ref": format!("#/components/schemas/{schema}")},
+                },
+            });
+            let operation = serde_json::json!({
+                "post": {
+                    "operationId": format!("webhook_{}", kind.replace('.', "_")),
+                    "tags": ["webhooks"],
+                    "summary": format!("`{kind}`, sent to endpoints subscribed to it"),
+                    "description": "Signed with `Kasse-Signature` (see docs/webhooks.md); any answer but a 2xx is retried.",
+                    "parameters": [
+                        {"name": "Kasse-Signature", "in": "header", "required": true, "schema": {"type": "string"}},
+                        {"name": "Kasse-Event-Id", "in": "header", "required": true, "schema": {"type": "string"}},
+                    ],
+                    "requestBody": {"required": true, "content": {"application/json": {"schema": body}}},
+                    "responses": {"2XX": {"description": "Received; Kasse will not send this event again."}},
+                }
+            });
+            hooks.insert((*kind).to_string(), operation);
+        }
+        let extensions = openapi.extensions.get_or_insert_with(Default::default);
+        extensions.insert("webhooks".to_string(), serde_json::Value::Object(hooks));
     }
 }
 
@@ -223,5 +291,46 @@ mod tests {
         let contracts = &doc["paths"]["/api/v1/companies/{company_id}/contracts"]["get"]["parameters"];
         let status = contracts.as_array().unwrap().iter().find(|p| p["name"] == "status").unwrap();
         assert!(status["schema"]["enum"].as_array().unwrap().iter().any(|v| v == "PENDING_SIGNATURES"), "{status}");
+    }
+
+    #[test]
+    fn every_event_type_is_a_webhook_with_its_payload_schema() {
+        let doc = doc();
+        let hooks = doc["webhooks"].as_object().expect("a top-level webhooks section");
+        let kinds: Vec<&str> = hooks.keys().map(String::as_str).collect();
+        let mut expected = crate::services::outbox::EVENT_TYPES.to_vec();
+        let mut got = kinds.clone();
+        expected.sort_unstable();
+        got.sort_unstable();
+        assert_eq!(got, expected, "one webhook per event type");
+        for (kind, hook) in hooks {
+            let body = &hook["post"]["requestBody"]["content"]["application/json"]["schema"];
+            assert_eq!(body["properties"]["type"]["const"], kind.as_str());
+            let data = body["properties"]["data"]["$ref"].as_str().unwrap();
+            let name = data.trim_start_matches("#/components/schemas/");
+            let schema = &doc["components"]["schemas"][name];
+            assert!(schema["properties"].as_object().is_some_and(|p| !p.is_empty()), "{kind}: {name} is not a schema");
+        }
+    }
+
+    /// docs/webhooks.md has a section per event type naming every field of its payload.
+    #[test]
+    fn the_webhook_guide_describes_every_payload_field() {
+        let guide = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/webhooks.md"));
+        let doc = doc();
+        let mut missing = Vec::new();
+        for (kind, schema) in super::EVENT_PAYLOADS {
+            let heading = guide
+                .lines()
+                .position(|l| l.starts_with("### ") && l.contains(&format!("`{kind}`")))
+                .unwrap_or_else(|| panic!("docs/webhooks.md has no ### heading naming `{kind}`"));
+            let section: Vec<&str> = guide.lines().skip(heading + 1).take_while(|l| !l.starts_with('#')).collect();
+            for field in doc["components"]["schemas"][schema]["properties"].as_object().unwrap().keys() {
+                if !section.iter().any(|l| l.starts_with(&format!("| `{field}` |"))) {
+                    missing.push(format!("{kind}: {field}"));
+                }
+            }
+        }
+        assert!(missing.is_empty(), "payload fields not in docs/webhooks.md:\n{}", missing.join("\n"));
     }
 }

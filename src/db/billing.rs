@@ -3,7 +3,8 @@
 
 use chrono::{DateTime, Datelike, Utc};
 
-use super::{Db, DbResult, Tx, on_db, on_tx};
+use super::rows::{self, Hidden, Stored};
+use super::{Db, DbResult, Tx, exec_db, exec_tx, on_db, on_tx};
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct Subscription {
@@ -85,6 +86,21 @@ const INVOICE_COLUMNS: &str = "id, company_id, customer_id, subscription_id, che
 const PAYMENT_COLUMNS: &str = "id, company_id, checkout_id, invoice_id, provider, provider_ref, status, amount, \
      currency, failure_reason, created_at, updated_at, keep_method";
 
+impl Stored for Subscription {
+    const TABLE: &'static str = "subscriptions";
+    const COLUMNS: &'static str = SUBSCRIPTION_COLUMNS;
+}
+
+impl Stored for Invoice {
+    const TABLE: &'static str = "invoices";
+    const COLUMNS: &'static str = INVOICE_COLUMNS;
+}
+
+impl Stored for Payment {
+    const TABLE: &'static str = "payments";
+    const COLUMNS: &'static str = PAYMENT_COLUMNS;
+}
+
 /// The next invoice number of `company_id`. Taken inside the transaction that creates the
 /// invoice: a rollback gives the number back, and the counter row's lock serializes
 /// concurrent creators, so numbers are unique and gap-free.
@@ -100,24 +116,24 @@ pub async fn insert_subscription(tx: &mut Tx, s: &Subscription) -> DbResult<()> 
         "INSERT INTO subscriptions ({SUBSCRIPTION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
          $13, $14)"
     );
-    on_tx!(tx, |conn| sqlx::query(&sql)
-        .bind(&s.id)
-        .bind(&s.company_id)
-        .bind(&s.customer_id)
-        .bind(&s.checkout_id)
-        .bind(&s.status)
-        .bind(&s.currency)
-        .bind(s.started_at)
-        .bind(s.trial_ends_at)
-        .bind(s.next_charge_at)
-        .bind(s.term_ends_at)
-        .bind(s.billing_day_anchor)
-        .bind(&s.details)
-        .bind(s.created_at)
-        .bind(s.updated_at)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected()))?;
+    exec_tx!(
+        tx,
+        sqlx::query(&sql)
+            .bind(&s.id)
+            .bind(&s.company_id)
+            .bind(&s.customer_id)
+            .bind(&s.checkout_id)
+            .bind(&s.status)
+            .bind(&s.currency)
+            .bind(s.started_at)
+            .bind(s.trial_ends_at)
+            .bind(s.next_charge_at)
+            .bind(s.term_ends_at)
+            .bind(s.billing_day_anchor)
+            .bind(&s.details)
+            .bind(s.created_at)
+            .bind(s.updated_at)
+    )?;
     Ok(())
 }
 
@@ -126,32 +142,32 @@ pub async fn insert_invoice(tx: &mut Tx, i: &Invoice) -> DbResult<()> {
         "INSERT INTO invoices ({INVOICE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
          $15, $16, $17, $18, $19, $20, $21, $22)"
     );
-    on_tx!(tx, |conn| sqlx::query(&sql)
-        .bind(&i.id)
-        .bind(&i.company_id)
-        .bind(&i.customer_id)
-        .bind(&i.subscription_id)
-        .bind(&i.checkout_id)
-        .bind(&i.number)
-        .bind(&i.token)
-        .bind(&i.status)
-        .bind(&i.currency)
-        .bind(i.subtotal)
-        .bind(i.discount_total)
-        .bind(i.total)
-        .bind(i.amount_due)
-        .bind(&i.lines)
-        .bind(&i.payment_instructions)
-        .bind(&i.notes)
-        .bind(i.issued_at)
-        .bind(i.due_at)
-        .bind(i.paid_at)
-        .bind(i.paying_until)
-        .bind(i.created_at)
-        .bind(i.updated_at)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected()))?;
+    exec_tx!(
+        tx,
+        sqlx::query(&sql)
+            .bind(&i.id)
+            .bind(&i.company_id)
+            .bind(&i.customer_id)
+            .bind(&i.subscription_id)
+            .bind(&i.checkout_id)
+            .bind(&i.number)
+            .bind(&i.token)
+            .bind(&i.status)
+            .bind(&i.currency)
+            .bind(i.subtotal)
+            .bind(i.discount_total)
+            .bind(i.total)
+            .bind(i.amount_due)
+            .bind(&i.lines)
+            .bind(&i.payment_instructions)
+            .bind(&i.notes)
+            .bind(i.issued_at)
+            .bind(i.due_at)
+            .bind(i.paid_at)
+            .bind(i.paying_until)
+            .bind(i.created_at)
+            .bind(i.updated_at)
+    )?;
     Ok(())
 }
 
@@ -160,30 +176,30 @@ pub async fn insert_payment(db: &Db, p: &Payment) -> DbResult<()> {
     let sql = format!(
         "INSERT INTO payments ({PAYMENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
     );
-    on_db!(db, |pool| sqlx::query(&sql)
-        .bind(&p.id)
-        .bind(&p.company_id)
-        .bind(&p.checkout_id)
-        .bind(&p.invoice_id)
-        .bind(&p.provider)
-        .bind(&p.provider_ref)
-        .bind(&p.status)
-        .bind(p.amount)
-        .bind(&p.currency)
-        .bind(&p.failure_reason)
-        .bind(p.created_at)
-        .bind(p.updated_at)
-        .bind(&p.keep_method)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()))?;
+    exec_db!(
+        db,
+        sqlx::query(&sql)
+            .bind(&p.id)
+            .bind(&p.company_id)
+            .bind(&p.checkout_id)
+            .bind(&p.invoice_id)
+            .bind(&p.provider)
+            .bind(&p.provider_ref)
+            .bind(&p.status)
+            .bind(p.amount)
+            .bind(&p.currency)
+            .bind(&p.failure_reason)
+            .bind(p.created_at)
+            .bind(p.updated_at)
+            .bind(&p.keep_method)
+    )?;
     Ok(())
 }
 
 /// Remember `method` (JSON) to keep once payment `id` succeeds, while it waits for the customer.
 pub async fn set_keep_method(db: &Db, id: &str, method: &str, now: DateTime<Utc>) -> DbResult<()> {
     let sql = "UPDATE payments SET keep_method = $2, updated_at = $3 WHERE id = $1";
-    on_db!(db, |pool| sqlx::query(sql).bind(id).bind(method).bind(now).execute(pool).await.map(|r| r.rows_affected()))?;
+    exec_db!(db, sqlx::query(sql).bind(id).bind(method).bind(now))?;
     Ok(())
 }
 
@@ -220,35 +236,29 @@ pub async fn set_payment_status(
          updated_at = $5 WHERE id = $1 AND status IN ({})",
         from.join(", ")
     );
-    let n = on_db!(db, |pool| sqlx::query(&sql)
-        .bind(id)
-        .bind(to)
-        .bind(provider_ref)
-        .bind(failure_reason)
-        .bind(now)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()))?;
+    let n = exec_db!(db, sqlx::query(&sql).bind(id).bind(to).bind(provider_ref).bind(failure_reason).bind(now))?;
     Ok(n == 1)
 }
 
 /// Tie a payment to the invoice fulfilment created (inside the fulfilment transaction).
 pub async fn attach_payment(tx: &mut Tx, id: &str, invoice_id: &str, status: &str, now: DateTime<Utc>) -> DbResult<()> {
     let sql = "UPDATE payments SET invoice_id = $2, status = $3, updated_at = $4 WHERE id = $1";
-    on_tx!(tx, |conn| sqlx::query(sql)
-        .bind(id)
-        .bind(invoice_id)
-        .bind(status)
-        .bind(now)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected()))?;
+    exec_tx!(tx, sqlx::query(sql).bind(id).bind(invoice_id).bind(status).bind(now))?;
     Ok(())
 }
 
+/// The customer a payment is from: its invoice's, else its checkout's (null for a checkout by
+/// a customer not known yet).
+pub async fn customer_of_payment(tx: &mut Tx, p: &Payment) -> DbResult<Option<String>> {
+    let sql = "SELECT COALESCE((SELECT customer_id FROM invoices WHERE id = $1), \
+               (SELECT customer_id FROM checkout_sessions WHERE id = $2))";
+    let (customer,): (Option<String>,) =
+        on_tx!(tx, |conn| sqlx::query_as(sql).bind(&p.invoice_id).bind(&p.checkout_id).fetch_one(conn).await)?;
+    Ok(customer)
+}
+
 pub async fn get_payment(db: &Db, id: &str) -> DbResult<Option<Payment>> {
-    let sql = format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE id = $1");
-    Ok(on_db!(db, |pool| sqlx::query_as::<_, Payment>(&sql).bind(id).fetch_optional(pool).await)?)
+    rows::by(db, "id", id).await
 }
 
 /// The latest payment attempt of a checkout.
@@ -258,8 +268,7 @@ pub async fn last_payment_of_checkout(db: &Db, checkout_id: &str) -> DbResult<Op
 }
 
 pub async fn get_invoice(db: &Db, company_id: &str, id: &str) -> DbResult<Option<Invoice>> {
-    let sql = format!("SELECT {INVOICE_COLUMNS} FROM invoices WHERE company_id = $1 AND id = $2");
-    Ok(on_db!(db, |pool| sqlx::query_as::<_, Invoice>(&sql).bind(company_id).bind(id).fetch_optional(pool).await)?)
+    rows::get(db, company_id, id).await
 }
 
 /// Invoices of a company, newest first, optionally of one status and one customer.
@@ -270,18 +279,7 @@ pub async fn list_invoices(
     status: Option<&str>,
     customer_id: Option<&str>,
 ) -> DbResult<Vec<Invoice>> {
-    let sql = format!(
-        "SELECT {INVOICE_COLUMNS} FROM invoices WHERE company_id = $1 AND ($2 IS NULL OR id < $2) \
-         AND ($3 IS NULL OR status = $3) AND ($5 IS NULL OR customer_id = $5) ORDER BY id DESC LIMIT $4"
-    );
-    Ok(on_db!(db, |pool| sqlx::query_as::<_, Invoice>(&sql)
-        .bind(company_id)
-        .bind(&page.cursor)
-        .bind(status)
-        .bind(page.fetch_limit())
-        .bind(customer_id)
-        .fetch_all(pool)
-        .await)?)
+    rows::page(db, company_id, page, Hidden::Nothing, &[("status", status), ("customer_id", customer_id)]).await
 }
 
 /// Move an OPEN invoice to PAID (nothing left due) or VOID inside `tx`; false when it was not
@@ -293,21 +291,13 @@ pub async fn close_invoice(tx: &mut Tx, id: &str, to: &str, lock_holder: bool, n
                amount_due = CASE WHEN $2 = 'PAID' THEN 0 ELSE amount_due END, \
                paid_at = CASE WHEN $2 = 'PAID' THEN $3 ELSE paid_at END \
                WHERE id = $1 AND status = 'OPEN' AND ($4 OR paying_until IS NULL OR paying_until < $3)";
-    let n = on_tx!(tx, |conn| sqlx::query(sql)
-        .bind(id)
-        .bind(to)
-        .bind(now)
-        .bind(lock_holder)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected()))?;
+    let n = exec_tx!(tx, sqlx::query(sql).bind(id).bind(to).bind(now).bind(lock_holder))?;
     Ok(n == 1)
 }
 
 /// The invoice a hosted invoice page's token opens.
 pub async fn invoice_by_token(db: &Db, token: &str) -> DbResult<Option<Invoice>> {
-    let sql = format!("SELECT {INVOICE_COLUMNS} FROM invoices WHERE token = $1");
-    Ok(on_db!(db, |pool| sqlx::query_as::<_, Invoice>(&sql).bind(token).fetch_optional(pool).await)?)
+    rows::by(db, "token", token).await
 }
 
 /// Take an OPEN invoice's payment lock until `until`; false when it is not OPEN or another
@@ -315,20 +305,14 @@ pub async fn invoice_by_token(db: &Db, token: &str) -> DbResult<Option<Invoice>>
 pub async fn lock_invoice(db: &Db, id: &str, now: DateTime<Utc>, until: DateTime<Utc>) -> DbResult<bool> {
     let sql = "UPDATE invoices SET paying_until = $3, updated_at = $2 \
                WHERE id = $1 AND status = 'OPEN' AND (paying_until IS NULL OR paying_until < $2)";
-    let n = on_db!(db, |pool| sqlx::query(sql)
-        .bind(id)
-        .bind(now)
-        .bind(until)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()))?;
+    let n = exec_db!(db, sqlx::query(sql).bind(id).bind(now).bind(until))?;
     Ok(n == 1)
 }
 
 /// Give an invoice's payment lock back after an attempt that did not pay it.
 pub async fn release_invoice(db: &Db, id: &str, now: DateTime<Utc>) -> DbResult<()> {
     let sql = "UPDATE invoices SET paying_until = NULL, updated_at = $2 WHERE id = $1";
-    on_db!(db, |pool| sqlx::query(sql).bind(id).bind(now).execute(pool).await.map(|r| r.rows_affected()))?;
+    exec_db!(db, sqlx::query(sql).bind(id).bind(now))?;
     Ok(())
 }
 
@@ -339,8 +323,7 @@ pub async fn payments_of_invoice(db: &Db, invoice_id: &str) -> DbResult<Vec<Paym
 }
 
 pub async fn get_subscription(db: &Db, company_id: &str, id: &str) -> DbResult<Option<Subscription>> {
-    let sql = format!("SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE company_id = $1 AND id = $2");
-    Ok(on_db!(db, |pool| sqlx::query_as::<_, Subscription>(&sql).bind(company_id).bind(id).fetch_optional(pool).await)?)
+    rows::get(db, company_id, id).await
 }
 
 /// Checkout payments that SUCCEEDED and are on no invoice — the order was never written (a
@@ -380,8 +363,7 @@ pub async fn unsettled_success_of_checkout(tx: &mut Tx, checkout_id: &str) -> Db
 pub async fn flag_requires_refund(tx: &mut Tx, payment_id: &str, now: DateTime<Utc>) -> DbResult<bool> {
     let sql =
         "UPDATE payments SET requires_refund_at = $2, updated_at = $2 WHERE id = $1 AND requires_refund_at IS NULL";
-    let n =
-        on_tx!(tx, |conn| sqlx::query(sql).bind(payment_id).bind(now).execute(conn).await.map(|r| r.rows_affected()))?;
+    let n = exec_tx!(tx, sqlx::query(sql).bind(payment_id).bind(now))?;
     Ok(n == 1)
 }
 
@@ -397,12 +379,6 @@ pub async fn record_refund(tx: &mut Tx, id: &str, amount_refunded: i64, now: Dat
     let sql = "UPDATE payments SET amount_refunded = $2, updated_at = $3, \
                status = CASE WHEN $2 >= amount THEN 'REFUNDED' ELSE status END \
                WHERE id = $1 AND amount_refunded < $2 AND $2 <= amount";
-    let n = on_tx!(tx, |conn| sqlx::query(sql)
-        .bind(id)
-        .bind(amount_refunded)
-        .bind(now)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected()))?;
+    let n = exec_tx!(tx, sqlx::query(sql).bind(id).bind(amount_refunded).bind(now))?;
     Ok(n == 1)
 }

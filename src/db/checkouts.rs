@@ -6,7 +6,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Db, DbResult, Page, Tx, on_db, on_tx};
+use super::rows::{self, Hidden, Stored};
+use super::{Db, DbResult, Page, Tx, exec_db, exec_tx, on_db, on_tx};
 use crate::domain::checkout::Status;
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -53,6 +54,11 @@ const COLUMNS: &str = "id, company_id, token, source, link_id, status, customer_
      entered, extra, metadata, locale, expires_at, paying_until, completed_at, subscription_id, invoice_id, payment_id, \
      created_at, updated_at, redemption_counted";
 
+impl Stored for CheckoutSession {
+    const TABLE: &'static str = "checkout_sessions";
+    const COLUMNS: &'static str = COLUMNS;
+}
+
 /// `status IN ('CREATED', 'AWAITING_PAYMENT')`: the statuses a change to `to` may start from.
 fn from_clause(to: Status) -> String {
     let list: Vec<String> = Status::sources(to).iter().map(|s| format!("'{}'", s.as_str())).collect();
@@ -71,54 +77,47 @@ pub async fn insert_in(tx: &mut Tx, s: &CheckoutSession) -> DbResult<()> {
         "INSERT INTO checkout_sessions ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
          $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)"
     );
-    on_tx!(tx, |conn| sqlx::query(&sql)
-        .bind(&s.id)
-        .bind(&s.company_id)
-        .bind(&s.token)
-        .bind(&s.source)
-        .bind(&s.link_id)
-        .bind(&s.status)
-        .bind(&s.customer_id)
-        .bind(&s.currency)
-        .bind(&s.order_spec)
-        .bind(&s.options)
-        .bind(&s.entered)
-        .bind(&s.extra)
-        .bind(&s.metadata)
-        .bind(&s.locale)
-        .bind(s.expires_at)
-        .bind(s.paying_until)
-        .bind(s.completed_at)
-        .bind(&s.subscription_id)
-        .bind(&s.invoice_id)
-        .bind(&s.payment_id)
-        .bind(s.created_at)
-        .bind(s.updated_at)
-        .bind(&s.redemption_counted)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected()))?;
+    exec_tx!(
+        tx,
+        sqlx::query(&sql)
+            .bind(&s.id)
+            .bind(&s.company_id)
+            .bind(&s.token)
+            .bind(&s.source)
+            .bind(&s.link_id)
+            .bind(&s.status)
+            .bind(&s.customer_id)
+            .bind(&s.currency)
+            .bind(&s.order_spec)
+            .bind(&s.options)
+            .bind(&s.entered)
+            .bind(&s.extra)
+            .bind(&s.metadata)
+            .bind(&s.locale)
+            .bind(s.expires_at)
+            .bind(s.paying_until)
+            .bind(s.completed_at)
+            .bind(&s.subscription_id)
+            .bind(&s.invoice_id)
+            .bind(&s.payment_id)
+            .bind(s.created_at)
+            .bind(s.updated_at)
+            .bind(&s.redemption_counted)
+    )?;
     Ok(())
 }
 
 pub async fn by_token(db: &Db, token: &str) -> DbResult<Option<CheckoutSession>> {
-    let sql = format!("SELECT {COLUMNS} FROM checkout_sessions WHERE token = $1");
-    Ok(on_db!(db, |pool| sqlx::query_as::<_, CheckoutSession>(&sql).bind(token).fetch_optional(pool).await)?)
+    rows::by(db, "token", token).await
 }
 
 /// A session by id alone, for signed preview links (the signature stands in for the tenant check).
 pub async fn by_id(db: &Db, id: &str) -> DbResult<Option<CheckoutSession>> {
-    let sql = format!("SELECT {COLUMNS} FROM checkout_sessions WHERE id = $1");
-    Ok(on_db!(db, |pool| sqlx::query_as::<_, CheckoutSession>(&sql).bind(id).fetch_optional(pool).await)?)
+    rows::by(db, "id", id).await
 }
 
 pub async fn get(db: &Db, company_id: &str, id: &str) -> DbResult<Option<CheckoutSession>> {
-    let sql = format!("SELECT {COLUMNS} FROM checkout_sessions WHERE company_id = $1 AND id = $2");
-    Ok(on_db!(db, |pool| sqlx::query_as::<_, CheckoutSession>(&sql)
-        .bind(company_id)
-        .bind(id)
-        .fetch_optional(pool)
-        .await)?)
+    rows::get(db, company_id, id).await
 }
 
 /// Sessions of a company, newest first, optionally of one status, one customer, one source.
@@ -130,20 +129,8 @@ pub async fn list(
     customer_id: Option<&str>,
     source: Option<&str>,
 ) -> DbResult<Vec<CheckoutSession>> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM checkout_sessions WHERE company_id = $1 AND ($2 IS NULL OR id < $2) \
-         AND ($3 IS NULL OR status = $3) AND ($5 IS NULL OR customer_id = $5) AND ($6 IS NULL OR source = $6) \
-         ORDER BY id DESC LIMIT $4"
-    );
-    Ok(on_db!(db, |pool| sqlx::query_as::<_, CheckoutSession>(&sql)
-        .bind(company_id)
-        .bind(&page.cursor)
-        .bind(status)
-        .bind(page.fetch_limit())
-        .bind(customer_id)
-        .bind(source)
-        .fetch_all(pool)
-        .await)?)
+    let filters = [("status", status), ("customer_id", customer_id), ("source", source)];
+    rows::page(db, company_id, page, Hidden::Nothing, &filters).await
 }
 
 /// Keep what the customer entered, while the session is open. False when it no longer is.
@@ -152,13 +139,7 @@ pub async fn save_entered(db: &Db, id: &str, entered: &str, now: DateTime<Utc>) 
         "UPDATE checkout_sessions SET entered = $2, updated_at = $3 WHERE id = $1 AND {}",
         from_clause(Status::AwaitingPayment)
     );
-    let n = on_db!(db, |pool| sqlx::query(&sql)
-        .bind(id)
-        .bind(entered)
-        .bind(now)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()))?;
+    let n = exec_db!(db, sqlx::query(&sql).bind(id).bind(entered).bind(now))?;
     Ok(n == 1)
 }
 
@@ -170,13 +151,7 @@ pub async fn lock_for_payment(db: &Db, id: &str, now: DateTime<Utc>, until: Date
          WHERE id = $1 AND {} AND (paying_until IS NULL OR paying_until < $2)",
         from_clause(Status::AwaitingPayment)
     );
-    let n = on_db!(db, |pool| sqlx::query(&sql)
-        .bind(id)
-        .bind(now)
-        .bind(until)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()))?;
+    let n = exec_db!(db, sqlx::query(&sql).bind(id).bind(now).bind(until))?;
     Ok(n == 1)
 }
 
@@ -190,7 +165,7 @@ pub async fn customer_paying(db: &Db, customer_id: &str, now: DateTime<Utc>) -> 
 /// Give the payment lock back after an attempt that did not complete the session.
 pub async fn release_payment_lock(db: &Db, id: &str, now: DateTime<Utc>) -> DbResult<()> {
     let sql = "UPDATE checkout_sessions SET paying_until = NULL, updated_at = $2 WHERE id = $1";
-    on_db!(db, |pool| sqlx::query(sql).bind(id).bind(now).execute(pool).await.map(|r| r.rows_affected()))?;
+    exec_db!(db, sqlx::query(sql).bind(id).bind(now))?;
     Ok(())
 }
 
@@ -204,13 +179,7 @@ pub async fn finish(tx: &mut Tx, id: &str, to: Status, now: DateTime<Utc>) -> Db
          completed_at = CASE WHEN $2 = 'COMPLETED' THEN $3 ELSE completed_at END WHERE id = $1 AND {}{unlocked}",
         from_clause(to)
     );
-    let n = on_tx!(tx, |conn| sqlx::query(&sql)
-        .bind(id)
-        .bind(to.as_str())
-        .bind(now)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected()))?;
+    let n = exec_tx!(tx, sqlx::query(&sql).bind(id).bind(to.as_str()).bind(now))?;
     Ok(n == 1)
 }
 
@@ -232,15 +201,7 @@ pub async fn set_results(
 ) -> DbResult<()> {
     let sql = "UPDATE checkout_sessions SET customer_id = $2, subscription_id = $3, invoice_id = $4, payment_id = $5 \
                WHERE id = $1";
-    on_tx!(tx, |conn| sqlx::query(sql)
-        .bind(id)
-        .bind(customer_id)
-        .bind(subscription_id)
-        .bind(invoice_id)
-        .bind(payment_id)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected()))?;
+    exec_tx!(tx, sqlx::query(sql).bind(id).bind(customer_id).bind(subscription_id).bind(invoice_id).bind(payment_id))?;
     Ok(())
 }
 
@@ -272,14 +233,7 @@ pub async fn set_order_in(
         "UPDATE checkout_sessions SET order_spec = $2, entered = $3, updated_at = $4 WHERE id = $1 AND {}",
         from_clause(Status::AwaitingPayment)
     );
-    let n = on_tx!(tx, |conn| sqlx::query(&sql)
-        .bind(id)
-        .bind(order_spec)
-        .bind(entered)
-        .bind(now)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected()))?;
+    let n = exec_tx!(tx, sqlx::query(&sql).bind(id).bind(order_spec).bind(entered).bind(now))?;
     Ok(n == 1)
 }
 

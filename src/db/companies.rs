@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
-use super::{Db, DbResult, on_db};
+use super::{Db, DbResult, exec_db, on_db};
 use crate::domain::ids::{self, prefix};
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -39,18 +39,18 @@ pub async fn create(db: &Db, new: &NewCompany<'_>, now: DateTime<Utc>) -> DbResu
     let id = ids::new_id(prefix::COMPANY, now);
     let sql = "INSERT INTO companies (id, name, legal_name, currency, brand_color, logo_url, support_email, \
                created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)";
-    on_db!(db, |pool| sqlx::query(sql)
-        .bind(&id)
-        .bind(new.name)
-        .bind(new.legal_name)
-        .bind(new.currency)
-        .bind(new.brand_color)
-        .bind(new.logo_url)
-        .bind(new.support_email)
-        .bind(now)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()))?;
+    exec_db!(
+        db,
+        sqlx::query(sql)
+            .bind(&id)
+            .bind(new.name)
+            .bind(new.legal_name)
+            .bind(new.currency)
+            .bind(new.brand_color)
+            .bind(new.logo_url)
+            .bind(new.support_email)
+            .bind(now)
+    )?;
     Ok(Company {
         id,
         name: new.name.to_string(),
@@ -97,14 +97,7 @@ pub async fn set_payment_methods(
     now: DateTime<Utc>,
 ) -> DbResult<bool> {
     let sql = "UPDATE companies SET payment_provider = $2, sepa_debit = $4, updated_at = $3 WHERE id = $1";
-    let n = on_db!(db, |pool| sqlx::query(sql)
-        .bind(id)
-        .bind(provider)
-        .bind(now)
-        .bind(sepa_debit)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()))?;
+    let n = exec_db!(db, sqlx::query(sql).bind(id).bind(provider).bind(now).bind(sepa_debit))?;
     Ok(n == 1)
 }
 
@@ -118,15 +111,15 @@ pub async fn create_api_key(db: &Db, company_id: &str, now: DateTime<Utc>) -> Db
     let key = format!("ksk_{}", ids::token());
     let sql = "INSERT INTO api_keys (id, company_id, key_hash, key_prefix, created_at, updated_at) \
                VALUES ($1, $2, $3, $4, $5, $5)";
-    on_db!(db, |pool| sqlx::query(sql)
-        .bind(ids::new_id(prefix::API_KEY, now))
-        .bind(company_id)
-        .bind(hash_key(&key))
-        .bind(&key[..12])
-        .bind(now)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()))?;
+    exec_db!(
+        db,
+        sqlx::query(sql)
+            .bind(ids::new_id(prefix::API_KEY, now))
+            .bind(company_id)
+            .bind(hash_key(&key))
+            .bind(&key[..12])
+            .bind(now)
+    )?;
     Ok(key)
 }
 
@@ -134,15 +127,15 @@ pub async fn create_api_key(db: &Db, company_id: &str, now: DateTime<Utc>) -> Db
 pub async fn ensure_api_key(db: &Db, company_id: &str, key: &str, now: DateTime<Utc>) -> DbResult<()> {
     let sql = "INSERT INTO api_keys (id, company_id, key_hash, key_prefix, created_at, updated_at) \
                VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (key_hash) DO NOTHING";
-    on_db!(db, |pool| sqlx::query(sql)
-        .bind(ids::new_id(prefix::API_KEY, now))
-        .bind(company_id)
-        .bind(hash_key(key))
-        .bind(key.get(..12).unwrap_or(key))
-        .bind(now)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()))?;
+    exec_db!(
+        db,
+        sqlx::query(sql)
+            .bind(ids::new_id(prefix::API_KEY, now))
+            .bind(company_id)
+            .bind(hash_key(key))
+            .bind(key.get(..12).unwrap_or(key))
+            .bind(now)
+    )?;
     Ok(())
 }
 

@@ -7,7 +7,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Db, DbResult, Page, Tx, on_db, on_tx, placeholders};
+use super::rows::{self, Hidden, Stored};
+use super::{Db, DbResult, Page, Tx, exec_db, exec_tx, on_db, on_tx, placeholders};
 use crate::domain::contract::Status;
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -128,6 +129,16 @@ pub struct FileInfo {
 }
 
 const TEMPLATE_COLUMNS: &str = "id, company_id, title, body, variables, archived_at, created_at, updated_at";
+impl Stored for Template {
+    const TABLE: &'static str = "contract_templates";
+    const COLUMNS: &'static str = TEMPLATE_COLUMNS;
+}
+
+impl Stored for Contract {
+    const TABLE: &'static str = "contracts";
+    const COLUMNS: &'static str = COLUMNS;
+}
+
 const COLUMNS: &str = "id, company_id, checkout_id, customer_id, status, title, template_id, content_template, \
      content, document_hash, custom_variables, currency, acv, tcv, sequential, require_payment_method, start_date, expiration_date, \
      owner_id, extra, metadata, signed_offline, offline_note, signed_file_id, finalized_at, signed_at, completed_at, \
@@ -140,49 +151,32 @@ const EVENT_COLUMNS: &str = "id, company_id, contract_id, kind, signer_id, ip, u
 
 pub async fn insert_template(db: &Db, t: &Template) -> DbResult<()> {
     let sql = format!("INSERT INTO contract_templates ({TEMPLATE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)");
-    on_db!(db, |pool| sqlx::query(&sql)
-        .bind(&t.id)
-        .bind(&t.company_id)
-        .bind(&t.title)
-        .bind(&t.body)
-        .bind(&t.variables)
-        .bind(t.archived_at)
-        .bind(t.created_at)
-        .bind(t.updated_at)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()))?;
+    exec_db!(
+        db,
+        sqlx::query(&sql)
+            .bind(&t.id)
+            .bind(&t.company_id)
+            .bind(&t.title)
+            .bind(&t.body)
+            .bind(&t.variables)
+            .bind(t.archived_at)
+            .bind(t.created_at)
+            .bind(t.updated_at)
+    )?;
     Ok(())
 }
 
 pub async fn get_template(db: &Db, company_id: &str, id: &str) -> DbResult<Option<Template>> {
-    let sql = format!("SELECT {TEMPLATE_COLUMNS} FROM contract_templates WHERE company_id = $1 AND id = $2");
-    Ok(on_db!(db, |pool| sqlx::query_as::<_, Template>(&sql).bind(company_id).bind(id).fetch_optional(pool).await)?)
+    rows::get(db, company_id, id).await
 }
 
 pub async fn list_templates(db: &Db, company_id: &str, page: &Page) -> DbResult<Vec<Template>> {
-    let sql = format!("SELECT {TEMPLATE_COLUMNS} FROM contract_templates {}", Page::WHERE_ORDER_LIMIT);
-    Ok(on_db!(db, |pool| sqlx::query_as::<_, Template>(&sql)
-        .bind(company_id)
-        .bind(&page.cursor)
-        .bind(page.include_archived)
-        .bind(page.fetch_limit())
-        .fetch_all(pool)
-        .await)?)
+    rows::page(db, company_id, page, Hidden::Archived, &[]).await
 }
 
 /// Archive a template (idempotent); `None` when it does not exist for this company.
 pub async fn archive_template(db: &Db, company_id: &str, id: &str, now: DateTime<Utc>) -> DbResult<Option<Template>> {
-    let sql = "UPDATE contract_templates SET archived_at = COALESCE(archived_at, $3), updated_at = $3 \
-               WHERE company_id = $1 AND id = $2";
-    on_db!(db, |pool| sqlx::query(sql)
-        .bind(company_id)
-        .bind(id)
-        .bind(now)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()))?;
-    get_template(db, company_id, id).await
+    rows::archive_get(db, company_id, id, now).await
 }
 
 // ---- contracts -------------------------------------------------------------------------------
@@ -192,58 +186,55 @@ pub async fn insert(tx: &mut Tx, c: &Contract) -> DbResult<()> {
         "INSERT INTO contracts ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
          $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30)"
     );
-    on_tx!(tx, |conn| sqlx::query(&sql)
-        .bind(&c.id)
-        .bind(&c.company_id)
-        .bind(&c.checkout_id)
-        .bind(&c.customer_id)
-        .bind(&c.status)
-        .bind(&c.title)
-        .bind(&c.template_id)
-        .bind(&c.content_template)
-        .bind(&c.content)
-        .bind(&c.document_hash)
-        .bind(&c.custom_variables)
-        .bind(&c.currency)
-        .bind(c.acv)
-        .bind(c.tcv)
-        .bind(c.sequential)
-        .bind(c.require_payment_method)
-        .bind(c.start_date)
-        .bind(c.expiration_date)
-        .bind(&c.owner_id)
-        .bind(&c.extra)
-        .bind(&c.metadata)
-        .bind(c.signed_offline)
-        .bind(&c.offline_note)
-        .bind(&c.signed_file_id)
-        .bind(c.finalized_at)
-        .bind(c.signed_at)
-        .bind(c.completed_at)
-        .bind(c.closed_at)
-        .bind(c.created_at)
-        .bind(c.updated_at)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected()))?;
+    exec_tx!(
+        tx,
+        sqlx::query(&sql)
+            .bind(&c.id)
+            .bind(&c.company_id)
+            .bind(&c.checkout_id)
+            .bind(&c.customer_id)
+            .bind(&c.status)
+            .bind(&c.title)
+            .bind(&c.template_id)
+            .bind(&c.content_template)
+            .bind(&c.content)
+            .bind(&c.document_hash)
+            .bind(&c.custom_variables)
+            .bind(&c.currency)
+            .bind(c.acv)
+            .bind(c.tcv)
+            .bind(c.sequential)
+            .bind(c.require_payment_method)
+            .bind(c.start_date)
+            .bind(c.expiration_date)
+            .bind(&c.owner_id)
+            .bind(&c.extra)
+            .bind(&c.metadata)
+            .bind(c.signed_offline)
+            .bind(&c.offline_note)
+            .bind(&c.signed_file_id)
+            .bind(c.finalized_at)
+            .bind(c.signed_at)
+            .bind(c.completed_at)
+            .bind(c.closed_at)
+            .bind(c.created_at)
+            .bind(c.updated_at)
+    )?;
     Ok(())
 }
 
 pub async fn get(db: &Db, company_id: &str, id: &str) -> DbResult<Option<Contract>> {
-    let sql = format!("SELECT {COLUMNS} FROM contracts WHERE company_id = $1 AND id = $2");
-    Ok(on_db!(db, |pool| sqlx::query_as::<_, Contract>(&sql).bind(company_id).bind(id).fetch_optional(pool).await)?)
+    rows::get(db, company_id, id).await
 }
 
 /// A contract by id alone, for signed preview links and signer tokens (already tenant-bound).
 pub async fn by_id(db: &Db, id: &str) -> DbResult<Option<Contract>> {
-    let sql = format!("SELECT {COLUMNS} FROM contracts WHERE id = $1");
-    Ok(on_db!(db, |pool| sqlx::query_as::<_, Contract>(&sql).bind(id).fetch_optional(pool).await)?)
+    rows::by(db, "id", id).await
 }
 
 /// The contract whose order lives in checkout session `checkout_id`.
 pub async fn by_checkout(db: &Db, checkout_id: &str) -> DbResult<Option<Contract>> {
-    let sql = format!("SELECT {COLUMNS} FROM contracts WHERE checkout_id = $1");
-    Ok(on_db!(db, |pool| sqlx::query_as::<_, Contract>(&sql).bind(checkout_id).fetch_optional(pool).await)?)
+    rows::by(db, "checkout_id", checkout_id).await
 }
 
 /// Contracts of a company, newest first, optionally of one status and one customer.
@@ -254,25 +245,14 @@ pub async fn list(
     status: Option<&str>,
     customer_id: Option<&str>,
 ) -> DbResult<Vec<Contract>> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM contracts WHERE company_id = $1 AND ($2 IS NULL OR id < $2) \
-         AND ($3 IS NULL OR status = $3) AND ($5 IS NULL OR customer_id = $5) ORDER BY id DESC LIMIT $4"
-    );
-    Ok(on_db!(db, |pool| sqlx::query_as::<_, Contract>(&sql)
-        .bind(company_id)
-        .bind(&page.cursor)
-        .bind(status)
-        .bind(page.fetch_limit())
-        .bind(customer_id)
-        .fetch_all(pool)
-        .await)?)
+    rows::page(db, company_id, page, Hidden::Nothing, &[("status", status), ("customer_id", customer_id)]).await
 }
 
 /// Take the contract row for the rest of `tx` (PostgreSQL row lock; a no-op write on SQLite,
 /// whose transactions already hold the write lock). Returns the contract as it is now.
 pub async fn lock(tx: &mut Tx, id: &str, now: DateTime<Utc>) -> DbResult<Option<Contract>> {
     let sql = "UPDATE contracts SET updated_at = $2 WHERE id = $1";
-    on_tx!(tx, |conn| sqlx::query(sql).bind(id).bind(now).execute(conn).await.map(|r| r.rows_affected()))?;
+    exec_tx!(tx, sqlx::query(sql).bind(id).bind(now))?;
     let sql = format!("SELECT {COLUMNS} FROM contracts WHERE id = $1");
     Ok(on_tx!(tx, |conn| sqlx::query_as::<_, Contract>(&sql).bind(id).fetch_optional(conn).await)?)
 }
@@ -294,13 +274,7 @@ pub async fn transition(tx: &mut Tx, id: &str, to: Status, now: DateTime<Utc>) -
         Status::Draft | Status::PendingCounterSignature => "",
     };
     let sql = format!("UPDATE contracts SET status = $2, updated_at = $3{stamp} WHERE id = $1 AND {}", from_clause(to));
-    let n = on_tx!(tx, |conn| sqlx::query(&sql)
-        .bind(id)
-        .bind(to.as_str())
-        .bind(now)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected()))?;
+    let n = exec_tx!(tx, sqlx::query(&sql).bind(id).bind(to.as_str()).bind(now))?;
     Ok(n == 1)
 }
 
@@ -308,13 +282,7 @@ pub async fn transition(tx: &mut Tx, id: &str, to: Status, now: DateTime<Utc>) -
 pub async fn finalize(tx: &mut Tx, id: &str, document_hash: &str, now: DateTime<Utc>) -> DbResult<bool> {
     let sql = "UPDATE contracts SET status = 'PENDING_SIGNATURES', document_hash = $2, finalized_at = $3, \
                updated_at = $3 WHERE id = $1 AND status = 'DRAFT'";
-    let n = on_tx!(tx, |conn| sqlx::query(sql)
-        .bind(id)
-        .bind(document_hash)
-        .bind(now)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected()))?;
+    let n = exec_tx!(tx, sqlx::query(sql).bind(id).bind(document_hash).bind(now))?;
     Ok(n == 1)
 }
 
@@ -323,28 +291,14 @@ pub async fn finalize(tx: &mut Tx, id: &str, document_hash: &str, now: DateTime<
 pub async fn set_values(db: &Db, id: &str, acv: i64, tcv: i64, now: DateTime<Utc>) -> DbResult<()> {
     let sql = "UPDATE contracts SET acv = $2, tcv = $3, updated_at = $4 WHERE id = $1 AND NOT EXISTS \
                (SELECT 1 FROM contract_signers WHERE contract_id = $1 AND signed_at IS NOT NULL)";
-    on_db!(db, |pool| sqlx::query(sql)
-        .bind(id)
-        .bind(acv)
-        .bind(tcv)
-        .bind(now)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()))?;
+    exec_db!(db, sqlx::query(sql).bind(id).bind(acv).bind(tcv).bind(now))?;
     Ok(())
 }
 
 /// [`set_values`] inside `tx` (the first signature freezes them).
 pub async fn set_values_in(tx: &mut Tx, id: &str, acv: i64, tcv: i64, now: DateTime<Utc>) -> DbResult<()> {
     let sql = "UPDATE contracts SET acv = $2, tcv = $3, updated_at = $4 WHERE id = $1";
-    on_tx!(tx, |conn| sqlx::query(sql)
-        .bind(id)
-        .bind(acv)
-        .bind(tcv)
-        .bind(now)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected()))?;
+    exec_tx!(tx, sqlx::query(sql).bind(id).bind(acv).bind(tcv).bind(now))?;
     Ok(())
 }
 
@@ -358,14 +312,7 @@ pub async fn set_offline(
 ) -> DbResult<()> {
     let sql = "UPDATE contracts SET signed_offline = TRUE, offline_note = $2, signed_file_id = $3, \
                signed_at = COALESCE(signed_at, $4), updated_at = $4 WHERE id = $1";
-    on_tx!(tx, |conn| sqlx::query(sql)
-        .bind(id)
-        .bind(note)
-        .bind(file_id)
-        .bind(now)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected()))?;
+    exec_tx!(tx, sqlx::query(sql).bind(id).bind(note).bind(file_id).bind(now))?;
     Ok(())
 }
 
@@ -386,28 +333,28 @@ pub async fn insert_signer(tx: &mut Tx, s: &Signer) -> DbResult<()> {
         "INSERT INTO contract_signers ({SIGNER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
          $13, $14, $15, $16, $17, $18)"
     );
-    on_tx!(tx, |conn| sqlx::query(&sql)
-        .bind(&s.id)
-        .bind(&s.company_id)
-        .bind(&s.contract_id)
-        .bind(&s.role)
-        .bind(s.position)
-        .bind(&s.name)
-        .bind(&s.email)
-        .bind(&s.title)
-        .bind(&s.token)
-        .bind(s.signed_at)
-        .bind(&s.signed_name)
-        .bind(&s.signed_title)
-        .bind(&s.signature_image)
-        .bind(&s.signed_hash)
-        .bind(s.declined_at)
-        .bind(&s.decline_reason)
-        .bind(s.created_at)
-        .bind(s.updated_at)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected()))?;
+    exec_tx!(
+        tx,
+        sqlx::query(&sql)
+            .bind(&s.id)
+            .bind(&s.company_id)
+            .bind(&s.contract_id)
+            .bind(&s.role)
+            .bind(s.position)
+            .bind(&s.name)
+            .bind(&s.email)
+            .bind(&s.title)
+            .bind(&s.token)
+            .bind(s.signed_at)
+            .bind(&s.signed_name)
+            .bind(&s.signed_title)
+            .bind(&s.signature_image)
+            .bind(&s.signed_hash)
+            .bind(s.declined_at)
+            .bind(&s.decline_reason)
+            .bind(s.created_at)
+            .bind(s.updated_at)
+    )?;
     Ok(())
 }
 
@@ -455,16 +402,10 @@ pub async fn sign(
 ) -> DbResult<bool> {
     let sql = "UPDATE contract_signers SET signed_at = $2, signed_name = $3, signed_title = $4, signature_image = $5, \
                signed_hash = $6, updated_at = $2 WHERE id = $1 AND signed_at IS NULL AND declined_at IS NULL";
-    let n = on_tx!(tx, |conn| sqlx::query(sql)
-        .bind(signer_id)
-        .bind(now)
-        .bind(name)
-        .bind(title)
-        .bind(image)
-        .bind(document_hash)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected()))?;
+    let n = exec_tx!(
+        tx,
+        sqlx::query(sql).bind(signer_id).bind(now).bind(name).bind(title).bind(image).bind(document_hash)
+    )?;
     Ok(n == 1)
 }
 
@@ -472,25 +413,14 @@ pub async fn sign(
 pub async fn decline(tx: &mut Tx, signer_id: &str, reason: &str, now: DateTime<Utc>) -> DbResult<bool> {
     let sql = "UPDATE contract_signers SET declined_at = $2, decline_reason = $3, updated_at = $2 \
                WHERE id = $1 AND signed_at IS NULL AND declined_at IS NULL";
-    let n = on_tx!(tx, |conn| sqlx::query(sql)
-        .bind(signer_id)
-        .bind(now)
-        .bind(reason)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected()))?;
+    let n = exec_tx!(tx, sqlx::query(sql).bind(signer_id).bind(now).bind(reason))?;
     Ok(n == 1)
 }
 
 /// Remove a counter-signatory; false when there is no such one on this contract.
 pub async fn delete_counter(tx: &mut Tx, contract_id: &str, signer_id: &str) -> DbResult<bool> {
     let sql = "DELETE FROM contract_signers WHERE contract_id = $1 AND id = $2 AND role = 'COUNTER'";
-    let n = on_tx!(tx, |conn| sqlx::query(sql)
-        .bind(contract_id)
-        .bind(signer_id)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected()))?;
+    let n = exec_tx!(tx, sqlx::query(sql).bind(contract_id).bind(signer_id))?;
     Ok(n == 1)
 }
 
@@ -498,19 +428,19 @@ pub async fn delete_counter(tx: &mut Tx, contract_id: &str, signer_id: &str) -> 
 
 pub async fn insert_event(tx: &mut Tx, e: &Event) -> DbResult<()> {
     let sql = format!("INSERT INTO contract_events ({EVENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)");
-    on_tx!(tx, |conn| sqlx::query(&sql)
-        .bind(&e.id)
-        .bind(&e.company_id)
-        .bind(&e.contract_id)
-        .bind(&e.kind)
-        .bind(&e.signer_id)
-        .bind(&e.ip)
-        .bind(&e.user_agent)
-        .bind(&e.detail)
-        .bind(e.at)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected()))?;
+    exec_tx!(
+        tx,
+        sqlx::query(&sql)
+            .bind(&e.id)
+            .bind(&e.company_id)
+            .bind(&e.contract_id)
+            .bind(&e.kind)
+            .bind(&e.signer_id)
+            .bind(&e.ip)
+            .bind(&e.user_agent)
+            .bind(&e.detail)
+            .bind(e.at)
+    )?;
     Ok(())
 }
 
@@ -547,18 +477,18 @@ pub async fn last_view(db: &Db, signer_id: &str) -> DbResult<Option<DateTime<Utc
 pub async fn insert_file(tx: &mut Tx, f: &File) -> DbResult<()> {
     let sql = "INSERT INTO contract_files (id, company_id, contract_id, filename, content_type, sha256, bytes, \
                created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
-    on_tx!(tx, |conn| sqlx::query(sql)
-        .bind(&f.id)
-        .bind(&f.company_id)
-        .bind(&f.contract_id)
-        .bind(&f.filename)
-        .bind(&f.content_type)
-        .bind(&f.sha256)
-        .bind(&f.bytes)
-        .bind(f.created_at)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected()))?;
+    exec_tx!(
+        tx,
+        sqlx::query(sql)
+            .bind(&f.id)
+            .bind(&f.company_id)
+            .bind(&f.contract_id)
+            .bind(&f.filename)
+            .bind(&f.content_type)
+            .bind(&f.sha256)
+            .bind(&f.bytes)
+            .bind(f.created_at)
+    )?;
     Ok(())
 }
 

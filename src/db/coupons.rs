@@ -2,7 +2,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Db, DbResult, Page, Tx, on_db, on_tx, placeholders};
+use super::rows::{self, Hidden, Stored};
+use super::{Db, DbResult, Page, Tx, exec_tx, on_db, placeholders};
 use crate::domain::redemption::Redemption;
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -56,6 +57,11 @@ pub struct CouponWithCodes {
 
 const COLUMNS: &str = "id, company_id, name, discount_type, percent, amount, currency, cap, scope_type, scope_id, \
      duration, duration_periods, expires_at, max_redemptions, times_redeemed, archived_at, created_at, updated_at";
+
+impl Stored for Coupon {
+    const TABLE: &'static str = "coupons";
+    const COLUMNS: &'static str = COLUMNS;
+}
 const CODE_COLUMNS: &str = "id, company_id, coupon_id, code, code_key, max_redemptions, times_redeemed, expires_at, \
      archived_at, created_at, updated_at";
 
@@ -73,45 +79,45 @@ pub async fn insert(db: &Db, c: &CouponWithCodes) -> DbResult<()> {
          $16, $17, $18)"
     );
     let cp = &c.coupon;
-    on_tx!(&mut tx, |conn| sqlx::query(&sql)
-        .bind(&cp.id)
-        .bind(&cp.company_id)
-        .bind(&cp.name)
-        .bind(&cp.discount_type)
-        .bind(&cp.percent)
-        .bind(cp.amount)
-        .bind(&cp.currency)
-        .bind(cp.cap)
-        .bind(&cp.scope_type)
-        .bind(&cp.scope_id)
-        .bind(&cp.duration)
-        .bind(cp.duration_periods)
-        .bind(cp.expires_at)
-        .bind(cp.max_redemptions)
-        .bind(cp.times_redeemed)
-        .bind(cp.archived_at)
-        .bind(cp.created_at)
-        .bind(cp.updated_at)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected()))?;
+    exec_tx!(
+        &mut tx,
+        sqlx::query(&sql)
+            .bind(&cp.id)
+            .bind(&cp.company_id)
+            .bind(&cp.name)
+            .bind(&cp.discount_type)
+            .bind(&cp.percent)
+            .bind(cp.amount)
+            .bind(&cp.currency)
+            .bind(cp.cap)
+            .bind(&cp.scope_type)
+            .bind(&cp.scope_id)
+            .bind(&cp.duration)
+            .bind(cp.duration_periods)
+            .bind(cp.expires_at)
+            .bind(cp.max_redemptions)
+            .bind(cp.times_redeemed)
+            .bind(cp.archived_at)
+            .bind(cp.created_at)
+            .bind(cp.updated_at)
+    )?;
     let sql = format!("INSERT INTO promo_codes ({CODE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)");
     for pc in &c.promo_codes {
-        on_tx!(&mut tx, |conn| sqlx::query(&sql)
-            .bind(&pc.id)
-            .bind(&pc.company_id)
-            .bind(&pc.coupon_id)
-            .bind(&pc.code)
-            .bind(&pc.code_key)
-            .bind(pc.max_redemptions)
-            .bind(pc.times_redeemed)
-            .bind(pc.expires_at)
-            .bind(pc.archived_at)
-            .bind(pc.created_at)
-            .bind(pc.updated_at)
-            .execute(conn)
-            .await
-            .map(|r| r.rows_affected()))?;
+        exec_tx!(
+            &mut tx,
+            sqlx::query(&sql)
+                .bind(&pc.id)
+                .bind(&pc.company_id)
+                .bind(&pc.coupon_id)
+                .bind(&pc.code)
+                .bind(&pc.code_key)
+                .bind(pc.max_redemptions)
+                .bind(pc.times_redeemed)
+                .bind(pc.expires_at)
+                .bind(pc.archived_at)
+                .bind(pc.created_at)
+                .bind(pc.updated_at)
+        )?;
     }
     tx.commit().await
 }
@@ -122,29 +128,12 @@ pub async fn get(db: &Db, company_id: &str, id: &str) -> DbResult<Option<CouponW
 
 /// Coupons of `company_id` among `ids`, with their codes, in two queries.
 pub async fn get_many(db: &Db, company_id: &str, ids: &[String]) -> DbResult<Vec<CouponWithCodes>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let sql = format!("SELECT {COLUMNS} FROM coupons WHERE company_id = $1 AND id IN ({})", placeholders(2, ids.len()));
-    let coupons = on_db!(db, |pool| {
-        let mut q = sqlx::query_as::<_, Coupon>(&sql).bind(company_id);
-        for id in ids {
-            q = q.bind(id);
-        }
-        q.fetch_all(pool).await
-    })?;
+    let coupons = rows::get_many(db, company_id, ids).await?;
     attach_codes(db, company_id, coupons).await
 }
 
 pub async fn list(db: &Db, company_id: &str, page: &Page) -> DbResult<Vec<CouponWithCodes>> {
-    let sql = format!("SELECT {COLUMNS} FROM coupons {}", Page::WHERE_ORDER_LIMIT);
-    let coupons = on_db!(db, |pool| sqlx::query_as::<_, Coupon>(&sql)
-        .bind(company_id)
-        .bind(&page.cursor)
-        .bind(page.include_archived)
-        .bind(page.fetch_limit())
-        .fetch_all(pool)
-        .await)?;
+    let coupons = rows::page(db, company_id, page, Hidden::Archived, &[]).await?;
     attach_codes(db, company_id, coupons).await
 }
 
@@ -196,13 +185,7 @@ pub async fn archive(db: &Db, company_id: &str, id: &str, now: DateTime<Utc>) ->
         "UPDATE promo_codes SET archived_at = COALESCE(archived_at, $3), updated_at = $3 \
          WHERE company_id = $1 AND coupon_id = $2",
     ] {
-        on_tx!(&mut tx, |conn| sqlx::query(sql)
-            .bind(company_id)
-            .bind(id)
-            .bind(now)
-            .execute(conn)
-            .await
-            .map(|r| r.rows_affected()))?;
+        exec_tx!(&mut tx, sqlx::query(sql).bind(company_id).bind(id).bind(now))?;
     }
     tx.commit().await?;
     get(db, company_id, id).await
@@ -220,19 +203,14 @@ pub async fn count_redemption(
 ) -> DbResult<bool> {
     let sql = "UPDATE checkout_sessions SET redemption_counted = $2 WHERE id = $1 AND redemption_counted IS NULL";
     let json = redemption.to_json();
-    let n = on_tx!(tx, |conn| sqlx::query(sql)
-        .bind(session_id)
-        .bind(&json)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected()))?;
+    let n = exec_tx!(tx, sqlx::query(sql).bind(session_id).bind(&json))?;
     if n != 1 {
         return Ok(false);
     }
     if let Some(id) = &redemption.promo_code_id {
         let sql = "UPDATE promo_codes SET times_redeemed = times_redeemed + 1, updated_at = $2 \
                    WHERE id = $1 AND (max_redemptions IS NULL OR times_redeemed < max_redemptions)";
-        let n = on_tx!(tx, |conn| sqlx::query(sql).bind(id).bind(now).execute(conn).await.map(|r| r.rows_affected()))?;
+        let n = exec_tx!(tx, sqlx::query(sql).bind(id).bind(now))?;
         if n != 1 {
             return Ok(false);
         }
@@ -240,7 +218,7 @@ pub async fn count_redemption(
     for id in &redemption.coupon_ids {
         let sql = "UPDATE coupons SET times_redeemed = times_redeemed + 1, updated_at = $2 \
                    WHERE id = $1 AND (max_redemptions IS NULL OR times_redeemed < max_redemptions)";
-        let n = on_tx!(tx, |conn| sqlx::query(sql).bind(id).bind(now).execute(conn).await.map(|r| r.rows_affected()))?;
+        let n = exec_tx!(tx, sqlx::query(sql).bind(id).bind(now))?;
         if n != 1 {
             return Ok(false);
         }
@@ -258,24 +236,19 @@ pub async fn release_redemption(
 ) -> DbResult<bool> {
     let sql = "UPDATE checkout_sessions SET redemption_counted = NULL WHERE id = $1 AND redemption_counted = $2";
     let json = redemption.to_json();
-    let n = on_tx!(tx, |conn| sqlx::query(sql)
-        .bind(session_id)
-        .bind(&json)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected()))?;
+    let n = exec_tx!(tx, sqlx::query(sql).bind(session_id).bind(&json))?;
     if n != 1 {
         return Ok(false);
     }
     if let Some(id) = &redemption.promo_code_id {
         let sql = "UPDATE promo_codes SET times_redeemed = times_redeemed - 1, updated_at = $2 \
                    WHERE id = $1 AND times_redeemed > 0";
-        on_tx!(tx, |conn| sqlx::query(sql).bind(id).bind(now).execute(conn).await.map(|r| r.rows_affected()))?;
+        exec_tx!(tx, sqlx::query(sql).bind(id).bind(now))?;
     }
     for id in &redemption.coupon_ids {
         let sql = "UPDATE coupons SET times_redeemed = times_redeemed - 1, updated_at = $2 \
                    WHERE id = $1 AND times_redeemed > 0";
-        on_tx!(tx, |conn| sqlx::query(sql).bind(id).bind(now).execute(conn).await.map(|r| r.rows_affected()))?;
+        exec_tx!(tx, sqlx::query(sql).bind(id).bind(now))?;
     }
     Ok(true)
 }

@@ -2,7 +2,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Db, DbResult, Page, Tx, on_db, on_tx};
+use super::rows::{self, Hidden, Stored};
+use super::{Db, DbResult, Page, Tx, exec_tx, on_db};
 
 #[derive(Clone, Debug, Default, sqlx::FromRow)]
 pub struct Customer {
@@ -30,33 +31,38 @@ pub struct Customer {
 const COLUMNS: &str = "id, company_id, email, name, org_name, identifier, phone, address_line1, address_line2, \
      address_city, address_state, address_postal_code, address_country, metadata, archived_at, created_at, updated_at";
 
+impl Stored for Customer {
+    const TABLE: &'static str = "customers";
+    const COLUMNS: &'static str = COLUMNS;
+}
+
 /// Insert inside `tx`: fulfilment creates the customer in the same transaction as the rest.
 pub async fn insert(tx: &mut Tx, c: &Customer) -> DbResult<()> {
     let sql = format!(
         "INSERT INTO customers ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
          $16, $17)"
     );
-    on_tx!(tx, |conn| sqlx::query(&sql)
-        .bind(&c.id)
-        .bind(&c.company_id)
-        .bind(&c.email)
-        .bind(&c.name)
-        .bind(&c.org_name)
-        .bind(&c.identifier)
-        .bind(&c.phone)
-        .bind(&c.address_line1)
-        .bind(&c.address_line2)
-        .bind(&c.address_city)
-        .bind(&c.address_state)
-        .bind(&c.address_postal_code)
-        .bind(&c.address_country)
-        .bind(&c.metadata)
-        .bind(c.archived_at)
-        .bind(c.created_at)
-        .bind(c.updated_at)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected()))?;
+    exec_tx!(
+        tx,
+        sqlx::query(&sql)
+            .bind(&c.id)
+            .bind(&c.company_id)
+            .bind(&c.email)
+            .bind(&c.name)
+            .bind(&c.org_name)
+            .bind(&c.identifier)
+            .bind(&c.phone)
+            .bind(&c.address_line1)
+            .bind(&c.address_line2)
+            .bind(&c.address_city)
+            .bind(&c.address_state)
+            .bind(&c.address_postal_code)
+            .bind(&c.address_country)
+            .bind(&c.metadata)
+            .bind(c.archived_at)
+            .bind(c.created_at)
+            .bind(c.updated_at)
+    )?;
     Ok(())
 }
 
@@ -75,18 +81,7 @@ pub async fn get(db: &Db, company_id: &str, id_or_identifier: &str) -> DbResult<
 }
 
 pub async fn list(db: &Db, company_id: &str, page: &Page, email: Option<&str>) -> DbResult<Vec<Customer>> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM customers WHERE company_id = $1 AND ($2 IS NULL OR id < $2) \
-         AND (archived_at IS NULL OR $3) AND ($5 IS NULL OR email = $5) ORDER BY id DESC LIMIT $4"
-    );
-    Ok(on_db!(db, |pool| sqlx::query_as::<_, Customer>(&sql)
-        .bind(company_id)
-        .bind(&page.cursor)
-        .bind(page.include_archived)
-        .bind(page.fetch_limit())
-        .bind(email)
-        .fetch_all(pool)
-        .await)?)
+    rows::page(db, company_id, page, Hidden::Archived, &[("email", email)]).await
 }
 
 /// Archive the customer `id_or_identifier` names, resolved exactly as [`get`] does.
@@ -97,16 +92,7 @@ pub async fn archive(
     now: DateTime<Utc>,
 ) -> DbResult<Option<Customer>> {
     let Some(customer) = get(db, company_id, id_or_identifier).await? else { return Ok(None) };
-    let sql = "UPDATE customers SET archived_at = COALESCE(archived_at, $3), updated_at = $3 \
-               WHERE company_id = $1 AND id = $2";
-    on_db!(db, |pool| sqlx::query(sql)
-        .bind(company_id)
-        .bind(&customer.id)
-        .bind(now)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()))?;
-    get(db, company_id, &customer.id).await
+    rows::archive_get(db, company_id, &customer.id, now).await
 }
 
 /// Customers by id (one query for a page of contracts).

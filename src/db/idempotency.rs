@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::{Db, DbResult, on_db};
+use super::{Db, DbResult, exec_db, on_db};
 
 /// How long a finished result is kept (and replayed). The API promises at least 24 hours.
 pub const RETENTION: Duration = Duration::hours(24);
@@ -36,14 +36,7 @@ struct Row {
 pub async fn claim(db: &Db, company_id: &str, key: &str, request_hash: &str, now: DateTime<Utc>) -> DbResult<Claim> {
     let insert = "INSERT INTO idempotency_keys (company_id, idem_key, request_hash, state, created_at, updated_at) \
                   VALUES ($1, $2, $3, 'running', $4, $4) ON CONFLICT (company_id, idem_key) DO NOTHING";
-    let inserted = on_db!(db, |pool| sqlx::query(insert)
-        .bind(company_id)
-        .bind(key)
-        .bind(request_hash)
-        .bind(now)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()))?;
+    let inserted = exec_db!(db, sqlx::query(insert).bind(company_id).bind(key).bind(request_hash).bind(now))?;
     if inserted == 1 {
         return Ok(Claim::Acquired);
     }
@@ -81,15 +74,8 @@ async fn take_over(
     let sql = "UPDATE idempotency_keys SET request_hash = $3, state = 'running', response_status = NULL, \
                response_body = NULL, created_at = $4, updated_at = $4 \
                WHERE company_id = $1 AND idem_key = $2 AND updated_at = $5";
-    let n = on_db!(db, |pool| sqlx::query(sql)
-        .bind(company_id)
-        .bind(key)
-        .bind(request_hash)
-        .bind(now)
-        .bind(seen_updated_at)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()))?;
+    let n =
+        exec_db!(db, sqlx::query(sql).bind(company_id).bind(key).bind(request_hash).bind(now).bind(seen_updated_at))?;
     Ok(if n == 1 { Claim::Acquired } else { Claim::InFlight })
 }
 
@@ -104,22 +90,14 @@ pub async fn complete(
 ) -> DbResult<()> {
     let sql = "UPDATE idempotency_keys SET state = 'done', response_status = $3, response_body = $4, updated_at = $5 \
                WHERE company_id = $1 AND idem_key = $2";
-    on_db!(db, |pool| sqlx::query(sql)
-        .bind(company_id)
-        .bind(key)
-        .bind(i32::from(status))
-        .bind(body)
-        .bind(now)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()))?;
+    exec_db!(db, sqlx::query(sql).bind(company_id).bind(key).bind(i32::from(status)).bind(body).bind(now))?;
     Ok(())
 }
 
 /// Forget a claim whose request failed on our side, so the client can retry with the same key.
 pub async fn release(db: &Db, company_id: &str, key: &str) -> DbResult<()> {
     let sql = "DELETE FROM idempotency_keys WHERE company_id = $1 AND idem_key = $2 AND state = 'running'";
-    on_db!(db, |pool| sqlx::query(sql).bind(company_id).bind(key).execute(pool).await.map(|r| r.rows_affected()))?;
+    exec_db!(db, sqlx::query(sql).bind(company_id).bind(key))?;
     Ok(())
 }
 
@@ -127,5 +105,5 @@ pub async fn release(db: &Db, company_id: &str, key: &str) -> DbResult<()> {
 pub async fn purge(db: &Db, now: DateTime<Utc>) -> DbResult<u64> {
     let sql = "DELETE FROM idempotency_keys WHERE created_at < $1";
     let cutoff = now - RETENTION;
-    Ok(on_db!(db, |pool| sqlx::query(sql).bind(cutoff).execute(pool).await.map(|r| r.rows_affected()))?)
+    Ok(exec_db!(db, sqlx::query(sql).bind(cutoff))?)
 }

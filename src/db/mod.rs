@@ -18,6 +18,7 @@ pub mod pricings;
 pub mod products;
 pub mod provider_events;
 pub mod rate_limits;
+pub mod rows;
 pub mod settings;
 pub mod webhooks;
 
@@ -97,7 +98,20 @@ macro_rules! on_tx {
         }
     };
 }
-pub(crate) use {on_db, on_tx};
+/// Execute the statement `$query` (an `sqlx::query(…)` with its binds) on the pool of `$db`,
+/// answering how many rows it changed.
+macro_rules! exec_db {
+    ($db:expr, $query:expr) => {
+        $crate::db::on_db!($db, |pool| $query.execute(pool).await.map(|r| r.rows_affected()))
+    };
+}
+/// Execute the statement `$query` inside the transaction `$tx`, answering how many rows it changed.
+macro_rules! exec_tx {
+    ($tx:expr, $query:expr) => {
+        $crate::db::on_tx!($tx, |conn| $query.execute(conn).await.map(|r| r.rows_affected()))
+    };
+}
+pub(crate) use {exec_db, exec_tx, on_db, on_tx};
 
 /// Why the store could not be opened, in words fit for a one-line CLI error.
 #[derive(Debug, thiserror::Error)]
@@ -165,7 +179,7 @@ impl Db {
 
     /// One round trip, for `/readyz`.
     pub async fn ping(&self) -> DbResult<()> {
-        on_db!(self, |pool| sqlx::query("SELECT 1").execute(pool).await.map(|r| r.rows_affected()))?;
+        exec_db!(self, sqlx::query("SELECT 1"))?;
         Ok(())
     }
 
@@ -204,11 +218,6 @@ pub struct Page {
 }
 
 impl Page {
-    /// The filter every list query of a tenant-owned, archivable table shares:
-    /// `$1` company, `$2` cursor, `$3` include archived, `$4` limit.
-    pub const WHERE_ORDER_LIMIT: &'static str = "WHERE company_id = $1 AND ($2 IS NULL OR id < $2) \
-         AND (archived_at IS NULL OR $3) ORDER BY id DESC LIMIT $4";
-
     /// One row more than asked for, to learn whether another page follows.
     pub fn fetch_limit(&self) -> i64 {
         self.limit + 1

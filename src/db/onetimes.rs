@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Db, DbResult, Tx, on_db, on_tx};
+use super::{Db, DbResult, Tx, exec_tx, on_db, on_tx};
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct Billable {
@@ -45,32 +45,32 @@ pub async fn insert_billable(tx: &mut Tx, b: &Billable) -> DbResult<()> {
         "INSERT INTO onetime_billables ({BILLABLE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
          $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)"
     );
-    on_tx!(tx, |conn| sqlx::query(&sql)
-        .bind(&b.id)
-        .bind(&b.company_id)
-        .bind(&b.customer_id)
-        .bind(&b.batch_id)
-        .bind(&b.kind)
-        .bind(&b.name)
-        .bind(&b.currency)
-        .bind(b.aggregate)
-        .bind(&b.product_pricing_id)
-        .bind(&b.custom_price)
-        .bind(&b.quantity_config)
-        .bind(b.sort_order)
-        .bind(b.auto_charges)
-        .bind(&b.lines)
-        .bind(&b.discounts)
-        .bind(b.subtotal)
-        .bind(b.discount_total)
-        .bind(&b.metadata)
-        .bind(&b.notes)
-        .bind(&b.invoice_id)
-        .bind(b.created_at)
-        .bind(b.updated_at)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected()))?;
+    exec_tx!(
+        tx,
+        sqlx::query(&sql)
+            .bind(&b.id)
+            .bind(&b.company_id)
+            .bind(&b.customer_id)
+            .bind(&b.batch_id)
+            .bind(&b.kind)
+            .bind(&b.name)
+            .bind(&b.currency)
+            .bind(b.aggregate)
+            .bind(&b.product_pricing_id)
+            .bind(&b.custom_price)
+            .bind(&b.quantity_config)
+            .bind(b.sort_order)
+            .bind(b.auto_charges)
+            .bind(&b.lines)
+            .bind(&b.discounts)
+            .bind(b.subtotal)
+            .bind(b.discount_total)
+            .bind(&b.metadata)
+            .bind(&b.notes)
+            .bind(&b.invoice_id)
+            .bind(b.created_at)
+            .bind(b.updated_at)
+    )?;
     Ok(())
 }
 
@@ -109,13 +109,7 @@ pub async fn claim(tx: &mut Tx, ids: &[String], invoice_id: &str, now: DateTime<
     let mut claimed = 0;
     for id in ids {
         let sql = "UPDATE onetime_billables SET invoice_id = $2, updated_at = $3 WHERE id = $1 AND invoice_id IS NULL";
-        let n = on_tx!(tx, |conn| sqlx::query(sql)
-            .bind(id)
-            .bind(invoice_id)
-            .bind(now)
-            .execute(conn)
-            .await
-            .map(|r| r.rows_affected()))?;
+        let n = exec_tx!(tx, sqlx::query(sql).bind(id).bind(invoice_id).bind(now))?;
         claimed += usize::try_from(n).unwrap_or(0);
     }
     Ok(claimed)
@@ -152,22 +146,22 @@ pub async fn insert_method(tx: &mut Tx, m: &PaymentMethod) -> DbResult<()> {
     let sql = format!(
         "INSERT INTO payment_methods ({METHOD_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
     );
-    on_tx!(tx, |conn| sqlx::query(&sql)
-        .bind(&m.id)
-        .bind(&m.company_id)
-        .bind(&m.customer_id)
-        .bind(&m.provider)
-        .bind(&m.provider_ref)
-        .bind(&m.provider_customer_ref)
-        .bind(&m.brand)
-        .bind(&m.last4)
-        .bind(m.exp_month)
-        .bind(m.exp_year)
-        .bind(&m.checkout_id)
-        .bind(m.created_at)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected()))?;
+    exec_tx!(
+        tx,
+        sqlx::query(&sql)
+            .bind(&m.id)
+            .bind(&m.company_id)
+            .bind(&m.customer_id)
+            .bind(&m.provider)
+            .bind(&m.provider_ref)
+            .bind(&m.provider_customer_ref)
+            .bind(&m.brand)
+            .bind(&m.last4)
+            .bind(m.exp_month)
+            .bind(m.exp_year)
+            .bind(&m.checkout_id)
+            .bind(m.created_at)
+    )?;
     Ok(())
 }
 

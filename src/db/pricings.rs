@@ -6,7 +6,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Db, DbResult, Page, on_db, on_tx, placeholders};
+use super::rows::{self, Hidden, Stored};
+use super::{Db, DbResult, Page, exec_tx, on_db, placeholders};
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct ProductPricing {
@@ -49,6 +50,11 @@ pub struct PricingWithItems {
 }
 
 const COLUMNS: &str = "id, company_id, product_id, name, currency, archived_at, created_at, updated_at";
+
+impl Stored for ProductPricing {
+    const TABLE: &'static str = "product_pricings";
+    const COLUMNS: &'static str = COLUMNS;
+}
 const ITEM_COLUMNS: &str = "id, company_id, product_pricing_id, position, name, unit_label, pricing_model, \
      model_config, period_unit, period_count, included_units, minimum_spend, metered, created_at, updated_at";
 
@@ -57,42 +63,42 @@ pub async fn insert(db: &Db, p: &PricingWithItems) -> DbResult<()> {
     let sql = "INSERT INTO product_pricings (id, company_id, product_id, name, currency, archived_at, created_at, \
                updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
     let pr = &p.pricing;
-    on_tx!(&mut tx, |conn| sqlx::query(sql)
-        .bind(&pr.id)
-        .bind(&pr.company_id)
-        .bind(&pr.product_id)
-        .bind(&pr.name)
-        .bind(&pr.currency)
-        .bind(pr.archived_at)
-        .bind(pr.created_at)
-        .bind(pr.updated_at)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected()))?;
+    exec_tx!(
+        &mut tx,
+        sqlx::query(sql)
+            .bind(&pr.id)
+            .bind(&pr.company_id)
+            .bind(&pr.product_id)
+            .bind(&pr.name)
+            .bind(&pr.currency)
+            .bind(pr.archived_at)
+            .bind(pr.created_at)
+            .bind(pr.updated_at)
+    )?;
     let sql = format!(
         "INSERT INTO item_pricings ({ITEM_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
          $14, $15)"
     );
     for it in &p.items {
-        on_tx!(&mut tx, |conn| sqlx::query(&sql)
-            .bind(&it.id)
-            .bind(&it.company_id)
-            .bind(&it.product_pricing_id)
-            .bind(it.position)
-            .bind(&it.name)
-            .bind(&it.unit_label)
-            .bind(&it.pricing_model)
-            .bind(&it.model_config)
-            .bind(&it.period_unit)
-            .bind(it.period_count)
-            .bind(it.included_units)
-            .bind(it.minimum_spend)
-            .bind(it.metered)
-            .bind(it.created_at)
-            .bind(it.updated_at)
-            .execute(conn)
-            .await
-            .map(|r| r.rows_affected()))?;
+        exec_tx!(
+            &mut tx,
+            sqlx::query(&sql)
+                .bind(&it.id)
+                .bind(&it.company_id)
+                .bind(&it.product_pricing_id)
+                .bind(it.position)
+                .bind(&it.name)
+                .bind(&it.unit_label)
+                .bind(&it.pricing_model)
+                .bind(&it.model_config)
+                .bind(&it.period_unit)
+                .bind(it.period_count)
+                .bind(it.included_units)
+                .bind(it.minimum_spend)
+                .bind(it.metered)
+                .bind(it.created_at)
+                .bind(it.updated_at)
+        )?;
     }
     tx.commit().await
 }
@@ -100,20 +106,7 @@ pub async fn insert(db: &Db, p: &PricingWithItems) -> DbResult<()> {
 /// The pricings of `company_id` among `ids`, with their items: two queries whatever the count.
 /// Ids that are unknown or belong to another company are simply absent from the result.
 pub async fn get_many(db: &Db, company_id: &str, ids: &[String]) -> DbResult<Vec<PricingWithItems>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let sql = format!(
-        "SELECT {COLUMNS} FROM product_pricings WHERE company_id = $1 AND id IN ({})",
-        placeholders(2, ids.len())
-    );
-    let pricings = on_db!(db, |pool| {
-        let mut q = sqlx::query_as::<_, ProductPricing>(&sql).bind(company_id);
-        for id in ids {
-            q = q.bind(id);
-        }
-        q.fetch_all(pool).await
-    })?;
+    let pricings = rows::get_many(db, company_id, ids).await?;
     attach_items(db, company_id, pricings).await
 }
 
@@ -122,18 +115,7 @@ pub async fn get(db: &Db, company_id: &str, id: &str) -> DbResult<Option<Pricing
 }
 
 pub async fn list(db: &Db, company_id: &str, page: &Page, product_id: Option<&str>) -> DbResult<Vec<PricingWithItems>> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM product_pricings WHERE company_id = $1 AND ($2 IS NULL OR id < $2) \
-         AND (archived_at IS NULL OR $3) AND ($5 IS NULL OR product_id = $5) ORDER BY id DESC LIMIT $4"
-    );
-    let pricings = on_db!(db, |pool| sqlx::query_as::<_, ProductPricing>(&sql)
-        .bind(company_id)
-        .bind(&page.cursor)
-        .bind(page.include_archived)
-        .bind(page.fetch_limit())
-        .bind(product_id)
-        .fetch_all(pool)
-        .await)?;
+    let pricings = rows::page(db, company_id, page, Hidden::Archived, &[("product_id", product_id)]).await?;
     attach_items(db, company_id, pricings).await
 }
 
@@ -163,15 +145,7 @@ async fn attach_items(db: &Db, company_id: &str, pricings: Vec<ProductPricing>) 
 }
 
 pub async fn archive(db: &Db, company_id: &str, id: &str, now: DateTime<Utc>) -> DbResult<Option<PricingWithItems>> {
-    let sql = "UPDATE product_pricings SET archived_at = COALESCE(archived_at, $3), updated_at = $3 \
-               WHERE company_id = $1 AND id = $2";
-    on_db!(db, |pool| sqlx::query(sql)
-        .bind(company_id)
-        .bind(id)
-        .bind(now)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()))?;
+    rows::archive::<ProductPricing>(db, company_id, id, now).await?;
     get(db, company_id, id).await
 }
 

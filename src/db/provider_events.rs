@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Db, DbResult, Tx, on_db, on_tx};
+use super::{Db, DbResult, Tx, exec_db, exec_tx, on_db};
 
 /// What storing an event found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,17 +28,17 @@ pub struct NewEvent<'a> {
 pub async fn store(db: &Db, e: &NewEvent<'_>, now: DateTime<Utc>) -> DbResult<Stored> {
     let sql = "INSERT INTO provider_events (id, provider, type, object_id, payment_id, payload, received_at) \
                VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING";
-    let inserted = on_db!(db, |pool| sqlx::query(sql)
-        .bind(e.id)
-        .bind(e.provider)
-        .bind(e.kind)
-        .bind(e.object_id)
-        .bind(e.payment_id)
-        .bind(e.payload)
-        .bind(now)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()))?;
+    let inserted = exec_db!(
+        db,
+        sqlx::query(sql)
+            .bind(e.id)
+            .bind(e.provider)
+            .bind(e.kind)
+            .bind(e.object_id)
+            .bind(e.payment_id)
+            .bind(e.payload)
+            .bind(now)
+    )?;
     if inserted == 1 {
         return Ok(Stored::New);
     }
@@ -55,6 +55,6 @@ pub async fn store(db: &Db, e: &NewEvent<'_>, now: DateTime<Utc>) -> DbResult<St
 /// delivery finished it first (then that transaction's work must not be repeated).
 pub async fn mark_handled(tx: &mut Tx, id: &str, now: DateTime<Utc>) -> DbResult<bool> {
     let sql = "UPDATE provider_events SET handled_at = $2 WHERE id = $1 AND handled_at IS NULL";
-    let n = on_tx!(tx, |conn| sqlx::query(sql).bind(id).bind(now).execute(conn).await.map(|r| r.rows_affected()))?;
+    let n = exec_tx!(tx, sqlx::query(sql).bind(id).bind(now))?;
     Ok(n == 1)
 }

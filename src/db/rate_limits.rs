@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::{Db, DbResult, on_db};
+use super::{Db, DbResult, exec_db, on_db};
 
 /// Count one attempt under `key` in its window of `window` (a fresh window when the last one
 /// is over); the count so far and when the window began. One atomic upsert, so instances
@@ -25,5 +25,5 @@ pub async fn hit(db: &Db, key: &str, now: DateTime<Utc>, window: Duration) -> Db
 /// Delete the windows that began before `before` (the sweeper); how many.
 pub async fn forget_before(db: &Db, before: DateTime<Utc>) -> DbResult<u64> {
     let sql = "DELETE FROM rate_limits WHERE window_start < $1";
-    Ok(on_db!(db, |pool| sqlx::query(sql).bind(before).execute(pool).await.map(|r| r.rows_affected()))?)
+    Ok(exec_db!(db, sqlx::query(sql).bind(before))?)
 }

@@ -8,7 +8,8 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
-use super::{Db, DbError, DbResult, Page, Tx, on_db, on_tx};
+use super::rows::{self, Hidden, Stored};
+use super::{Db, DbError, DbResult, Page, Tx, exec_db, exec_tx, on_db, on_tx};
 use crate::domain::ids::{self, prefix};
 
 /// Delivery states, as stored in `webhook_deliveries.status`.
@@ -78,46 +79,39 @@ impl TryFrom<EndpointRow> for Endpoint {
 
 const ENDPOINT_COLUMNS: &str = "id, company_id, url, event_types, secret, description, enabled, created_at, updated_at";
 
+impl Stored for EndpointRow {
+    const TABLE: &'static str = "webhook_endpoints";
+    const COLUMNS: &'static str = ENDPOINT_COLUMNS;
+}
+
 pub async fn insert_endpoint(db: &Db, e: &Endpoint) -> DbResult<()> {
     let sql = "INSERT INTO webhook_endpoints (id, company_id, url, event_types, secret, description, enabled, \
                created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
     let event_types = serde_json::to_string(&e.event_types).map_err(|err| DbError::Corrupt(err.to_string()))?;
-    on_db!(db, |pool| sqlx::query(sql)
-        .bind(&e.id)
-        .bind(&e.company_id)
-        .bind(&e.url)
-        .bind(&event_types)
-        .bind(&e.secret)
-        .bind(&e.description)
-        .bind(e.enabled)
-        .bind(e.created_at)
-        .bind(e.updated_at)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()))?;
+    exec_db!(
+        db,
+        sqlx::query(sql)
+            .bind(&e.id)
+            .bind(&e.company_id)
+            .bind(&e.url)
+            .bind(&event_types)
+            .bind(&e.secret)
+            .bind(&e.description)
+            .bind(e.enabled)
+            .bind(e.created_at)
+            .bind(e.updated_at)
+    )?;
     Ok(())
 }
 
 pub async fn get_endpoint(db: &Db, company_id: &str, id: &str) -> DbResult<Option<Endpoint>> {
-    let sql = format!("SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE company_id = $1 AND id = $2");
-    let row =
-        on_db!(db, |pool| sqlx::query_as::<_, EndpointRow>(&sql).bind(company_id).bind(id).fetch_optional(pool).await)?;
-    row.map(Endpoint::try_from).transpose()
+    rows::get::<EndpointRow>(db, company_id, id).await?.map(Endpoint::try_from).transpose()
 }
 
 /// Endpoints of `company_id`, newest first, enabled and disabled alike (`page.include_archived`
 /// does not apply: a disabled endpoint is still one the merchant wants to see).
 pub async fn list_endpoints(db: &Db, company_id: &str, page: &Page) -> DbResult<Vec<Endpoint>> {
-    let sql = format!(
-        "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE company_id = $1 AND ($2 IS NULL OR id < $2) \
-         ORDER BY id DESC LIMIT $3"
-    );
-    let rows = on_db!(db, |pool| sqlx::query_as::<_, EndpointRow>(&sql)
-        .bind(company_id)
-        .bind(&page.cursor)
-        .bind(page.fetch_limit())
-        .fetch_all(pool)
-        .await)?;
+    let rows = rows::page::<EndpointRow>(db, company_id, page, Hidden::Nothing, &[]).await?;
     rows.into_iter().map(Endpoint::try_from).collect()
 }
 
@@ -128,28 +122,20 @@ pub async fn disable_endpoint(db: &Db, company_id: &str, id: &str, now: DateTime
     let mut tx = db.begin().await?;
     let disable = "UPDATE webhook_endpoints SET enabled = $3, updated_at = $4 \
                    WHERE company_id = $1 AND id = $2 AND enabled = $5";
-    let changed = on_tx!(&mut tx, |conn| sqlx::query(disable)
-        .bind(company_id)
-        .bind(id)
-        .bind(false)
-        .bind(now)
-        .bind(true)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected()))?;
+    let changed = exec_tx!(&mut tx, sqlx::query(disable).bind(company_id).bind(id).bind(false).bind(now).bind(true))?;
     if changed == 1 {
         let cancel = "UPDATE webhook_deliveries SET status = $3, last_error = $4, locked_until = NULL, updated_at = $5 \
                       WHERE company_id = $1 AND endpoint_id = $2 AND status = $6";
-        on_tx!(&mut tx, |conn| sqlx::query(cancel)
-            .bind(company_id)
-            .bind(id)
-            .bind(status::FAILED)
-            .bind("endpoint disabled")
-            .bind(now)
-            .bind(status::PENDING)
-            .execute(conn)
-            .await
-            .map(|r| r.rows_affected()))?;
+        exec_tx!(
+            &mut tx,
+            sqlx::query(cancel)
+                .bind(company_id)
+                .bind(id)
+                .bind(status::FAILED)
+                .bind("endpoint disabled")
+                .bind(now)
+                .bind(status::PENDING)
+        )?;
     }
     tx.commit().await?;
     get_endpoint(db, company_id, id).await
@@ -183,15 +169,7 @@ pub async fn enqueue(
     let payload = serde_json::to_string(&envelope).map_err(|e| DbError::Corrupt(format!("event payload: {e}")))?;
     let insert_event = "INSERT INTO outbox_events (id, company_id, event_type, payload, created_at) \
                         VALUES ($1, $2, $3, $4, $5)";
-    on_tx!(tx, |conn| sqlx::query(insert_event)
-        .bind(&event_id)
-        .bind(company_id)
-        .bind(event_type)
-        .bind(&payload)
-        .bind(now)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected()))?;
+    exec_tx!(tx, sqlx::query(insert_event).bind(&event_id).bind(company_id).bind(event_type).bind(&payload).bind(now))?;
 
     let select = format!("SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE company_id = $1 AND enabled = $2");
     let rows =
@@ -204,16 +182,16 @@ pub async fn enqueue(
             continue;
         }
         let delivery_id = ids::new_id(prefix::DELIVERY, now);
-        on_tx!(tx, |conn| sqlx::query(insert_delivery)
-            .bind(&delivery_id)
-            .bind(company_id)
-            .bind(&event_id)
-            .bind(&endpoint.id)
-            .bind(status::PENDING)
-            .bind(now)
-            .execute(conn)
-            .await
-            .map(|r| r.rows_affected()))?;
+        exec_tx!(
+            tx,
+            sqlx::query(insert_delivery)
+                .bind(&delivery_id)
+                .bind(company_id)
+                .bind(&event_id)
+                .bind(&endpoint.id)
+                .bind(status::PENDING)
+                .bind(now)
+        )?;
     }
     Ok(event_id)
 }
@@ -265,14 +243,7 @@ pub async fn claim_due(db: &Db, now: DateTime<Utc>, limit: i64, lease: Duration)
     let until = now + lease;
     let mut claimed = Vec::with_capacity(ids.len());
     for (id,) in ids {
-        let n = on_db!(db, |pool| sqlx::query(claim)
-            .bind(&id)
-            .bind(until)
-            .bind(status::PENDING)
-            .bind(now)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected()))?;
+        let n = exec_db!(db, sqlx::query(claim).bind(&id).bind(until).bind(status::PENDING).bind(now))?;
         if n == 1 {
             claimed.push(id);
         }
@@ -302,15 +273,10 @@ pub async fn mark_delivered(db: &Db, id: &str, http_status: u16, now: DateTime<U
     let sql = "UPDATE webhook_deliveries SET status = $2, attempts = attempts + 1, last_status = $3, \
                last_error = NULL, delivered_at = $4, locked_until = NULL, updated_at = $4 \
                WHERE id = $1 AND status = $5";
-    on_db!(db, |pool| sqlx::query(sql)
-        .bind(id)
-        .bind(status::DELIVERED)
-        .bind(i32::from(http_status))
-        .bind(now)
-        .bind(status::PENDING)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()))?;
+    exec_db!(
+        db,
+        sqlx::query(sql).bind(id).bind(status::DELIVERED).bind(i32::from(http_status)).bind(now).bind(status::PENDING)
+    )?;
     Ok(())
 }
 
@@ -342,17 +308,17 @@ pub async fn mark_failed(
     let sql = "UPDATE webhook_deliveries SET status = $2, attempts = attempts + 1, last_status = $3, \
                last_error = $4, next_attempt_at = COALESCE($5, next_attempt_at), locked_until = NULL, \
                updated_at = $6 WHERE id = $1 AND status = $7";
-    on_db!(db, |pool| sqlx::query(sql)
-        .bind(id)
-        .bind(new_status)
-        .bind(http_status.map(i32::from))
-        .bind(&error)
-        .bind(next_attempt_at)
-        .bind(now)
-        .bind(status::PENDING)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()))?;
+    exec_db!(
+        db,
+        sqlx::query(sql)
+            .bind(id)
+            .bind(new_status)
+            .bind(http_status.map(i32::from))
+            .bind(&error)
+            .bind(next_attempt_at)
+            .bind(now)
+            .bind(status::PENDING)
+    )?;
     Ok(())
 }
 

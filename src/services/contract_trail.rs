@@ -2,14 +2,14 @@
 //! the entries and event fulfilment writes when a contract's payment completes it.
 
 use chrono::{DateTime, Utc};
-use serde_json::json;
 
+use crate::db::Tx;
 use crate::db::billing::Invoice;
 use crate::db::contracts::{self as store, Contract, Signer};
-use crate::db::{self, Tx};
 use crate::domain::contract::Status;
 use crate::domain::ids::{self, prefix};
 use crate::error::ApiResult;
+use crate::services::events::{self, ContractCompleted, Event};
 
 /// Who did something, for the audit trail.
 #[derive(Clone, Debug, Default)]
@@ -66,10 +66,14 @@ pub async fn completed_in(
         trail(tx, contract, "PAID", None, &actor, Some(format!("invoice {}", invoice.number)), now).await?;
     }
     trail(tx, contract, "COMPLETED", None, &actor, None, now).await?;
-    let data = json!({
-        "contract_id": contract.id, "customer_id": customer_id, "subscription_id": subscription_id,
-        "invoice_id": invoice.id, "checkout_id": contract.checkout_id, "status": Status::Complete.as_str(),
-    });
-    db::webhooks::enqueue(tx, &contract.company_id, "contract.completed", data, now).await?;
+    let event = ContractCompleted {
+        contract_id: contract.id.clone(),
+        customer_id: customer_id.to_string(),
+        subscription_id: subscription_id.map(str::to_string),
+        invoice_id: invoice.id.clone(),
+        checkout_id: contract.checkout_id.clone(),
+        status: Status::Complete.as_str().to_string(),
+    };
+    events::raise(tx, &contract.company_id, Event::ContractCompleted(event), now).await?;
     Ok(())
 }

@@ -8,7 +8,6 @@
 //! fulfils it at once, inside the signing transaction, through `fulfillment::fulfil_in`.
 
 use chrono::{DateTime, Duration, Utc};
-use serde_json::json;
 
 use crate::db::contracts::{self as store, Contract, Signer};
 use crate::db::{self, Tx};
@@ -20,6 +19,9 @@ use crate::domain::order::Order;
 use crate::error::{ApiError, ApiResult};
 use crate::services::checkout::{self as session, Entered, Parsed};
 pub use crate::services::contract_trail::{Actor, completed_in, trail};
+use crate::services::events::{
+    self, ContractClosed, ContractDeclined, ContractSent, ContractSigned, ContractViewed, Event, Signatory,
+};
 use crate::services::fulfillment::{self, PaymentDone, Settlement};
 use crate::state::AppState;
 
@@ -63,11 +65,8 @@ pub fn may_change_quantities(signers: &[Signer], signer_id: &str) -> bool {
     first.is_some_and(|f| f.id == signer_id) && signers.iter().all(|s| s.signed_at.is_none())
 }
 
-fn signer_json(state: &AppState, s: &Signer) -> serde_json::Value {
-    json!({
-        "id": s.id, "role": s.role, "position": s.position, "name": s.name, "email": s.email, "title": s.title,
-        "signature_link": signature_link(state, s),
-    })
+fn signatory(state: &AppState, s: &Signer) -> Signatory {
+    Signatory::of(s, signature_link(state, s))
 }
 
 async fn lock(tx: &mut Tx, contract: &Contract, now: DateTime<Utc>) -> ApiResult<Contract> {
@@ -98,11 +97,14 @@ pub async fn finalize_in(
         return Ok(false);
     }
     trail(tx, contract, "SENT", None, actor, Some(format!("document sha256 {hash}")), now).await?;
-    let data = json!({
-        "contract_id": contract.id, "customer_id": contract.customer_id, "title": contract.title,
-        "document_hash": hash, "signatories": signers.iter().map(|s| signer_json(state, s)).collect::<Vec<_>>(),
-    });
-    db::webhooks::enqueue(tx, &contract.company_id, "contract.sent", data, now).await?;
+    let event = ContractSent {
+        contract_id: contract.id.clone(),
+        customer_id: contract.customer_id.clone(),
+        title: contract.title.clone(),
+        document_hash: hash,
+        signatories: signers.iter().map(|s| signatory(state, s)).collect(),
+    };
+    events::raise(tx, &contract.company_id, Event::ContractSent(event), now).await?;
     Ok(true)
 }
 
@@ -267,11 +269,8 @@ pub async fn sign(
     let kind = if role(signer) == Role::Counter { "COUNTER_SIGNED" } else { "SIGNED" };
     let detail = format!("signed as {:?}; document sha256 {}", input.name, input.document_hash);
     trail(&mut tx, &locked, kind, Some(signer), actor, Some(detail), now).await?;
-    let data = json!({
-        "contract_id": contract.id, "customer_id": contract.customer_id, "signatory": signer_json(state, signer),
-        "signed_name": input.name, "signed_at": now, "document_hash": input.document_hash,
-    });
-    db::webhooks::enqueue(&mut tx, &contract.company_id, "contract.signed", data, now).await?;
+    let event = ContractSigned::online(contract, signatory(state, signer), input.name, input.document_hash, now);
+    events::raise(&mut tx, &contract.company_id, Event::ContractSigned(event), now).await?;
 
     signers[me].signed_at = Some(now);
     let outcome = match contract::after_signatures(&turn_view(&signers), locked.require_payment_method) {
@@ -324,11 +323,14 @@ pub async fn decline(
     store::transition(&mut tx, &contract.id, Status::Declined, now).await?;
     crate::services::expiry::close_in(&mut tx, &contract.checkout_id, CheckoutStatus::Cancelled, now).await?;
     trail(&mut tx, &locked, "DECLINED", Some(signer), actor, Some(reason.to_string()), now).await?;
-    let data = json!({
-        "contract_id": contract.id, "customer_id": contract.customer_id, "signatory": signer_json(state, signer),
-        "reason": reason, "declined_at": now,
-    });
-    db::webhooks::enqueue(&mut tx, &contract.company_id, "contract.declined", data, now).await?;
+    let event = ContractDeclined {
+        contract_id: contract.id.clone(),
+        customer_id: contract.customer_id.clone(),
+        signatory: signatory(state, signer),
+        reason: reason.to_string(),
+        declined_at: now,
+    };
+    events::raise(&mut tx, &contract.company_id, Event::ContractDeclined(event), now).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -356,12 +358,15 @@ pub async fn close(state: &AppState, contract: &Contract, to: Status) -> ApiResu
         ));
     }
     store::transition(&mut tx, &contract.id, to, now).await?;
-    let (kind, event) =
-        if to == Status::Expired { ("EXPIRED", "contract.expired") } else { ("VOIDED", "contract.voided") };
+    let closed = ContractClosed::of(contract, to.as_str());
+    let (kind, event) = if to == Status::Expired {
+        ("EXPIRED", Event::ContractExpired(closed))
+    } else {
+        ("VOIDED", Event::ContractVoided(closed))
+    };
     let actor = if to == Status::Void { Actor::api() } else { Actor::default() };
     trail(&mut tx, &locked, kind, None, &actor, None, now).await?;
-    let data = json!({"contract_id": contract.id, "customer_id": contract.customer_id, "status": to.as_str()});
-    db::webhooks::enqueue(&mut tx, &contract.company_id, event, data, now).await?;
+    events::raise(&mut tx, &contract.company_id, event, now).await?;
     tx.commit().await?;
     reload(state, contract).await
 }
@@ -454,11 +459,8 @@ pub async fn mark_signed_offline(
     };
     store::set_offline(&mut tx, &contract.id, note, file_id.as_deref(), now).await?;
     trail(&mut tx, &locked, "SIGNED_OFFLINE", None, &actor, note.map(str::to_string), now).await?;
-    let data = json!({
-        "contract_id": contract.id, "customer_id": contract.customer_id, "signed_offline": true,
-        "signed_file_id": file_id, "signed_at": now,
-    });
-    db::webhooks::enqueue(&mut tx, &contract.company_id, "contract.signed", data, now).await?;
+    let event = ContractSigned::offline(contract, file_id, now);
+    events::raise(&mut tx, &contract.company_id, Event::ContractSigned(event), now).await?;
     freeze_in(&mut tx, &locked, &mut parsed, &priced.quote, now).await?;
     if locked.require_payment_method {
         store::transition(&mut tx, &contract.id, Status::PendingPayment, now).await?;
@@ -479,11 +481,13 @@ pub async fn record_view(state: &AppState, contract: &Contract, signer: &Signer,
     }
     let mut tx = state.db.begin().await?;
     trail(&mut tx, contract, "VIEWED", Some(signer), actor, None, now).await?;
-    let data = json!({
-        "contract_id": contract.id, "customer_id": contract.customer_id, "signatory": signer_json(state, signer),
-        "viewed_at": now,
-    });
-    db::webhooks::enqueue(&mut tx, &contract.company_id, "contract.viewed", data, now).await?;
+    let event = ContractViewed {
+        contract_id: contract.id.clone(),
+        customer_id: contract.customer_id.clone(),
+        signatory: signatory(state, signer),
+        viewed_at: now,
+    };
+    events::raise(&mut tx, &contract.company_id, Event::ContractViewed(event), now).await?;
     tx.commit().await?;
     Ok(())
 }

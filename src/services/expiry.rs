@@ -2,11 +2,11 @@
 //! sweeper, which emits `checkout.expired`) and the merchant's expire and cancel.
 
 use chrono::{DateTime, Utc};
-use serde_json::json;
 
 use crate::db::{self, Tx, checkouts::CheckoutSession};
 use crate::domain::checkout::Status;
 use crate::error::{ApiError, ApiResult};
+use crate::services::events::{self, CheckoutExpired, Event};
 use crate::state::AppState;
 
 /// The merchant's expire or cancel: refused for a contract's session, which ends with its
@@ -41,8 +41,8 @@ pub async fn close(state: &AppState, session: CheckoutSession, to: Status) -> Ap
     let mut tx = state.db.begin().await?;
     if close_in(&mut tx, &session.id, to, now).await? {
         if to == Status::Expired {
-            let data = json!({"checkout_id": session.id, "customer_id": session.customer_id, "source": session.source});
-            db::webhooks::enqueue(&mut tx, &session.company_id, "checkout.expired", data, now).await?;
+            let event = Event::CheckoutExpired(CheckoutExpired::of(&session));
+            events::raise(&mut tx, &session.company_id, event, now).await?;
         }
         tx.commit().await?;
     } else {

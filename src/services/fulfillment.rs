@@ -20,6 +20,7 @@ use crate::domain::pricing::{Charge, Quote};
 use crate::error::{ApiError, ApiResult};
 use crate::payments::SavedMethod;
 use crate::services::checkout::{Entered, Parsed, Priced};
+use crate::services::events::{self, CheckoutCompleted, Event, InvoiceEvent};
 use crate::state::AppState;
 
 /// How the money stands when fulfilment runs.
@@ -151,16 +152,23 @@ pub async fn fulfil_in(
         .await?;
     }
     let company = &session.company_id;
-    let checkout = json!({
-        "checkout_id": session.id, "source": session.source, "link_id": session.link_id,
-        "customer_id": customer_id, "subscription_id": subscription_id, "invoice_id": invoice.id,
-        "payment_id": payment.payment_id, "currency": invoice.currency, "amount_paid": if paid { invoice.total } else { 0 },
-        "metadata": serde_json::from_str::<serde_json::Value>(&session.metadata).unwrap_or_default(),
-    });
-    db::webhooks::enqueue(tx, company, "checkout.completed", checkout, now).await?;
-    db::webhooks::enqueue(tx, company, "invoice.created", invoice_event(&invoice), now).await?;
+    let checkout = CheckoutCompleted {
+        checkout_id: session.id.clone(),
+        source: session.source.clone(),
+        link_id: session.link_id.clone(),
+        customer_id: customer_id.clone(),
+        subscription_id: subscription_id.clone(),
+        invoice_id: invoice.id.clone(),
+        payment_id: payment.payment_id.map(str::to_string),
+        currency: invoice.currency.clone(),
+        amount_paid: if paid { invoice.total } else { 0 },
+        metadata: serde_json::from_str::<serde_json::Value>(&session.metadata).unwrap_or_default(),
+    };
+    events::raise(tx, company, Event::CheckoutCompleted(checkout), now).await?;
+    events::raise(tx, company, Event::InvoiceCreated(InvoiceEvent::of(&invoice)), now).await?;
     if paid {
-        db::webhooks::enqueue(tx, company, "invoice.paid", invoice_event(&invoice), now).await?;
+        let event = InvoiceEvent::of(&invoice).paid_by(payment.payment_id);
+        events::raise(tx, company, Event::InvoicePaid(event), now).await?;
     }
     Ok(true)
 }
@@ -169,15 +177,6 @@ async fn reload(state: &AppState, session: &CheckoutSession) -> ApiResult<Checko
     db::checkouts::get(&state.db, &session.company_id, &session.id)
         .await?
         .ok_or_else(|| ApiError::internal(format!("checkout {} vanished", session.id)))
-}
-
-/// The payload of `invoice.*` webhooks.
-pub fn invoice_event(i: &Invoice) -> serde_json::Value {
-    json!({
-        "invoice_id": i.id, "number": i.number, "status": i.status, "customer_id": i.customer_id,
-        "subscription_id": i.subscription_id, "checkout_id": i.checkout_id, "currency": i.currency,
-        "total": i.total, "amount_due": i.amount_due,
-    })
 }
 
 /// A customer from what was entered on the page (already checked there).

@@ -16,7 +16,7 @@ use crate::domain::billing::{InvoiceStatus, PaymentStatus};
 use crate::domain::ids::{self, prefix};
 use crate::error::{ApiError, ApiResult};
 use crate::payments::{CardInput, ChargeRequest, Outcome, Payer, Provider, ProviderKind, SavedMethod};
-use crate::services::fulfillment::invoice_event;
+use crate::services::events::{self, Event, InvoiceEvent, PaymentFailed};
 use crate::state::AppState;
 
 /// How long one payment attempt may hold an invoice.
@@ -100,9 +100,9 @@ pub async fn issue_in(tx: &mut Tx, billables: &[Billable], terms: &Terms, now: D
             "These charges were put on another invoice at the same moment; nothing was created.",
         ));
     }
-    db::webhooks::enqueue(tx, &invoice.company_id, "invoice.created", invoice_event(&invoice), now).await?;
+    events::raise(tx, &invoice.company_id, Event::InvoiceCreated(InvoiceEvent::of(&invoice)), now).await?;
     if paid {
-        db::webhooks::enqueue(tx, &invoice.company_id, "invoice.paid", invoice_event(&invoice), now).await?;
+        events::raise(tx, &invoice.company_id, Event::InvoicePaid(InvoiceEvent::of(&invoice)), now).await?;
     }
     Ok(invoice)
 }
@@ -243,10 +243,10 @@ pub async fn pay(state: &AppState, invoice: &Invoice, with: PayWith<'_>) -> ApiR
             db::billing::release_invoice(&state.db, &invoice.id, now).await?;
             Ok(Paid::RequiresAction { url })
         }
-        Ok(Outcome::Failed { reason }) => failed(state, &invoice, &payment.id, &reason).await,
+        Ok(Outcome::Failed { reason }) => failed(state, &invoice, &payment, &reason).await,
         // A card provider does not answer "pay later"; if one does, the invoice stays open.
         Ok(Outcome::Pending { .. }) => {
-            failed(state, &invoice, &payment.id, "The payment could not be completed; nothing was charged.").await
+            failed(state, &invoice, &payment, "The payment could not be completed; nothing was charged.").await
         }
         Err(e) => {
             // The attempt stays PROCESSING for the retry to reuse; the invoice is free again.
@@ -344,9 +344,9 @@ pub async fn answer_challenge(
     match provider(state, invoice).await?.confirm(&reference, approved).await {
         Ok(Outcome::Succeeded { reference }) => settle(state, invoice, &payment.id, &reference).await,
         Ok(Outcome::Failed { reason }) | Err(crate::payments::ProviderError(reason)) => {
-            failed(state, invoice, &payment.id, &reason).await
+            failed(state, invoice, &payment, &reason).await
         }
-        Ok(_) => failed(state, invoice, &payment.id, "The payment could not be completed; nothing was charged.").await,
+        Ok(_) => failed(state, invoice, &payment, "The payment could not be completed; nothing was charged.").await,
     }
 }
 
@@ -393,24 +393,20 @@ pub(crate) async fn settle(state: &AppState, invoice: &Invoice, payment_id: &str
     }
     let paid =
         Invoice { status: InvoiceStatus::Paid.as_str().into(), amount_due: 0, paid_at: Some(now), ..invoice.clone() };
-    let mut data = invoice_event(&paid);
-    data["payment_id"] = json!(payment_id);
-    db::webhooks::enqueue(&mut tx, &invoice.company_id, "invoice.paid", data, now).await?;
+    let event = InvoiceEvent::of(&paid).paid_by(Some(payment_id));
+    events::raise(&mut tx, &invoice.company_id, Event::InvoicePaid(event), now).await?;
     tx.commit().await?;
     Ok(Paid::Paid(reload(state, invoice).await?))
 }
 
 /// A refused payment: recorded with its reason, the invoice free for another try, and the
 /// merchant told with `payment.failed`.
-pub(crate) async fn failed(state: &AppState, invoice: &Invoice, payment_id: &str, reason: &str) -> ApiResult<Paid> {
+pub(crate) async fn failed(state: &AppState, invoice: &Invoice, payment: &Payment, reason: &str) -> ApiResult<Paid> {
     let now = state.clock.now();
-    db::billing::fail_payment(&state.db, payment_id, reason, now).await?;
+    db::billing::fail_payment(&state.db, &payment.id, reason, now).await?;
     let mut tx = state.db.begin().await?;
-    let data = json!({
-        "payment_id": payment_id, "invoice_id": invoice.id, "customer_id": invoice.customer_id,
-        "amount": invoice.amount_due, "currency": invoice.currency, "reason": reason,
-    });
-    db::webhooks::enqueue(&mut tx, &invoice.company_id, "payment.failed", data, now).await?;
+    let event = PaymentFailed::of(payment, Some(&invoice.customer_id), reason);
+    events::raise(&mut tx, &invoice.company_id, Event::PaymentFailed(event), now).await?;
     tx.commit().await?;
     db::billing::release_invoice(&state.db, &invoice.id, now).await?;
     Ok(Paid::Failed { reason: reason.to_string() })

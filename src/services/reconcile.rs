@@ -8,12 +8,12 @@
 //! if it does race one (a very slow request), fulfilment's compare-and-set keeps it to once.
 
 use chrono::{DateTime, Duration, Utc};
-use serde_json::json;
 
 use crate::db::billing::Payment;
 use crate::db::{self, Tx};
 use crate::error::ApiResult;
 use crate::payments::SavedMethod;
+use crate::services::events::{self, Event, PaymentRequiresRefund};
 use crate::services::fulfillment::{self, PaymentDone, Settlement};
 use crate::state::AppState;
 
@@ -111,12 +111,8 @@ pub async fn refund(state: &AppState, payment: &Payment, reason: &str) -> ApiRes
 /// `payment.requires_refund` with the reason, in the caller's transaction.
 pub async fn requires_refund_in(tx: &mut Tx, payment: &Payment, reason: &str, now: DateTime<Utc>) -> ApiResult<()> {
     if db::billing::flag_requires_refund(tx, &payment.id, now).await? {
-        let data = json!({
-            "payment_id": payment.id, "checkout_id": payment.checkout_id, "invoice_id": payment.invoice_id,
-            "provider": payment.provider, "provider_ref": payment.provider_ref,
-            "amount": payment.amount, "currency": payment.currency, "reason": reason,
-        });
-        db::webhooks::enqueue(tx, &payment.company_id, "payment.requires_refund", data, now).await?;
+        let event = Event::PaymentRequiresRefund(PaymentRequiresRefund::of(payment, reason));
+        events::raise(tx, &payment.company_id, event, now).await?;
     }
     Ok(())
 }

@@ -15,13 +15,13 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Duration;
 use serde::Deserialize;
-use serde_json::json;
 
 use super::checkout::{Loaded, closed, load, provider, render, with_cookie};
 use super::checkout_view::{self as view, Form as FormView, Merchant};
 use super::csrf;
 use super::errors::{not_found, server_error};
 use super::security_headers::CspNonce;
+use crate::db::billing::Payment;
 use crate::db::checkouts::CheckoutSession;
 use crate::db::{self};
 use crate::domain::billing::PaymentStatus;
@@ -30,6 +30,7 @@ use crate::domain::ids::{self, prefix};
 use crate::i18n::{self, Texts};
 use crate::payments::{CardInput, ChargeRequest, Outcome, Payer, ProviderKind, SavedMethod};
 use crate::services::checkout::{self as session, CompletionAction, Entered, Priced};
+use crate::services::events::{self, Event, PaymentFailed};
 use crate::services::fulfillment::{self, PaymentDone, Settlement};
 use crate::state::AppState;
 
@@ -221,7 +222,7 @@ pub(super) async fn pay(
             p
         }
         _ => {
-            let payment = db::billing::Payment {
+            let payment = Payment {
                 id: ids::new_id(prefix::PAYMENT, now),
                 company_id: loaded.session.company_id.clone(),
                 checkout_id: Some(loaded.session.id.clone()),
@@ -298,7 +299,7 @@ pub(super) async fn pay(
             Redirect::to(&url).into_response()
         }
         Ok(Outcome::Failed { reason }) => {
-            failed(state, &loaded, &payment.id, &reason).await;
+            failed(state, &loaded, &payment, &reason).await;
             loaded.session.redemption_counted = None;
             // The provider's reason, then what to do about it.
             let alert = format!("{reason} {}.", t.try_another_card);
@@ -343,22 +344,19 @@ async fn record_payment(state: &AppState, payment_id: &str, status: &str, refere
 }
 
 /// Record a refused payment, free the session for another try, tell the merchant.
-async fn failed(state: &AppState, loaded: &Loaded, payment_id: &str, reason: &str) {
+async fn failed(state: &AppState, loaded: &Loaded, payment: &Payment, reason: &str) {
     let now = state.clock.now();
-    let _ = db::billing::fail_payment(&state.db, payment_id, reason, now).await;
+    let _ = db::billing::fail_payment(&state.db, &payment.id, reason, now).await;
     // The refused order's promo code is free for others again (before the lock goes, so a
     // next attempt of this session finds its count settled).
     if let Err(e) = crate::services::redemptions::release(state, &loaded.session.id).await {
         tracing::error!(error = %e.message, "giving back a refused order's redemptions failed");
     }
     let _ = db::checkouts::release_payment_lock(&state.db, &loaded.session.id, now).await;
-    let data = json!({
-        "payment_id": payment_id, "checkout_id": loaded.session.id, "customer_id": loaded.session.customer_id,
-        "reason": reason,
-    });
+    let data = PaymentFailed::of(payment, loaded.session.customer_id.as_deref(), reason);
     let event = async {
         let mut tx = state.db.begin().await?;
-        db::webhooks::enqueue(&mut tx, &loaded.session.company_id, "payment.failed", data, now).await?;
+        events::raise(&mut tx, &loaded.session.company_id, Event::PaymentFailed(data), now).await?;
         tx.commit().await
     };
     if let Err(e) = event.await {
@@ -548,7 +546,7 @@ pub(super) async fn answer_challenge(
     let response = match outcome {
         Ok(Outcome::Failed { .. }) if approved && !unchanged => {
             let t = loaded.t();
-            failed(&state, &loaded, &payment.id, t.order_changed).await;
+            failed(&state, &loaded, &payment, t.order_changed).await;
             let form = FormView::from_entered(&loaded.parsed.entered);
             let alert = Some(t.order_changed.to_string());
             render(&state, &loaded, form, alert, StatusCode::CONFLICT, csrf_token, nonce.0, false).await
@@ -569,14 +567,14 @@ pub(super) async fn answer_challenge(
             complete(&state, &loaded, &priced, Some(&payment.id), Settlement::Paid, kept.as_ref(), &nonce.0).await
         }
         Ok(Outcome::Failed { reason }) | Err(crate::payments::ProviderError(reason)) => {
-            failed(&state, &loaded, &payment.id, &reason).await;
+            failed(&state, &loaded, &payment, &reason).await;
             let alert = i18n::payment_declined(loaded.locale, &reason);
             let form = FormView::from_entered(&loaded.parsed.entered);
             render(&state, &loaded, form, Some(alert), StatusCode::PAYMENT_REQUIRED, csrf_token, nonce.0, false).await
         }
         // Approved, but the session closed meanwhile (expired): take nothing.
         _ => {
-            failed(&state, &loaded, &payment.id, "The checkout closed before the payment completed.").await;
+            failed(&state, &loaded, &payment, "The checkout closed before the payment completed.").await;
             Redirect::to(&loaded.action()).into_response()
         }
     };

@@ -16,6 +16,7 @@ use crate::domain::billing::PaymentStatus;
 use crate::error::ApiResult;
 use crate::payments::stripe::events::{self, EventKind, StripeEvent};
 use crate::payments::stripe::signature;
+use crate::services::events::{Event, PaymentFailed, PaymentRefunded, raise};
 use crate::state::AppState;
 
 /// Stripe's events are a few KiB; anything near this is not Stripe.
@@ -116,11 +117,9 @@ async fn handle(state: &AppState, event: &StripeEvent) -> ApiResult<()> {
                 && let Some(p) = &payment
             {
                 // The intent stays usable: the customer may try another card on the same page.
-                let data = json!({
-                    "payment_id": p.id, "checkout_id": p.checkout_id, "invoice_id": p.invoice_id,
-                    "amount": p.amount, "currency": p.currency, "reason": reason,
-                });
-                db::webhooks::enqueue(&mut tx, &p.company_id, "payment.failed", data, now).await?;
+                let customer = db::billing::customer_of_payment(&mut tx, p).await?;
+                let data = PaymentFailed::of(p, customer.as_deref(), reason);
+                raise(&mut tx, &p.company_id, Event::PaymentFailed(data), now).await?;
             }
             tx.commit().await?;
             if let Some(p) = payment {
@@ -136,11 +135,8 @@ async fn handle(state: &AppState, event: &StripeEvent) -> ApiResult<()> {
                 && let Some(p) = &payment
                 && db::billing::record_refund(&mut tx, &p.id, *amount_refunded, now).await?
             {
-                let data = json!({
-                    "payment_id": p.id, "checkout_id": p.checkout_id, "invoice_id": p.invoice_id,
-                    "amount": p.amount, "amount_refunded": amount_refunded, "currency": p.currency,
-                });
-                db::webhooks::enqueue(&mut tx, &p.company_id, "payment.refunded", data, now).await?;
+                let data = PaymentRefunded::of(p, *amount_refunded);
+                raise(&mut tx, &p.company_id, Event::PaymentRefunded(data), now).await?;
             }
             tx.commit().await?;
             Ok(())

@@ -159,6 +159,31 @@ pub(crate) async fn events(app: &TestApp, event_type: &str) -> i64 {
     count_where(app, "outbox_events", &format!("event_type = '{event_type}'")).await
 }
 
+/// The `data` of every `event_type` event of the app's company, oldest first.
+pub(crate) async fn event_data(app: &TestApp, event_type: &str) -> Vec<Value> {
+    let sql = format!(
+        "SELECT payload FROM outbox_events WHERE company_id = '{}' AND event_type = '{event_type}' ORDER BY id",
+        app.company_id
+    );
+    let rows: Vec<(String,)> = match &app.db {
+        Db::Sqlite(p) => sqlx::query_as(&sql).fetch_all(p).await,
+        Db::Postgres(p) => sqlx::query_as(&sql).fetch_all(p).await,
+    }
+    .unwrap();
+    rows.iter().map(|(p,)| serde_json::from_str::<Value>(p).unwrap()["data"].clone()).collect()
+}
+
+/// The fields every `payment.failed` carries, from whichever path it was raised.
+pub(crate) const PAYMENT_FAILED_FIELDS: [&str; 7] =
+    ["amount", "checkout_id", "currency", "customer_id", "invoice_id", "payment_id", "reason"];
+
+/// The sorted field names of an event's `data`.
+pub(crate) fn fields_of(data: &Value) -> Vec<String> {
+    let mut keys: Vec<String> = data.as_object().expect("an object").keys().cloned().collect();
+    keys.sort();
+    keys
+}
+
 on_both_stores! {
     async fn a_customer_walks_the_whole_checkout_and_the_merchant_hears_of_it_once(app) {
         let c = catalog(app).await;

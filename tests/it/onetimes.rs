@@ -5,7 +5,10 @@
 
 use serde_json::{Value, json};
 
-use crate::checkout::{SUCCESS, count_where, csrf_of, events, get_page, html, location, post_form, scalar};
+use crate::checkout::{
+    DECLINE, PAYMENT_FAILED_FIELDS, SUCCESS, count_where, csrf_of, event_data, events, fields_of, get_page, html,
+    location, post_form, scalar,
+};
 use crate::support::TestApp;
 
 /// A card that can be saved with nothing due, and declines every later charge.
@@ -211,6 +214,51 @@ on_both_stores! {
         let succeeded = count_where(app, "payments", &format!("invoice_id = '{id}' AND status = 'SUCCEEDED'")).await;
         assert_eq!(succeeded, 1);
         assert_eq!(events(app, "invoice.paid").await, 1 + 1, "the trial checkout's $0 invoice and this one");
+    }
+
+    async fn payment_failed_carries_the_same_fields_from_the_checkout_page_the_invoice_page_and_automatic_charges(app) {
+        let c = catalog(app).await;
+        // A declined card on the checkout page.
+        let ada = customer(app, "Ada").await;
+        let created = app.post_company("/checkout", &json!({"customer_id": ada, "product_pricing_ids": [c.team]})).await;
+        let checkout_id = created.ok()["id"].as_str().unwrap().to_string();
+        let path = path_of(app, created.body["url"].as_str().unwrap());
+        let (_, page) = get_page(app, &path).await;
+        let fields = [("card_number", DECLINE), ("card_expiry", "12/34"), ("card_cvc", "123"), ("action", "pay")];
+        assert_eq!(post_form(app, &path, &csrf_of(&page), &fields).await.status, 402);
+        // A declined card on the hosted invoice page.
+        let r = app.post_company("/one_times", &immediate(&c, &ada, 1, false)).await;
+        let page_invoice = r.ok()[0]["invoice_id"].as_str().unwrap().to_string();
+        let url = r.body[0]["invoice_url"].as_str().unwrap().to_string();
+        assert_eq!(pay_page(app, &url, &open_form(app, &url).await, DECLINE).await.status, 402);
+        // An automatic charge without a saved card, and one whose saved card declines.
+        let bob = customer(app, "Bob").await;
+        let r = app.post_company("/one_times", &immediate(&c, &bob, 2, true)).await;
+        let unsaved_invoice = r.ok()[0]["invoice_id"].as_str().unwrap().to_string();
+        let carol = customer(app, "Carol").await;
+        save_card(app, &c, &carol, DECLINE_LATER, true).await;
+        let r = app.post_company("/one_times", &immediate(&c, &carol, 3, true)).await;
+        let declined_invoice = r.ok()[0]["invoice_id"].as_str().unwrap().to_string();
+
+        let sent = event_data(app, "payment.failed").await;
+        assert_eq!(sent.len(), 4, "{sent:?}");
+        for data in &sent {
+            assert_eq!(fields_of(data), PAYMENT_FAILED_FIELDS, "{data}");
+            assert_eq!(data["currency"], "USD");
+            assert!(data["reason"].as_str().is_some_and(|r| !r.is_empty()), "{data}");
+        }
+        fn seen(d: &Value) -> (Option<&str>, Option<&str>, Option<&str>, Option<i64>) {
+            (d["checkout_id"].as_str(), d["invoice_id"].as_str(), d["customer_id"].as_str(), d["amount"].as_i64())
+        }
+        assert_eq!(seen(&sent[0]), (Some(checkout_id.as_str()), None, Some(ada.as_str()), Some(1500)));
+        assert_eq!(seen(&sent[1]), (None, Some(page_invoice.as_str()), Some(ada.as_str()), Some(25000)));
+        assert_eq!(seen(&sent[2]), (None, Some(unsaved_invoice.as_str()), Some(bob.as_str()), Some(50000)));
+        assert_eq!(seen(&sent[3]), (None, Some(declined_invoice.as_str()), Some(carol.as_str()), Some(75000)));
+        assert!(sent[2]["payment_id"].is_null(), "no attempt was made without a card");
+        for data in [&sent[0], &sent[1], &sent[3]] {
+            let attempt = format!("id = '{}' AND status = 'FAILED'", data["payment_id"].as_str().unwrap());
+            assert_eq!(count_where(app, "payments", &attempt).await, 1, "{data}");
+        }
     }
 
     async fn a_decline_on_the_hosted_page_shows_the_reason_and_keeps_the_invoice_open(app) {

@@ -9,7 +9,10 @@ use kasse::config::Config;
 use kasse::payments::stripe::config::{Mode, StripeSettings};
 use serde_json::{Value, json};
 
-use crate::checkout::{count_where, customer_fields, events, get_page, location, post_form, scalar};
+use crate::checkout::{
+    PAYMENT_FAILED_FIELDS, count_where, customer_fields, event_data, events, fields_of, get_page, location, post_form,
+    scalar,
+};
 use crate::stripe_double::{StripeDouble, signature};
 use crate::support::{Store, TestApp};
 
@@ -102,6 +105,7 @@ both_stores! {
     refused_signatures_store_nothing_and_replays_change_nothing => signatures;
     a_timeout_is_retried_with_the_same_idempotency_key => timeout_then_retry;
     a_decline_in_the_element_keeps_the_customer_on_the_payment_step => decline_then_success;
+    a_decline_stripe_reports_carries_the_fields_of_every_payment_failed => reported_decline_fields;
     stripe_down_on_the_payment_step_is_a_page_to_try_again => stripe_down_on_the_step;
     refunds_in_stripe_reach_the_payment_and_the_merchant_once_each => refunds;
     paid_for_an_order_that_changed_meanwhile_is_not_fulfilled_and_said_so => order_changed_after_payment;
@@ -390,6 +394,32 @@ async fn timeout_then_retry(store: Store) {
     assert_eq!(sorted(&sent[0]), sorted(&sent[1]), "the retry asks for exactly the same");
     assert_eq!(sent[1].param("customer"), Some(known.as_str()));
     assert_eq!(count_where(&app, "payments", "1 = 1").await, 1);
+    app.finish().await;
+}
+
+/// Stripe's report of a decline (`payment_intent.payment_failed`) tells the merchant with the
+/// same fields as a decline on our own pages, the customer found through the checkout.
+async fn reported_decline_fields(store: Store) {
+    let double = StripeDouble::start().await;
+    let app = spawn(store, &double).await;
+    let r = app.post_company("/customers", &json!({"name": "Ada", "email": "ada@example.com"})).await;
+    let customer = r.ok()["id"].as_str().unwrap().to_string();
+    let (checkout_id, path) = checkout(&app, json!({"customer_id": customer})).await;
+    let r = press_pay(&app, &path).await;
+    assert_eq!(r.status, 303, "{}", String::from_utf8_lossy(&r.bytes));
+    let payment_id = location(&r).rsplit('/').next().unwrap().to_string();
+    let intent = scalar_text(&app, &format!("SELECT provider_ref FROM payments WHERE id = '{payment_id}'")).await;
+    double.customer_confirms(&intent, "pm_card_chargeDeclined");
+    let event = double.event("payment_intent.payment_failed", double.intent(&intent).unwrap());
+    assert_eq!(send_webhook(&app, &event, WEBHOOK_SECRET, now()).await, 200);
+    let sent = event_data(&app, "payment.failed").await;
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let data = &sent[0];
+    assert_eq!(fields_of(data), PAYMENT_FAILED_FIELDS, "{data}");
+    let ids = (data["payment_id"].as_str(), data["checkout_id"].as_str(), data["customer_id"].as_str());
+    assert_eq!(ids, (Some(payment_id.as_str()), Some(checkout_id.as_str()), Some(customer.as_str())));
+    assert_eq!((data["amount"].as_i64(), data["currency"].as_str()), (Some(49900), Some("USD")));
+    assert!(data["invoice_id"].is_null() && data["reason"].as_str().is_some_and(|r| !r.is_empty()), "{data}");
     app.finish().await;
 }
 
