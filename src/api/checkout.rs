@@ -7,7 +7,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 use super::discounts::DiscountBody;
 use super::extract::{ApiJson, ApiQuery, CompanyCtx, ListQuery};
@@ -287,21 +287,12 @@ pub async fn get(
     Ok(Json(response(&state, s, true).await?))
 }
 
-/// Filters of the checkout list.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct CheckoutFilter {
-    /// CREATED, AWAITING_PAYMENT, COMPLETED, EXPIRED or CANCELLED.
-    #[param(schema_with = status_schema)]
-    pub status: Option<String>,
-    /// A customer id.
-    #[param(pattern = "^[a-z]{1,16}_[0-9A-HJKMNP-TV-Z]{26}$", max_length = 43)]
-    pub customer_id: Option<String>,
-}
-
-fn status_schema() -> utoipa::openapi::Object {
-    super::extract::status_schema(Status::ALL.map(Status::as_str))
-}
+super::extract::status_filter!(
+    /// Filters of the checkout list.
+    CheckoutFilter,
+    "CREATED, AWAITING_PAYMENT, COMPLETED, EXPIRED or CANCELLED.",
+    Status::ALL.map(Status::as_str)
+);
 
 /// A page of sessions, filtered by status and customer.
 pub async fn list_page(
@@ -312,20 +303,7 @@ pub async fn list_page(
     source: Option<&str>,
 ) -> ApiResult<(Page, Vec<CheckoutSession>)> {
     let page = query.page()?;
-    let status = match filter.status.as_deref() {
-        None => None,
-        Some(s) => Some(
-            Status::parse(s)
-                .ok_or_else(|| {
-                    ApiError::invalid(
-                        "status",
-                        "`status` must be CREATED, AWAITING_PAYMENT, COMPLETED, EXPIRED or CANCELLED.",
-                    )
-                })?
-                .as_str(),
-        ),
-    };
-    let customer_id = super::extract::id_filter("customer_id", filter.customer_id.as_deref())?;
+    let (status, customer_id) = filter.checked()?;
     let rows = db::checkouts::list(&state.db, company_id, &page, status, customer_id, source).await?;
     Ok((page, rows))
 }

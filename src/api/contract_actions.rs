@@ -7,7 +7,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 use super::checkout::{PreviewLink, PreviewLinkRequest, optional_body, preview_link_for};
 use super::contract_response::{ContractResponse, respond, respond_many};
@@ -42,21 +42,12 @@ pub async fn get(
     Ok(Json(respond(&state, c).await?))
 }
 
-/// Filters of the contract list.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ContractFilter {
-    /// One status, e.g. PENDING_SIGNATURES.
-    #[param(schema_with = status_schema)]
-    pub status: Option<String>,
-    /// A customer id.
-    #[param(pattern = "^[a-z]{1,16}_[0-9A-HJKMNP-TV-Z]{26}$", max_length = 43)]
-    pub customer_id: Option<String>,
-}
-
-fn status_schema() -> utoipa::openapi::Object {
-    super::extract::status_schema(Status::ALL.map(Status::as_str))
-}
+super::extract::status_filter!(
+    /// Filters of the contract list.
+    ContractFilter,
+    "One status, e.g. PENDING_SIGNATURES.",
+    Status::ALL.map(Status::as_str)
+);
 
 #[utoipa::path(get, path = "/api/v1/companies/{company_id}/contracts", tag = "contracts",
     params(("company_id" = String, Path), ListQuery, ContractFilter),
@@ -68,31 +59,9 @@ pub async fn list(
     ApiQuery(filter): ApiQuery<ContractFilter>,
 ) -> ApiResult<Json<List<ContractResponse>>> {
     let page = query.page()?;
-    let status = match filter.status.as_deref() {
-        None => None,
-        Some(s) => Some(
-            Status::parse(s)
-                .ok_or_else(|| {
-                    ApiError::invalid(
-                        "status",
-                        "`status` must be DRAFT, PENDING_SIGNATURES, PENDING_COUNTER_SIGNATURE, PENDING_PAYMENT, \
-                         COMPLETE, DECLINED, EXPIRED or VOID.",
-                    )
-                })?
-                .as_str(),
-        ),
-    };
-    let mut rows = db::contracts::list(
-        &state.db,
-        ctx.id(),
-        &page,
-        status,
-        super::extract::id_filter("customer_id", filter.customer_id.as_deref())?,
-    )
-    .await?;
-    let has_more = rows.len() > usize::try_from(page.limit).unwrap_or(20);
-    rows.truncate(usize::try_from(page.limit).unwrap_or(20));
-    let next_cursor = if has_more { rows.last().map(|c| c.id.clone()) } else { None };
+    let (status, customer_id) = filter.checked()?;
+    let rows = db::contracts::list(&state.db, ctx.id(), &page, status, customer_id).await?;
+    let (rows, has_more, next_cursor) = List::<ContractResponse>::cut(rows, &page, |c| &c.id);
     let data = respond_many(&state, rows).await?;
     Ok(Json(List { data, has_more, next_cursor }))
 }

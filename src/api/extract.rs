@@ -253,6 +253,58 @@ pub fn id_filter<'a>(param: &str, value: Option<&'a str>) -> Result<Option<&'a s
     }
 }
 
+/// Declare the filters of a list of objects with a lifecycle: `status` (one of `$statuses`,
+/// any case, documented as their enum) and `customer_id`, with `checked()` giving both as the
+/// store takes them or a 422 naming the parameter.
+macro_rules! status_filter {
+    ($(#[$doc:meta])* $name:ident, $status_doc:literal, $statuses:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+        #[into_params(parameter_in = Query)]
+        pub struct $name {
+            #[doc = $status_doc]
+            #[param(schema_with = $name::status_schema)]
+            pub status: Option<String>,
+            /// A customer id.
+            #[param(pattern = "^[a-z]{1,16}_[0-9A-HJKMNP-TV-Z]{26}$", max_length = 43)]
+            pub customer_id: Option<String>,
+        }
+
+        impl $name {
+            fn status_schema() -> utoipa::openapi::Object {
+                $crate::api::extract::status_schema($statuses)
+            }
+
+            /// The status (as stored) and the customer id to filter by, both checked.
+            pub fn checked(&self) -> Result<(Option<&'static str>, Option<&str>), $crate::error::ApiError> {
+                let status = $crate::api::extract::one_of("status", self.status.as_deref(), $statuses)?;
+                let customer_id = $crate::api::extract::id_filter("customer_id", self.customer_id.as_deref())?;
+                Ok((status, customer_id))
+            }
+        }
+    };
+}
+pub(crate) use status_filter;
+
+/// `value` as the one of `known` it names (any case), or a 422 naming `param` and listing them.
+pub fn one_of(
+    param: &str,
+    value: Option<&str>,
+    known: impl IntoIterator<Item = &'static str>,
+) -> Result<Option<&'static str>, ApiError> {
+    let Some(value) = value else { return Ok(None) };
+    let known: Vec<&'static str> = known.into_iter().collect();
+    if let Some(found) = known.iter().find(|k| k.eq_ignore_ascii_case(value)) {
+        return Ok(Some(found));
+    }
+    let listed = match known.split_last() {
+        Some((last, [])) => (*last).to_string(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    };
+    Err(ApiError::invalid(param, format!("`{param}` must be {listed}.")))
+}
+
 /// The OpenAPI schema of a status filter: one of `values`.
 pub fn status_schema(values: impl IntoIterator<Item = &'static str>) -> utoipa::openapi::Object {
     use utoipa::openapi::schema::{ObjectBuilder, Type};

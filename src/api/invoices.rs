@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 use super::checkout::optional_body;
 use super::extract::{ApiJson, ApiQuery, CompanyCtx, ListQuery};
@@ -93,21 +93,12 @@ pub async fn get(
     Ok(Json(InvoiceResponse::new(&state, load(&state, ctx.id(), &id).await?)))
 }
 
-/// Filters of the invoice list.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct InvoiceFilter {
-    /// OPEN, PAID or VOID.
-    #[param(schema_with = status_schema)]
-    pub status: Option<String>,
-    /// A customer id.
-    #[param(pattern = "^[a-z]{1,16}_[0-9A-HJKMNP-TV-Z]{26}$", max_length = 43)]
-    pub customer_id: Option<String>,
-}
-
-fn status_schema() -> utoipa::openapi::Object {
-    super::extract::status_schema(STATUSES)
-}
+super::extract::status_filter!(
+    /// Filters of the invoice list.
+    InvoiceFilter,
+    "OPEN, PAID or VOID.",
+    STATUSES
+);
 
 #[utoipa::path(get, path = "/api/v1/companies/{company_id}/invoices", tag = "invoices",
     params(("company_id" = String, Path), ListQuery, InvoiceFilter),
@@ -119,23 +110,8 @@ pub async fn list(
     ApiQuery(filter): ApiQuery<InvoiceFilter>,
 ) -> ApiResult<Json<List<InvoiceResponse>>> {
     let page = query.page()?;
-    let status = match filter.status.as_deref() {
-        None => None,
-        Some(s) => Some(
-            STATUSES
-                .into_iter()
-                .find(|known| known.eq_ignore_ascii_case(s))
-                .ok_or_else(|| ApiError::invalid("status", "`status` must be OPEN, PAID or VOID."))?,
-        ),
-    };
-    let rows = db::billing::list_invoices(
-        &state.db,
-        ctx.id(),
-        &page,
-        status,
-        super::extract::id_filter("customer_id", filter.customer_id.as_deref())?,
-    )
-    .await?;
+    let (status, customer_id) = filter.checked()?;
+    let rows = db::billing::list_invoices(&state.db, ctx.id(), &page, status, customer_id).await?;
     Ok(Json(List::from_rows(rows, &page, |i| &i.id, |i| Ok(InvoiceResponse::new(&state, i)))?))
 }
 

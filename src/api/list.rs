@@ -18,17 +18,24 @@ pub struct List<T> {
 impl<T> List<T> {
     /// Build a page from rows fetched with `page.fetch_limit()` (one more than asked for).
     pub fn from_rows<R>(
-        mut rows: Vec<R>,
+        rows: Vec<R>,
         page: &Page,
         id: impl Fn(&R) -> &str,
         map: impl Fn(R) -> Result<T, ApiError>,
     ) -> Result<List<T>, ApiError> {
+        let (rows, has_more, next_cursor) = Self::cut(rows, page, id);
+        let data = rows.into_iter().map(map).collect::<Result<Vec<T>, ApiError>>()?;
+        Ok(List { data, has_more, next_cursor })
+    }
+
+    /// The rows of the page (the store fetched one more, to learn whether another follows),
+    /// whether another follows, and the cursor for it.
+    pub fn cut<R>(mut rows: Vec<R>, page: &Page, id: impl Fn(&R) -> &str) -> (Vec<R>, bool, Option<String>) {
         let limit = usize::try_from(page.limit).unwrap_or(20);
         let has_more = rows.len() > limit;
         rows.truncate(limit);
         let next_cursor = if has_more { rows.last().map(|r| id(r).to_string()) } else { None };
-        let data = rows.into_iter().map(map).collect::<Result<Vec<T>, ApiError>>()?;
-        Ok(List { data, has_more, next_cursor })
+        (rows, has_more, next_cursor)
     }
 }
 
