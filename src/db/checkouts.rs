@@ -23,9 +23,9 @@ pub struct CheckoutSession {
     pub currency: String,
     /// `domain::order::Order` as JSON.
     pub order_spec: String,
-    /// `web::checkout::Options` as JSON.
+    /// `services::checkout::Options` as JSON.
     pub options: String,
-    /// `web::checkout::Entered` as JSON.
+    /// `domain::order::Entered` as JSON.
     pub entered: String,
     /// Fields echoed in the seed-001 response, JSON.
     pub extra: String,

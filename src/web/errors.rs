@@ -16,10 +16,10 @@ use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::checkout_view::Merchant;
-use super::security_headers::CspNonce;
 use crate::error::{ApiError, ErrorType};
 use crate::i18n::{Locale, Texts, texts};
+use crate::web::checkout::view::Merchant;
+use crate::web::security_headers::CspNonce;
 
 /// A failed page, rendered by [`layer`].
 #[derive(Clone)]

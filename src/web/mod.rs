@@ -1,25 +1,13 @@
 //! Customer-facing pages and static assets; template structs live beside their handlers.
 
-pub mod card;
-pub mod certificate;
 pub mod checkout;
-pub mod checkout_view;
 pub mod client;
 pub mod contract;
-pub mod contract_i18n;
-pub mod contract_submit;
-pub mod contract_view;
 pub mod csrf;
 pub mod errors;
 pub mod invoice;
-pub mod invoice_i18n;
-pub mod invoice_view;
-pub mod link;
-pub mod pay;
+pub mod payment;
 pub mod security_headers;
-pub mod shown_total;
-#[cfg(feature = "stripe")]
-pub mod stripe_page;
 #[cfg(feature = "stripe")]
 pub mod stripe_webhook;
 
@@ -47,9 +35,7 @@ pub fn router() -> Router<AppState> {
         .route("/static/element.js", get(element_js))
         .merge(checkout::router())
         .merge(contract::router())
-        .merge(invoice::router())
-        .route("/l/{slug}", get(link::visit))
-        .route("/preview/link/{id}", get(link::preview));
+        .merge(invoice::router());
     #[cfg(feature = "stripe")]
     let router = router.merge(stripe_webhook::router());
     router

@@ -369,10 +369,6 @@ fn name(m: &Module) -> String {
     if m.is_empty() { "lib".into() } else { m.join("/") }
 }
 
-/// How many files still sit in import cycles while the layering of issue 14 is under way (the
-/// pages' own cycles, until each page has its folder): it may only go down, to zero.
-const FILES_IN_CYCLES_AT_MOST: usize = 7;
-
 #[test]
 fn no_file_sits_in_an_import_cycle_and_no_floor_reaches_a_forbidden_one() {
     let source = Source::read();
@@ -394,15 +390,7 @@ fn no_file_sits_in_an_import_cycle_and_no_floor_reaches_a_forbidden_one() {
         forbidden_edges.join("\n")
     );
     assert!(forbidden_edges.is_empty(), "{} forbidden edges:\n{report}", forbidden_edges.len());
-    assert!(
-        in_cycles <= FILES_IN_CYCLES_AT_MOST,
-        "{in_cycles} files in cycles (at most {FILES_IN_CYCLES_AT_MOST}):\n{report}"
-    );
-    // The ratchet only goes down: lower the bound as the layering lands.
-    assert_eq!(
-        in_cycles, FILES_IN_CYCLES_AT_MOST,
-        "fewer files in cycles than the bound: lower FILES_IN_CYCLES_AT_MOST"
-    );
+    assert_eq!(in_cycles, 0, "{in_cycles} files in import cycles:\n{report}");
 }
 
 #[test]

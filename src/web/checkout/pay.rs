@@ -16,11 +16,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Duration;
 use serde::Deserialize;
 
-use super::checkout::{Loaded, closed, load, provider, render, with_cookie};
-use super::checkout_view::{self as view, Form as FormView, Merchant};
-use super::csrf;
-use super::errors::{not_found, server_error};
-use super::security_headers::CspNonce;
 use crate::db::billing::Payment;
 use crate::db::checkouts::CheckoutSession;
 use crate::db::{self};
@@ -33,6 +28,11 @@ use crate::services::checkout::{self as session, CompletionAction, Entered, Pric
 use crate::services::events::{self, Event, PaymentFailed};
 use crate::services::fulfillment::{self, PaymentDone, Settlement};
 use crate::state::AppState;
+use crate::web::checkout::page::{Loaded, closed, load, provider, render, with_cookie};
+use crate::web::checkout::view::{self as view, Form as FormView, Merchant};
+use crate::web::csrf;
+use crate::web::errors::{not_found, server_error};
+use crate::web::security_headers::CspNonce;
 
 /// How long a payment attempt may hold the session before another may try.
 const PAYMENT_LOCK: i64 = 60;
@@ -40,14 +40,14 @@ const PAYMENT_LOCK: i64 = 60;
 /// The bank's challenge (sandbox 3-D Secure): approve or deny; the invoice page uses it too.
 #[derive(Template, WebTemplate)]
 #[template(path = "checkout/challenge.html")]
-pub(super) struct ChallengeTemplate {
-    pub(super) t: &'static Texts,
-    pub(super) lang: &'static str,
-    pub(super) nonce: String,
-    pub(super) csrf: String,
-    pub(super) action: String,
-    pub(super) merchant: Merchant,
-    pub(super) amount: String,
+pub(crate) struct ChallengeTemplate {
+    pub(crate) t: &'static Texts,
+    pub(crate) lang: &'static str,
+    pub(crate) nonce: String,
+    pub(crate) csrf: String,
+    pub(crate) action: String,
+    pub(crate) merchant: Merchant,
+    pub(crate) amount: String,
 }
 
 /// Check what paying needs; errors go beside their fields in `form`.
@@ -107,11 +107,11 @@ fn check_for_payment(
         }
     }
     if card {
-        super::card::check_card(fields, form, t, now);
+        crate::web::payment::card::check_card(fields, form, t, now);
     }
 }
 
-pub(super) async fn pay(
+pub(crate) async fn pay(
     state: &AppState,
     mut loaded: Loaded,
     fields: &HashMap<String, String>,
@@ -131,7 +131,7 @@ pub(super) async fn pay(
     // What the customer saw is what they pay: a total that moved since the page was shown (a
     // quantity typed without Update, a change elsewhere) charges nothing and shows the new one.
     let total = priced.quote.due_today.total;
-    if !super::shown_total::holds(fields, total, &loaded.session.currency) {
+    if !crate::web::payment::shown_total::holds(fields, total, &loaded.session.currency) {
         let amount = crate::domain::money::Currency::parse(&loaded.session.currency)
             .map(|c| view::money(total, c, loaded.locale))
             .unwrap_or_default();
@@ -383,7 +383,7 @@ async fn complete(
 }
 
 /// Where a completed session sends the customer.
-pub(super) async fn finish(state: &AppState, loaded: &Loaded, session: CheckoutSession, nonce: &str) -> Response {
+pub(crate) async fn finish(state: &AppState, loaded: &Loaded, session: CheckoutSession, nonce: &str) -> Response {
     if session.status() != Status::Completed {
         let loaded = Loaded { session, ..loaded.clone() };
         return closed(&loaded, nonce);
@@ -453,7 +453,7 @@ async fn await_other_attempt(state: &AppState, loaded: &Loaded, csrf: String, no
     .await
 }
 
-pub(super) async fn challenge(
+pub(crate) async fn challenge(
     State(state): State<AppState>,
     Path((token, payment_id)): Path<(String, String)>,
     Extension(nonce): Extension<CspNonce>,
@@ -472,8 +472,8 @@ pub(super) async fn challenge(
     }
     #[cfg(feature = "stripe")]
     if payment.provider == ProviderKind::Stripe.as_str() {
-        let place = super::stripe_page::checkout_place(&loaded, &payment);
-        return super::stripe_page::page(&state, place, &payment, nonce.0, None).await;
+        let place = crate::web::checkout::page::checkout_place(&loaded, &payment);
+        return crate::web::payment::stripe_step::page(&state, place, &payment, nonce.0, None).await;
     }
     let (csrf_token, cookie) = csrf::token(&state, &headers);
     let amount = crate::domain::money::Currency::parse(&payment.currency)
@@ -492,12 +492,12 @@ pub(super) async fn challenge(
 }
 
 #[derive(Deserialize)]
-pub(super) struct ChallengeAnswer {
+pub(crate) struct ChallengeAnswer {
     csrf: Option<String>,
     answer: Option<String>,
 }
 
-pub(super) async fn answer_challenge(
+pub(crate) async fn answer_challenge(
     State(state): State<AppState>,
     Path((token, payment_id)): Path<(String, String)>,
     Extension(nonce): Extension<CspNonce>,
@@ -509,7 +509,7 @@ pub(super) async fn answer_challenge(
         Err(r) => return r,
     };
     if !csrf::verify(&state, &headers, form.csrf.as_deref()) {
-        return super::errors::forbidden(loaded.locale, loaded.merchant());
+        return crate::web::errors::forbidden(loaded.locale, loaded.merchant());
     }
     let payment = db::billing::get_payment(&state.db, &payment_id).await.ok().flatten();
     let Some(payment) = payment.filter(|p| p.checkout_id.as_deref() == Some(loaded.session.id.as_str())) else {

@@ -12,17 +12,17 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 
-use super::checkout::with_cookie;
-use super::checkout_view::Merchant;
-use super::contract::{load, price_order};
-use super::contract_i18n::ContractTexts;
-use super::contract_view::{EventRow, OrderView, SignatureBlock, event_rows, signature_blocks};
-use super::errors::{not_found, server_error};
-use super::security_headers::CspNonce;
 use crate::db::{self};
 use crate::domain::contract::Status;
 use crate::i18n::Texts;
 use crate::state::AppState;
+use crate::web::checkout::page::with_cookie;
+use crate::web::checkout::view::Merchant;
+use crate::web::contract::i18n::ContractTexts;
+use crate::web::contract::page::{load, price_order};
+use crate::web::contract::view::{EventRow, OrderView, SignatureBlock, event_rows, signature_blocks};
+use crate::web::errors::{not_found, server_error};
+use crate::web::security_headers::CspNonce;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "contract/certificate.html")]
@@ -45,7 +45,7 @@ struct CertificateTemplate {
     signed_offline: bool,
 }
 
-pub(super) async fn show(
+pub(crate) async fn show(
     State(state): State<AppState>,
     Path(token): Path<String>,
     Extension(nonce): Extension<CspNonce>,

@@ -5,8 +5,6 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::checkout_view::Form as FormView;
-use super::invoice_i18n::InvoiceTexts;
 use crate::db::billing::{Invoice, Payment};
 use crate::db::customers::Customer;
 use crate::domain::billing::{InvoiceStatus, PaymentStatus};
@@ -14,6 +12,8 @@ use crate::domain::countries::COUNTRY_NAMES;
 use crate::domain::money::Currency;
 use crate::i18n::format;
 use crate::i18n::{self, Locale, Texts};
+use crate::web::checkout::view::Form as FormView;
+use crate::web::invoice::i18n::InvoiceTexts;
 
 /// One row of the lines table.
 pub struct LineRow {
@@ -193,7 +193,7 @@ pub fn bill_to(customer: &Customer, locale: Locale) -> BillTo {
 pub fn receipt(invoice: &Invoice, payments: &[Payment], currency: Currency, locale: Locale) -> Receipt {
     let paid = payments.iter().rev().find(|p| p.status == PaymentStatus::Succeeded.as_str());
     Receipt {
-        paid_on: invoice.paid_at.map(|at| super::invoice_i18n::paid_on(locale, at)),
+        paid_on: invoice.paid_at.map(|at| crate::web::invoice::i18n::paid_on(locale, at)),
         amount: format::money(paid.map(|p| p.amount).unwrap_or(invoice.total), currency, locale),
         reference: paid.map(|p| p.id.clone()),
     }
@@ -218,7 +218,7 @@ mod tests {
 
     use super::*;
     use crate::i18n::texts;
-    use crate::web::invoice_i18n;
+    use crate::web::invoice::i18n as invoice_i18n;
 
     fn invoice() -> Invoice {
         let at = Utc.with_ymd_and_hms(2026, 3, 10, 9, 0, 0).unwrap();
@@ -338,7 +338,7 @@ mod tests {
                     .map(|(k, v)| (k.to_string(), v.to_string()))
                     .into();
             let mut form = FormView::default();
-            super::super::card::check_card(&fields, &mut form, t, now);
+            crate::web::payment::card::check_card(&fields, &mut form, t, now);
             card_errors(&form, t)
         };
         assert!(check("4242 4242 4242 4242", "03/26", "123").is_empty());

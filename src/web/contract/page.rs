@@ -11,19 +11,11 @@ use std::net::SocketAddr;
 
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::Extension;
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Extension, Router};
 
-use super::checkout::{self, quantity_key, with_cookie};
-use super::checkout_view::Merchant;
-use super::contract_i18n::{self as ci18n, ContractTexts};
-use super::contract_view::{OrderView, SignForm, SignerView, signer_views, waiting_note};
-use super::csrf;
-use super::errors::{not_found, server_error};
-use super::security_headers::CspNonce;
 use crate::db::contracts::{Contract, Signer};
 use crate::db::{self};
 use crate::domain::contract::{Status, Turn};
@@ -31,47 +23,47 @@ use crate::i18n::{Locale, Texts};
 use crate::services::checkout::{self as session, Entered, Priced};
 use crate::services::contracts::{self as signing, Actor};
 use crate::state::AppState;
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/contracts/{token}", get(show).post(super::contract_submit::submit))
-        .route("/contracts/{token}/certificate", get(super::certificate::show))
-        .route("/preview/contract/{id}", get(preview))
-}
+use crate::web::checkout::page::{self as checkout, quantity_key, with_cookie};
+use crate::web::checkout::view::Merchant;
+use crate::web::contract::i18n::{self as ci18n, ContractTexts};
+use crate::web::contract::view::{OrderView, SignForm, SignerView, signer_views, waiting_note};
+use crate::web::csrf;
+use crate::web::errors::{not_found, server_error};
+use crate::web::security_headers::CspNonce;
 
 /// A contract with everything its pages need, as one signer sees it.
-pub(super) struct Loaded {
+pub(crate) struct Loaded {
     /// The contract's checkout session with its order, options, company and the page language.
-    pub(super) checkout: checkout::Loaded,
-    pub(super) contract: Contract,
+    pub(crate) checkout: checkout::Loaded,
+    pub(crate) contract: Contract,
     /// Customer signatories first, then counter-signatories, each by position.
-    pub(super) signers: Vec<Signer>,
+    pub(crate) signers: Vec<Signer>,
     /// Who is looking; `None` only in a preview of a contract without signers.
-    pub(super) signer: Option<Signer>,
+    pub(crate) signer: Option<Signer>,
 }
 
 impl Loaded {
-    pub(super) fn locale(&self) -> Locale {
+    pub(crate) fn locale(&self) -> Locale {
         self.checkout.locale
     }
-    pub(super) fn ct(&self) -> &'static ContractTexts {
+    pub(crate) fn ct(&self) -> &'static ContractTexts {
         ci18n::texts(self.locale())
     }
-    pub(super) fn merchant(&self) -> Merchant {
+    pub(crate) fn merchant(&self) -> Merchant {
         self.checkout.merchant()
     }
     /// The signer's page; empty in a preview of a contract without signers.
-    pub(super) fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         self.signer.as_ref().map(|s| format!("/contracts/{}", s.token)).unwrap_or_default()
     }
-    pub(super) fn turn(&self) -> Option<Turn> {
+    pub(crate) fn turn(&self) -> Option<Turn> {
         let signer = self.signer.as_ref()?;
         Some(signing::turn_of(&self.contract, &self.signers, &signer.id))
     }
 }
 
 /// The signer behind `token`, their contract (expired first when overdue), and the rest.
-pub(super) async fn load(state: &AppState, token: &str, headers: &HeaderMap) -> Result<Loaded, Response> {
+pub(crate) async fn load(state: &AppState, token: &str, headers: &HeaderMap) -> Result<Loaded, Response> {
     if token.len() != 32 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(not_found());
     }
@@ -107,7 +99,7 @@ async fn load_contract(
 /// Price the contract's order as saved. Quantities the order refuses (the catalog changed under
 /// it) are left out and reported by key; an order that cannot be priced at all is `None`, and the
 /// page says so instead of failing: the document stays readable.
-pub(super) async fn price_order(
+pub(crate) async fn price_order(
     state: &AppState,
     loaded: &Loaded,
     errors: &mut HashMap<String, String>,
@@ -133,9 +125,9 @@ pub(super) async fn price_order(
 }
 
 /// Who did something, for the audit trail.
-pub(super) fn actor(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> Actor {
+pub(crate) fn actor(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> Actor {
     Actor {
-        ip: Some(super::client::ip(state, peer, headers).to_string()),
+        ip: Some(crate::web::client::ip(state, peer, headers).to_string()),
         user_agent: headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_string),
     }
 }
@@ -200,17 +192,17 @@ struct PageTemplate {
 }
 
 /// What a page is rendered with beyond the contract as loaded.
-pub(super) struct PageInput {
-    pub(super) form: SignForm,
+pub(crate) struct PageInput {
+    pub(crate) form: SignForm,
     /// Quantities as typed, when they differ from the saved ones (a page with errors).
-    pub(super) typed: Option<Entered>,
-    pub(super) quantity_errors: HashMap<String, String>,
-    pub(super) alert: Option<String>,
-    pub(super) status: StatusCode,
+    pub(crate) typed: Option<Entered>,
+    pub(crate) quantity_errors: HashMap<String, String>,
+    pub(crate) alert: Option<String>,
+    pub(crate) status: StatusCode,
 }
 
 impl PageInput {
-    pub(super) fn new(loaded: &Loaded) -> PageInput {
+    pub(crate) fn new(loaded: &Loaded) -> PageInput {
         PageInput {
             form: loaded.signer.as_ref().map(SignForm::for_signer).unwrap_or_default(),
             typed: None,
@@ -221,7 +213,7 @@ impl PageInput {
     }
 
     /// The page with an alert saying why a request was refused.
-    pub(super) fn refused(self, message: &str, status: StatusCode) -> PageInput {
+    pub(crate) fn refused(self, message: &str, status: StatusCode) -> PageInput {
         PageInput { alert: Some(message.to_string()), status, ..self }
     }
 }
@@ -276,7 +268,7 @@ fn notice(loaded: &Loaded, signing_now: bool, preview: bool) -> Notice {
     }
 }
 
-pub(super) async fn render(
+pub(crate) async fn render(
     state: &AppState,
     loaded: &Loaded,
     view: PageInput,
@@ -363,7 +355,7 @@ pub(super) async fn render(
 }
 
 /// `GET /contracts/{token}`: the contract as this signer sees it; records that they opened it.
-async fn show(
+pub(crate) async fn show(
     State(state): State<AppState>,
     Path(token): Path<String>,
     Extension(nonce): Extension<CspNonce>,
@@ -389,7 +381,7 @@ async fn show(
 
 /// `GET /preview/contract/{id}`: the page as its first signer sees it, for a sales rep. Nothing is
 /// recorded (no view, not even an overdue expiry) and the form cannot be submitted.
-async fn preview(
+pub(crate) async fn preview(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Query(q): Query<crate::services::preview_links::PreviewQuery>,

@@ -6,12 +6,12 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 
-use super::checkout_view::{self as view, LineView, Summary};
-use super::contract_i18n::{self as ci18n, ContractTexts};
 use crate::db::contracts::{Contract, Event, Signer};
 use crate::domain::contract::{self, Role};
 use crate::i18n::{self, Locale};
 use crate::services::checkout::{Adjustable, Entered, Priced};
+use crate::web::checkout::view::{self as view, LineView, Summary};
+use crate::web::contract::i18n::{self as ci18n, ContractTexts};
 
 /// The longest typed name and title we accept, in characters.
 pub const NAME_MAX: usize = 200;

@@ -10,19 +10,19 @@ use axum::extract::{ConnectInfo, Form, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
-use super::checkout::{quantity_key, with_cookie};
-use super::contract::{Loaded, PageInput, actor, load, render};
-use super::contract_i18n::ContractTexts;
-use super::contract_view::{SignForm, posted_quantities, redirect_with_id, signature_image};
-use super::csrf;
-use super::errors::{not_found, server_error};
-use super::security_headers::CspNonce;
 use crate::db::{self};
 use crate::domain::contract::Turn;
 use crate::i18n;
 use crate::services::checkout::{self as session, CompletionAction, Entered};
 use crate::services::contracts::{self as signing, Actor, Refusal, SignInput, Signed};
 use crate::state::AppState;
+use crate::web::checkout::page::{quantity_key, with_cookie};
+use crate::web::contract::i18n::ContractTexts;
+use crate::web::contract::page::{Loaded, PageInput, actor, load, render};
+use crate::web::contract::view::{SignForm, posted_quantities, redirect_with_id, signature_image};
+use crate::web::csrf;
+use crate::web::errors::{not_found, server_error};
+use crate::web::security_headers::CspNonce;
 
 /// What a request needs to answer with a page.
 struct Request<'a> {
@@ -41,7 +41,7 @@ impl Request<'_> {
 }
 
 /// `POST /contracts/{token}`: `update` the quantities, `sign`, or `decline`.
-pub(super) async fn submit(
+pub(crate) async fn submit(
     State(state): State<AppState>,
     Path(token): Path<String>,
     Extension(nonce): Extension<CspNonce>,
@@ -55,7 +55,7 @@ pub(super) async fn submit(
     };
     let fields: HashMap<String, String> = pairs.into_iter().collect();
     if !csrf::verify(&state, &headers, fields.get(csrf::FIELD).map(String::as_str)) {
-        return super::errors::forbidden(loaded.locale(), loaded.merchant());
+        return crate::web::errors::forbidden(loaded.locale(), loaded.merchant());
     }
     let (csrf_token, cookie) = csrf::token(&state, &headers);
     let request = Request {

@@ -5,9 +5,9 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Datelike, Utc};
 
-use super::checkout_view::Form as FormView;
 use crate::i18n::Texts;
 use crate::payments::sandbox;
+use crate::web::checkout::view::Form as FormView;
 
 /// The card fields a payment needs, checked as the checkout page checks them, before anything is
 /// sent to the provider; errors go beside their fields in `form`.

@@ -3,23 +3,17 @@
 //!
 //! Works without JavaScript: every button is a submit of one form with an `action` value.
 //! Whatever the customer typed is saved with the session (`entered`), so a page with errors,
-//! a reload or the back button shows it again. Paying is `web::pay`.
+//! a reload or the back button shows it again. Paying is `checkout::pay`; `checkout::submit` takes the form.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{ConnectInfo, Form, Path, Query, State};
+use axum::Extension;
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
-use axum::{Extension, Router};
+use axum::response::{IntoResponse, Response};
 
-use super::checkout_view::{self as view, Choice, Form as FormView, LineView, Merchant, Summary};
-use super::csrf;
-use super::errors::{not_found, server_error};
-use super::security_headers::CspNonce;
 use crate::db::checkouts::CheckoutSession;
 use crate::db::companies::Company;
 use crate::db::{self};
@@ -30,38 +24,28 @@ use crate::i18n::{self, Locale, Texts};
 use crate::payments::{PagePayment, Provider};
 use crate::services::checkout::{self as session, Entered, Parsed, Priced};
 use crate::state::AppState;
-
-pub fn router() -> Router<AppState> {
-    let router = Router::new()
-        .route("/checkout/{token}", get(show).post(submit))
-        .route(
-            "/checkout/{token}/challenge/{payment_id}",
-            get(super::pay::challenge).post(super::pay::answer_challenge),
-        )
-        .route("/preview/checkout/{id}", get(preview));
-    #[cfg(feature = "stripe")]
-    let router =
-        router.route("/checkout/{token}/challenge/{payment_id}/return", get(super::stripe_page::checkout_return));
-    router
-}
+use crate::web::checkout::view::{self as view, Choice, Form as FormView, LineView, Merchant, Summary};
+use crate::web::csrf;
+use crate::web::errors::{not_found, server_error};
+use crate::web::security_headers::CspNonce;
 
 /// A session with everything its pages need.
 #[derive(Clone)]
 pub(crate) struct Loaded {
-    pub(super) session: CheckoutSession,
-    pub(super) parsed: Parsed,
-    pub(super) company: Company,
-    pub(super) locale: Locale,
+    pub(crate) session: CheckoutSession,
+    pub(crate) parsed: Parsed,
+    pub(crate) company: Company,
+    pub(crate) locale: Locale,
 }
 
 impl Loaded {
-    pub(super) fn t(&self) -> &'static Texts {
+    pub(crate) fn t(&self) -> &'static Texts {
         i18n::texts(self.locale)
     }
-    pub(super) fn merchant(&self) -> Merchant {
+    pub(crate) fn merchant(&self) -> Merchant {
         Merchant::new(&self.company, &self.parsed.options, self.locale)
     }
-    pub(super) fn action(&self) -> String {
+    pub(crate) fn action(&self) -> String {
         format!("/checkout/{}", self.session.token)
     }
 }
@@ -119,7 +103,7 @@ struct DoneTemplate {
     instructions: Option<String>,
 }
 
-pub(super) async fn load(
+pub(crate) async fn load(
     state: &AppState,
     token: &str,
     headers: &HeaderMap,
@@ -166,7 +150,7 @@ pub(crate) async fn load_session(
     Ok(Loaded { session, parsed, company, locale })
 }
 
-pub(super) fn with_cookie(mut response: Response, cookie: Option<HeaderValue>) -> Response {
+pub(crate) fn with_cookie(mut response: Response, cookie: Option<HeaderValue>) -> Response {
     if let Some(c) = cookie {
         response.headers_mut().append(header::SET_COOKIE, c);
     }
@@ -175,7 +159,7 @@ pub(super) fn with_cookie(mut response: Response, cookie: Option<HeaderValue>) -
     response
 }
 
-async fn show(
+pub(crate) async fn show(
     State(state): State<AppState>,
     Path(token): Path<String>,
     Extension(nonce): Extension<CspNonce>,
@@ -199,7 +183,7 @@ async fn show(
 
 /// `GET /preview/checkout/{id}`: the customer's page as it stands, for a sales rep. Nothing is
 /// recorded (not even an overdue expiry) and the form cannot be submitted.
-async fn preview(
+pub(crate) async fn preview(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Query(q): Query<crate::services::preview_links::PreviewQuery>,
@@ -237,7 +221,7 @@ pub(crate) async fn show_preview(state: &AppState, loaded: &Loaded, nonce: Strin
     response
 }
 
-pub(super) fn closed(loaded: &Loaded, nonce: &str) -> Response {
+pub(crate) fn closed(loaded: &Loaded, nonce: &str) -> Response {
     let t = loaded.t();
     let heading = if loaded.session.status() == Status::Cancelled { t.checkout_cancelled } else { t.checkout_expired };
     let page = DoneTemplate {
@@ -253,7 +237,7 @@ pub(super) fn closed(loaded: &Loaded, nonce: &str) -> Response {
     (StatusCode::GONE, page).into_response()
 }
 
-pub(super) async fn confirmation(state: &AppState, loaded: &Loaded, nonce: &str) -> Response {
+pub(crate) async fn confirmation(state: &AppState, loaded: &Loaded, nonce: &str) -> Response {
     let t = loaded.t();
     let s = &loaded.session;
     let invoice = match &s.invoice_id {
@@ -289,7 +273,7 @@ pub(super) async fn confirmation(state: &AppState, loaded: &Loaded, nonce: &str)
 }
 
 /// The config item a pricing error points at, as an adjustable-quantity key.
-pub(super) fn quantity_key(e: &ApiError, parsed: &Parsed) -> Option<String> {
+pub(crate) fn quantity_key(e: &ApiError, parsed: &Parsed) -> Option<String> {
     let param = e.param.as_deref()?;
     let index: usize = param.strip_prefix("config_items[")?.split(']').next()?.parse().ok()?;
     session::config_key(&parsed.order, parsed.order.config_items.get(index)?)
@@ -346,7 +330,7 @@ fn closed_for_catalog(loaded: &Loaded) -> Response {
     (StatusCode::GONE, page).into_response()
 }
 
-pub(super) fn provider(state: &AppState, loaded: &Loaded) -> Provider {
+pub(crate) fn provider(state: &AppState, loaded: &Loaded) -> Provider {
     Provider::new(
         &state.payments,
         loaded.parsed.options.provider(&loaded.company.payment_provider),
@@ -357,7 +341,7 @@ pub(super) fn provider(state: &AppState, loaded: &Loaded) -> Provider {
 }
 
 #[allow(clippy::too_many_arguments)]
-pub(super) async fn render(
+pub(crate) async fn render(
     state: &AppState,
     loaded: &Loaded,
     mut form: FormView,
@@ -483,143 +467,17 @@ pub(super) async fn render(
     (status, page).into_response()
 }
 
-/// What Enter (or a phone's "Go") in a field means when no script said which button it is: the
-/// form's first submit button posts `enter`. A promo code typed but not applied is applied (the
-/// customer sees the new total before paying); otherwise it pays. With JavaScript, `app.js` picks
-/// the field's own button (Apply, Update, Pay) instead.
-fn enter_means(loaded: &Loaded, fields: &HashMap<String, String>) -> &'static str {
-    let typed = fields.get("promo_code").map(|c| c.trim()).filter(|c| !c.is_empty());
-    match typed {
-        Some(code)
-            if session::takes_promo_code(&loaded.session, &loaded.parsed.options)
-                && loaded.parsed.entered.promo_code.as_deref() != Some(code) =>
-        {
-            "apply_promo"
-        }
-        _ => "pay",
+#[cfg(feature = "stripe")]
+pub(crate) fn checkout_place(
+    loaded: &Loaded,
+    payment: &crate::db::billing::Payment,
+) -> crate::web::payment::stripe_step::Place {
+    crate::web::payment::stripe_step::Place {
+        merchant: loaded.merchant(),
+        locale: loaded.locale,
+        back_url: loaded.action(),
+        step_path: format!("/checkout/{}/challenge/{}", loaded.session.token, payment.id),
+        // A session pays either by card or by invoice, never both: nothing else to offer.
+        manual: None,
     }
-}
-
-/// Apply a posted form to what the session had: quantities, contact, address, promo code.
-fn merge(loaded: &Loaded, fields: &HashMap<String, String>, action: &str) -> (Entered, FormView) {
-    let mut entered = loaded.parsed.entered.clone();
-    let get = |name: &str| fields.get(name).map(|v| v.trim().to_string());
-    let mut form = FormView::default();
-    for a in session::adjustable(&loaded.parsed.order) {
-        if let Some(raw) = get(&format!("qty.{}", a.key)) {
-            match raw.parse::<i64>() {
-                Ok(q) => {
-                    entered.quantities.insert(a.key.clone(), q);
-                }
-                // Not a number at all: keep the last good value; the page says what went wrong.
-                Err(_) => form.fail("quantity", loaded.t().invalid_quantity),
-            }
-        }
-    }
-    let text =
-        |name: &str, max: usize| get(name).filter(|v| !v.is_empty()).map(|v| v.chars().take(max).collect::<String>());
-    if fields.contains_key("email") {
-        entered.email = text("email", 254);
-    }
-    if fields.contains_key("name") {
-        entered.name = text("name", 200);
-    }
-    if fields.contains_key("company") {
-        entered.company = text("company", 200);
-    }
-    if fields.contains_key("phone") {
-        entered.phone = text("phone", 40);
-    }
-    if fields.contains_key("country") {
-        entered.address.country = text("country", 2).map(|c| c.to_ascii_uppercase());
-        entered.address.line1 = text("line1", 200);
-        entered.address.line2 = text("line2", 200);
-        entered.address.city = text("city", 100);
-        entered.address.state = text("state", 100);
-        entered.address.postal_code = text("postal_code", 20);
-    }
-    match action {
-        "apply_promo" => entered.promo_code = text("promo_code", 40),
-        "remove_promo" => entered.promo_code = None,
-        _ => {}
-    }
-    let mut shown = FormView::from_entered(&entered);
-    shown.fields.extend(form.fields);
-    // The card number is never written back into a page: the customer types it again.
-    if let Some(expiry) = get("card_expiry") {
-        shown.set("card_expiry", Some(&expiry));
-    }
-    (entered, shown)
-}
-
-async fn submit(
-    State(state): State<AppState>,
-    Path(token): Path<String>,
-    Extension(nonce): Extension<CspNonce>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Form(pairs): Form<Vec<(String, String)>>,
-) -> Response {
-    let loaded = match load(&state, &token, &headers, true).await {
-        Ok(l) => l,
-        Err(r) => return r,
-    };
-    let fields: HashMap<String, String> = pairs.into_iter().collect();
-    if !csrf::verify(&state, &headers, fields.get(csrf::FIELD).map(String::as_str)) {
-        return super::errors::forbidden(loaded.locale, loaded.merchant());
-    }
-    let (csrf_token, cookie) = csrf::token(&state, &headers);
-    let response = match loaded.session.status() {
-        Status::Completed => Redirect::to(&loaded.action()).into_response(),
-        Status::Expired | Status::Cancelled => closed(&loaded, &nonce.0),
-        Status::Created | Status::AwaitingPayment => {
-            submit_open(&state, loaded, &fields, super::client::ip(&state, peer, &headers), csrf_token, nonce.0).await
-        }
-    };
-    with_cookie(response, cookie)
-}
-
-async fn submit_open(
-    state: &AppState,
-    mut loaded: Loaded,
-    fields: &HashMap<String, String>,
-    client: std::net::IpAddr,
-    csrf: String,
-    nonce: String,
-) -> Response {
-    let action = match fields.get("action").map(String::as_str).unwrap_or("update") {
-        "enter" => enter_means(&loaded, fields),
-        other => other,
-    };
-    // A code typed but not applied counts when paying too: it is applied first, and the payment's
-    // check of the shown total then shows its effect (or its error) before anything is charged.
-    let edit = if action == "pay" && enter_means(&loaded, fields) == "apply_promo" { "apply_promo" } else { action };
-    let (entered, mut form) = merge(&loaded, fields, edit);
-    if edit == "apply_promo" && session::takes_promo_code(&loaded.session, &loaded.parsed.options) {
-        match crate::services::attempts::promo_code(state, &loaded.session.id, client).await {
-            Ok(None) => {}
-            Ok(Some(wait)) => {
-                let minutes = crate::services::attempts::minutes_to_wait(wait);
-                form.fail("promo_code", &i18n::too_many_attempts(loaded.locale, minutes));
-                return render(state, &loaded, form, None, StatusCode::TOO_MANY_REQUESTS, csrf, nonce, false).await;
-            }
-            Err(e) => return server_error(e.message),
-        }
-    }
-    let json = serde_json::to_string(&entered).unwrap_or_else(|_| "{}".into());
-    match db::checkouts::save_entered(&state.db, &loaded.session.id, &json, state.clock.now()).await {
-        Ok(true) => {}
-        // Closed between loading and saving: show what it is now.
-        Ok(false) => return Redirect::to(&loaded.action()).into_response(),
-        Err(e) => return server_error(e),
-    }
-    loaded.parsed.entered = entered;
-    if action != "pay" {
-        if form.has_errors() {
-            return render(state, &loaded, form, None, StatusCode::UNPROCESSABLE_ENTITY, csrf, nonce, false).await;
-        }
-        // Post/redirect/get: a reload shows the page again instead of resubmitting.
-        return Redirect::to(&loaded.action()).into_response();
-    }
-    super::pay::pay(state, loaded, fields, form, csrf, nonce).await
 }

@@ -5,17 +5,17 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
-use super::security_headers::CspNonce;
 use crate::db::checkouts::CheckoutSession;
 use crate::db::{self};
 use crate::domain::checkout::Status;
 use crate::services::checkout_create::{NewSession, create_session};
 use crate::services::links::new_session_for;
 use crate::state::AppState;
+use crate::web::security_headers::CspNonce;
 
 /// A link that cannot start a checkout: the error page (`web::errors`) with `status`.
 fn gone(status: StatusCode) -> Response {
-    super::errors::PageError::new(status).into_response()
+    crate::web::errors::PageError::new(status).into_response()
 }
 
 /// Start a session from the link and send the visitor to it.
@@ -64,8 +64,8 @@ pub async fn preview(
         Err(_) => return gone(StatusCode::GONE),
     };
     let session = unsaved_session(&state, &link.company_id, new);
-    match super::checkout::load_session(&state, session, &headers).await {
-        Ok(loaded) => super::checkout::show_preview(&state, &loaded, nonce.0).await,
+    match crate::web::checkout::page::load_session(&state, session, &headers).await {
+        Ok(loaded) => crate::web::checkout::page::show_preview(&state, &loaded, nonce.0).await,
         Err(r) => r,
     }
 }

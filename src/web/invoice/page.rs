@@ -1,7 +1,7 @@
 //! The hosted invoice page `GET /invoices/{token}`: an invoice as its customer reads, pays and
 //! prints it; `POST /invoices/{token}/pay` pays it by card; and the bank's challenge pages
-//! `GET/POST /invoices/{token}/challenge/{payment_id}`. What the page shows is `invoice_view`,
-//! its words `invoice_i18n`; charging (the lock, the provider, settling) is `invoicing`.
+//! `GET/POST /invoices/{token}/challenge/{payment_id}`. What the page shows is `invoice::view`,
+//! its words `invoice::i18n`; charging (the lock, the provider, settling) is `invoicing`.
 //!
 //! Works without JavaScript: paying is one form, printing works from the browser's menu (the
 //! script only adds a print button). The language is `?lang=` when given, else Accept-Language;
@@ -11,21 +11,12 @@ use std::collections::HashMap;
 
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::Extension;
 use axum::extract::{Form, Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
-use axum::{Extension, Router};
 use serde::Deserialize;
 
-use super::checkout::with_cookie;
-use super::checkout_view::{Form as FormView, Merchant};
-use super::csrf;
-use super::errors::{not_found, server_error};
-use super::invoice_i18n::{self as ii18n, InvoiceTexts};
-use super::invoice_view::{self as view, Badge, BillTo, LineRow, Receipt, Totals};
-use super::pay::ChallengeTemplate;
-use super::security_headers::CspNonce;
 use crate::db::billing::Invoice;
 use crate::db::companies::Company;
 use crate::db::customers::Customer;
@@ -39,38 +30,34 @@ use crate::payments::{CardInput, PagePayment};
 use crate::services::checkout::Options;
 use crate::services::invoicing::{self, Paid, PayWith};
 use crate::state::AppState;
-
-pub fn router() -> Router<AppState> {
-    let router = Router::new()
-        .route("/invoices/{token}", get(show))
-        // A GET of the form's target (a reload after an error, a copied URL) lands on the page.
-        .route("/invoices/{token}/pay", get(back_to_page).post(pay))
-        .route("/invoices/{token}/challenge/{payment_id}", get(challenge).post(answer_challenge));
-    #[cfg(feature = "stripe")]
-    let router =
-        router.route("/invoices/{token}/challenge/{payment_id}/return", get(super::stripe_page::invoice_return));
-    router
-}
+use crate::web::checkout::page::with_cookie;
+use crate::web::checkout::pay::ChallengeTemplate;
+use crate::web::checkout::view::{Form as FormView, Merchant};
+use crate::web::csrf;
+use crate::web::errors::{not_found, server_error};
+use crate::web::invoice::i18n::{self as ii18n, InvoiceTexts};
+use crate::web::invoice::view::{self as view, Badge, BillTo, LineRow, Receipt, Totals};
+use crate::web::security_headers::CspNonce;
 
 /// An invoice with everything its pages need.
-pub(super) struct Loaded {
-    pub(super) invoice: Invoice,
-    pub(super) company: Company,
+pub(crate) struct Loaded {
+    pub(crate) invoice: Invoice,
+    pub(crate) company: Company,
     /// `None` only when the customer row is gone; the page then has no bill-to block.
-    pub(super) customer: Option<Customer>,
-    pub(super) locale: Locale,
+    pub(crate) customer: Option<Customer>,
+    pub(crate) locale: Locale,
     /// The language picked with `?lang=`, kept on the page's links and forms.
-    pub(super) chosen: Option<Locale>,
+    pub(crate) chosen: Option<Locale>,
 }
 
 impl Loaded {
-    pub(super) fn t(&self) -> &'static Texts {
+    pub(crate) fn t(&self) -> &'static Texts {
         i18n::texts(self.locale)
     }
     fn it(&self) -> &'static InvoiceTexts {
         ii18n::texts(self.locale)
     }
-    pub(super) fn merchant(&self) -> Merchant {
+    pub(crate) fn merchant(&self) -> Merchant {
         // An invoice has no session options: no "back to shop" link, the company's branding only.
         Merchant::new(&self.company, &Options::default(), self.locale)
     }
@@ -78,7 +65,7 @@ impl Loaded {
     fn lang_query(&self) -> String {
         self.chosen.map(|l| format!("?lang={}", l.code())).unwrap_or_default()
     }
-    pub(super) fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("/invoices/{}{}", self.invoice.token, self.lang_query())
     }
     fn pay_url(&self) -> String {
@@ -100,7 +87,7 @@ fn chosen_locale(query: Option<&str>) -> Option<Locale> {
 }
 
 /// The invoice behind `token`, its company and customer, and the page language.
-pub(super) async fn load(
+pub(crate) async fn load(
     state: &AppState,
     token: &str,
     headers: &HeaderMap,
@@ -298,7 +285,7 @@ async fn render(state: &AppState, loaded: &Loaded, input: PageInput, csrf: Strin
 }
 
 /// `GET /invoices/{token}`: the invoice, with the card form while it is open.
-async fn show(
+pub(crate) async fn show(
     State(state): State<AppState>,
     Path(token): Path<String>,
     RawQuery(query): RawQuery,
@@ -314,7 +301,7 @@ async fn show(
 }
 
 /// `GET /invoices/{token}/pay`: nothing to do here but go to the page.
-async fn back_to_page(
+pub(crate) async fn back_to_page(
     State(state): State<AppState>,
     Path(token): Path<String>,
     RawQuery(query): RawQuery,
@@ -327,7 +314,7 @@ async fn back_to_page(
 }
 
 /// `POST /invoices/{token}/pay`: check the card fields, then charge the amount due once.
-async fn pay(
+pub(crate) async fn pay(
     State(state): State<AppState>,
     Path(token): Path<String>,
     RawQuery(query): RawQuery,
@@ -341,7 +328,7 @@ async fn pay(
     };
     let fields: HashMap<String, String> = pairs.into_iter().collect();
     if !csrf::verify(&state, &headers, fields.get(csrf::FIELD).map(String::as_str)) {
-        return super::errors::forbidden(loaded.locale, loaded.merchant());
+        return crate::web::errors::forbidden(loaded.locale, loaded.merchant());
     }
     let invoice = &loaded.invoice;
     // Paid, voided or settled meanwhile (a second tab): the page says what it is now.
@@ -358,7 +345,7 @@ async fn pay(
         Err(e) => return server_error(e.message),
     };
     if card_on_page {
-        super::card::check_card(&fields, &mut form, loaded.t(), state.clock.now());
+        crate::web::payment::card::check_card(&fields, &mut form, loaded.t(), state.clock.now());
     }
     if form.has_errors() {
         let input = PageInput { form, alert: None, status: StatusCode::UNPROCESSABLE_ENTITY };
@@ -366,7 +353,7 @@ async fn pay(
     }
     let field = |name: &str| fields.get(name).map(|s| s.trim().to_string()).unwrap_or_default();
     let card = CardInput { number: field("card_number"), expiry: field("card_expiry"), cvc: field("card_cvc") };
-    let shown = super::shown_total::amount(&fields);
+    let shown = crate::web::payment::shown_total::amount(&fields);
     let paid = invoicing::pay(&state, invoice, PayWith::Card(&card, shown)).await;
     let response = outcome(&state, &loaded, paid, form, csrf_token, nonce.0, |reason| {
         // The provider's reason, then what to do about it (as the checkout page says it).
@@ -430,7 +417,7 @@ async fn amount_changed(
 }
 
 /// The payment behind a challenge URL, when it is one of this invoice's.
-pub(super) async fn invoice_payment(
+pub(crate) async fn invoice_payment(
     state: &AppState,
     loaded: &Loaded,
     payment_id: &str,
@@ -443,7 +430,7 @@ pub(super) async fn invoice_payment(
 }
 
 /// `GET /invoices/{token}/challenge/{payment_id}`: the bank asks the customer to confirm.
-async fn challenge(
+pub(crate) async fn challenge(
     State(state): State<AppState>,
     Path((token, payment_id)): Path<(String, String)>,
     RawQuery(query): RawQuery,
@@ -465,8 +452,8 @@ async fn challenge(
     }
     #[cfg(feature = "stripe")]
     if payment.provider == crate::payments::ProviderKind::Stripe.as_str() {
-        let place = super::stripe_page::invoice_place(&loaded, &payment);
-        return super::stripe_page::page(&state, place, &payment, nonce.0, None).await;
+        let place = invoice_place(&loaded, &payment);
+        return crate::web::payment::stripe_step::page(&state, place, &payment, nonce.0, None).await;
     }
     let (csrf_token, cookie) = csrf::token(&state, &headers);
     let amount = Currency::parse(&payment.currency)
@@ -485,14 +472,14 @@ async fn challenge(
 }
 
 #[derive(Deserialize)]
-struct ChallengeAnswer {
+pub(crate) struct ChallengeAnswer {
     csrf: Option<String>,
     answer: Option<String>,
 }
 
 /// `POST /invoices/{token}/challenge/{payment_id}`: the customer's answer; anything but
 /// `approve` denies, so a malformed post never takes money.
-async fn answer_challenge(
+pub(crate) async fn answer_challenge(
     State(state): State<AppState>,
     Path((token, payment_id)): Path<(String, String)>,
     RawQuery(query): RawQuery,
@@ -505,7 +492,7 @@ async fn answer_challenge(
         Err(r) => return r,
     };
     if !csrf::verify(&state, &headers, answer.csrf.as_deref()) {
-        return super::errors::forbidden(loaded.locale, loaded.merchant());
+        return crate::web::errors::forbidden(loaded.locale, loaded.merchant());
     }
     let payment = match invoice_payment(&state, &loaded, &payment_id).await {
         Ok(p) => p,
@@ -520,6 +507,20 @@ async fn answer_challenge(
     })
     .await;
     with_cookie(response, cookie)
+}
+
+#[cfg(feature = "stripe")]
+pub(crate) fn invoice_place(
+    loaded: &Loaded,
+    payment: &crate::db::billing::Payment,
+) -> crate::web::payment::stripe_step::Place {
+    crate::web::payment::stripe_step::Place {
+        merchant: loaded.merchant(),
+        locale: loaded.locale,
+        back_url: loaded.url(),
+        step_path: format!("/invoices/{}/challenge/{}", loaded.invoice.token, payment.id),
+        manual: loaded.invoice.payment_instructions.clone().filter(|s| !s.trim().is_empty()),
+    }
 }
 
 #[cfg(test)]

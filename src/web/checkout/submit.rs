@@ -1,0 +1,162 @@
+//! `POST /checkout/{token}`: the customer changes the order, enters their details or pays.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use axum::Extension;
+use axum::extract::{ConnectInfo, Form, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+
+use crate::db;
+use crate::domain::checkout::Status;
+use crate::i18n;
+use crate::services::checkout::{self as session, Entered};
+use crate::state::AppState;
+use crate::web::checkout::page::{Loaded, closed, load, render, with_cookie};
+use crate::web::checkout::view::Form as FormView;
+use crate::web::csrf;
+use crate::web::errors::server_error;
+use crate::web::security_headers::CspNonce;
+
+pub(crate) async fn submit(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    Extension(nonce): Extension<CspNonce>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let loaded = match load(&state, &token, &headers, true).await {
+        Ok(l) => l,
+        Err(r) => return r,
+    };
+    let fields: HashMap<String, String> = pairs.into_iter().collect();
+    if !csrf::verify(&state, &headers, fields.get(csrf::FIELD).map(String::as_str)) {
+        return crate::web::errors::forbidden(loaded.locale, loaded.merchant());
+    }
+    let (csrf_token, cookie) = csrf::token(&state, &headers);
+    let response = match loaded.session.status() {
+        Status::Completed => Redirect::to(&loaded.action()).into_response(),
+        Status::Expired | Status::Cancelled => closed(&loaded, &nonce.0),
+        Status::Created | Status::AwaitingPayment => {
+            submit_open(&state, loaded, &fields, crate::web::client::ip(&state, peer, &headers), csrf_token, nonce.0)
+                .await
+        }
+    };
+    with_cookie(response, cookie)
+}
+
+async fn submit_open(
+    state: &AppState,
+    mut loaded: Loaded,
+    fields: &HashMap<String, String>,
+    client: std::net::IpAddr,
+    csrf: String,
+    nonce: String,
+) -> Response {
+    let action = match fields.get("action").map(String::as_str).unwrap_or("update") {
+        "enter" => enter_means(&loaded, fields),
+        other => other,
+    };
+    // A code typed but not applied counts when paying too: it is applied first, and the payment's
+    // check of the shown total then shows its effect (or its error) before anything is charged.
+    let edit = if action == "pay" && enter_means(&loaded, fields) == "apply_promo" { "apply_promo" } else { action };
+    let (entered, mut form) = merge(&loaded, fields, edit);
+    if edit == "apply_promo" && session::takes_promo_code(&loaded.session, &loaded.parsed.options) {
+        match crate::services::attempts::promo_code(state, &loaded.session.id, client).await {
+            Ok(None) => {}
+            Ok(Some(wait)) => {
+                let minutes = crate::services::attempts::minutes_to_wait(wait);
+                form.fail("promo_code", &i18n::too_many_attempts(loaded.locale, minutes));
+                return render(state, &loaded, form, None, StatusCode::TOO_MANY_REQUESTS, csrf, nonce, false).await;
+            }
+            Err(e) => return server_error(e.message),
+        }
+    }
+    let json = serde_json::to_string(&entered).unwrap_or_else(|_| "{}".into());
+    match db::checkouts::save_entered(&state.db, &loaded.session.id, &json, state.clock.now()).await {
+        Ok(true) => {}
+        // Closed between loading and saving: show what it is now.
+        Ok(false) => return Redirect::to(&loaded.action()).into_response(),
+        Err(e) => return server_error(e),
+    }
+    loaded.parsed.entered = entered;
+    if action != "pay" {
+        if form.has_errors() {
+            return render(state, &loaded, form, None, StatusCode::UNPROCESSABLE_ENTITY, csrf, nonce, false).await;
+        }
+        // Post/redirect/get: a reload shows the page again instead of resubmitting.
+        return Redirect::to(&loaded.action()).into_response();
+    }
+    crate::web::checkout::pay::pay(state, loaded, fields, form, csrf, nonce).await
+}
+
+/// What Enter (or a phone's "Go") in a field means when no script said which button it is: the
+/// form's first submit button posts `enter`. A promo code typed but not applied is applied (the
+/// customer sees the new total before paying); otherwise it pays. With JavaScript, `app.js` picks
+/// the field's own button (Apply, Update, Pay) instead.
+fn enter_means(loaded: &Loaded, fields: &HashMap<String, String>) -> &'static str {
+    let typed = fields.get("promo_code").map(|c| c.trim()).filter(|c| !c.is_empty());
+    match typed {
+        Some(code)
+            if session::takes_promo_code(&loaded.session, &loaded.parsed.options)
+                && loaded.parsed.entered.promo_code.as_deref() != Some(code) =>
+        {
+            "apply_promo"
+        }
+        _ => "pay",
+    }
+}
+
+/// Apply a posted form to what the session had: quantities, contact, address, promo code.
+fn merge(loaded: &Loaded, fields: &HashMap<String, String>, action: &str) -> (Entered, FormView) {
+    let mut entered = loaded.parsed.entered.clone();
+    let get = |name: &str| fields.get(name).map(|v| v.trim().to_string());
+    let mut form = FormView::default();
+    for a in session::adjustable(&loaded.parsed.order) {
+        if let Some(raw) = get(&format!("qty.{}", a.key)) {
+            match raw.parse::<i64>() {
+                Ok(q) => {
+                    entered.quantities.insert(a.key.clone(), q);
+                }
+                // Not a number at all: keep the last good value; the page says what went wrong.
+                Err(_) => form.fail("quantity", loaded.t().invalid_quantity),
+            }
+        }
+    }
+    let text =
+        |name: &str, max: usize| get(name).filter(|v| !v.is_empty()).map(|v| v.chars().take(max).collect::<String>());
+    if fields.contains_key("email") {
+        entered.email = text("email", 254);
+    }
+    if fields.contains_key("name") {
+        entered.name = text("name", 200);
+    }
+    if fields.contains_key("company") {
+        entered.company = text("company", 200);
+    }
+    if fields.contains_key("phone") {
+        entered.phone = text("phone", 40);
+    }
+    if fields.contains_key("country") {
+        entered.address.country = text("country", 2).map(|c| c.to_ascii_uppercase());
+        entered.address.line1 = text("line1", 200);
+        entered.address.line2 = text("line2", 200);
+        entered.address.city = text("city", 100);
+        entered.address.state = text("state", 100);
+        entered.address.postal_code = text("postal_code", 20);
+    }
+    match action {
+        "apply_promo" => entered.promo_code = text("promo_code", 40),
+        "remove_promo" => entered.promo_code = None,
+        _ => {}
+    }
+    let mut shown = FormView::from_entered(&entered);
+    shown.fields.extend(form.fields);
+    // The card number is never written back into a page: the customer types it again.
+    if let Some(expiry) = get("card_expiry") {
+        shown.set("card_expiry", Some(&expiry));
+    }
+    (entered, shown)
+}
