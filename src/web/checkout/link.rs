@@ -7,8 +7,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::db::checkouts::CheckoutSession;
 use crate::db::{self};
-use crate::domain::checkout::Status;
-use crate::services::checkout_create::{NewSession, create_session};
+use crate::services::checkout_create::create_session;
 use crate::services::links::new_session_for;
 use crate::state::AppState;
 use crate::web::security_headers::CspNonce;
@@ -63,39 +62,15 @@ pub async fn preview(
         Ok(n) => n,
         Err(_) => return gone(StatusCode::GONE),
     };
-    let session = unsaved_session(&state, &link.company_id, new);
+    // The session a visit would create, checked and priced the same way, kept in memory only
+    // (previews record nothing).
+    let session = match crate::services::checkout_create::build_session(&state, &link.company_id, new).await {
+        Ok((session, _)) => CheckoutSession { id: "preview".into(), token: String::new(), ..session },
+        Err(e) if e.status.is_client_error() => return gone(StatusCode::GONE),
+        Err(e) => return crate::web::errors::server_error(e.message),
+    };
     match crate::web::checkout::page::load_session(&state, session, &headers).await {
         Ok(loaded) => crate::web::checkout::page::show_preview(&state, &loaded, nonce.0).await,
         Err(r) => r,
-    }
-}
-
-/// A session as a visit would create it, kept in memory only (previews record nothing).
-fn unsaved_session(state: &AppState, company_id: &str, new: NewSession) -> CheckoutSession {
-    let now = state.clock.now();
-    CheckoutSession {
-        id: "preview".into(),
-        company_id: company_id.to_string(),
-        token: String::new(),
-        source: new.source.into(),
-        link_id: new.link_id,
-        status: Status::Created.as_str().into(),
-        customer_id: None,
-        currency: String::new(),
-        order_spec: serde_json::to_string(&new.order).unwrap_or_default(),
-        options: serde_json::to_string(&new.options).unwrap_or_default(),
-        entered: "{}".into(),
-        extra: "{}".into(),
-        metadata: "{}".into(),
-        locale: new.locale,
-        expires_at: None,
-        paying_until: None,
-        completed_at: None,
-        subscription_id: None,
-        invoice_id: None,
-        payment_id: None,
-        created_at: now,
-        updated_at: now,
-        redemption_counted: None,
     }
 }
