@@ -124,25 +124,6 @@ impl Modify for CommonErrors {
     }
 }
 
-/// Each event type and the schema of its `data`, in the order `docs/webhooks.md` lists them.
-pub const EVENT_PAYLOADS: &[(&str, &str)] = &[
-    ("checkout.completed", "CheckoutCompleted"),
-    ("checkout.expired", "CheckoutExpired"),
-    ("invoice.created", "InvoiceEvent"),
-    ("invoice.paid", "InvoiceEvent"),
-    ("invoice.voided", "InvoiceEvent"),
-    ("payment.failed", "PaymentFailed"),
-    ("payment.refunded", "PaymentRefunded"),
-    ("payment.requires_refund", "PaymentRequiresRefund"),
-    ("contract.sent", "ContractSent"),
-    ("contract.viewed", "ContractViewed"),
-    ("contract.signed", "ContractSigned"),
-    ("contract.declined", "ContractDeclined"),
-    ("contract.completed", "ContractCompleted"),
-    ("contract.voided", "ContractClosed"),
-    ("contract.expired", "ContractClosed"),
-];
-
 /// OpenAPI 3.1's top-level `webhooks`: the POST Kasse sends for each event type, its body the
 /// envelope with that type's payload as `data`. utoipa 5 has no field for it; its extensions
 /// map is flattened into the document's top level, so the section is added there.
@@ -151,7 +132,7 @@ struct Webhooks;
 impl Modify for Webhooks {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let mut hooks = serde_json::Map::new();
-        for (kind, schema) in EVENT_PAYLOADS {
+        for (kind, schema) in events::PAYLOADS {
             let body = serde_json::json!({
                 "type": "object",
                 "required": ["id", "type", "created", "company_id", "data"],
@@ -319,7 +300,7 @@ mod tests {
         let guide = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/webhooks.md"));
         let doc = doc();
         let mut missing = Vec::new();
-        for (kind, schema) in super::EVENT_PAYLOADS {
+        for (kind, schema) in crate::services::events::PAYLOADS {
             let heading = guide
                 .lines()
                 .position(|l| l.starts_with("### ") && l.contains(&format!("`{kind}`")))

@@ -2,7 +2,7 @@
 //! sessions, a link visit, a contract): the customer and locale checked, the whole order priced
 //! once, the session stored.
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 use crate::db;
@@ -90,23 +90,44 @@ pub async fn build_session(
     let quote = crate::domain::pricing::quote(&resolved.input).map_err(crate::services::quote::pricing_error)?;
 
     let now = state.clock.now();
-    let entered = Entered { promo_code: resolved.promo.as_ref().map(|(_, code)| code.clone()), ..Entered::default() };
-    let session = CheckoutSession {
+    let checked = Checked {
+        customer_id,
+        currency: resolved.input.currency.code().to_string(),
+        entered: Entered { promo_code: resolved.promo.as_ref().map(|(_, code)| code.clone()), ..Entered::default() },
+        locale,
+        expires_at: (expires_in_hours > 0).then(|| now + Duration::hours(expires_in_hours)),
+    };
+    let session = session_row(company_id, new, checked, now);
+    Ok((session, quote))
+}
+
+/// What checking a new session found, beside the order it was asked for.
+pub struct Checked {
+    pub customer_id: Option<String>,
+    pub currency: String,
+    pub entered: Entered,
+    pub locale: Option<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// The row of a new session: stored by [`create_session`], kept in memory by a link's preview.
+pub fn session_row(company_id: &str, new: NewSession, checked: Checked, now: DateTime<Utc>) -> CheckoutSession {
+    CheckoutSession {
         id: ids::new_id(prefix::CHECKOUT, now),
         company_id: company_id.to_string(),
         token: ids::token(),
         source: new.source.to_string(),
         link_id: new.link_id,
         status: Status::Created.as_str().to_string(),
-        customer_id,
-        currency: resolved.input.currency.code().to_string(),
+        customer_id: checked.customer_id,
+        currency: checked.currency,
         order_spec: json(&new.order),
         options: json(&new.options),
-        entered: json(&entered),
+        entered: json(&checked.entered),
         extra: new.extra.to_string(),
         metadata: new.metadata.to_string(),
-        locale,
-        expires_at: (expires_in_hours > 0).then(|| now + Duration::hours(expires_in_hours)),
+        locale: checked.locale,
+        expires_at: checked.expires_at,
         paying_until: None,
         completed_at: None,
         subscription_id: None,
@@ -115,8 +136,7 @@ pub async fn build_session(
         created_at: now,
         updated_at: now,
         redemption_counted: None,
-    };
-    Ok((session, quote))
+    }
 }
 
 /// JSON of our own plain structs (maps with string keys, options, numbers), which always serialize.

@@ -48,6 +48,26 @@ pub enum Event {
     ContractExpired(ContractClosed),
 }
 
+/// Each event type and the name of its payload type (its OpenAPI schema), in the order
+/// `docs/webhooks.md` lists them; the serde tags of [`Event`] are the same names.
+pub const PAYLOADS: &[(&str, &str)] = &[
+    ("checkout.completed", "CheckoutCompleted"),
+    ("checkout.expired", "CheckoutExpired"),
+    ("invoice.created", "InvoiceEvent"),
+    ("invoice.paid", "InvoiceEvent"),
+    ("invoice.voided", "InvoiceEvent"),
+    ("payment.failed", "PaymentFailed"),
+    ("payment.refunded", "PaymentRefunded"),
+    ("payment.requires_refund", "PaymentRequiresRefund"),
+    ("contract.sent", "ContractSent"),
+    ("contract.viewed", "ContractViewed"),
+    ("contract.signed", "ContractSigned"),
+    ("contract.declined", "ContractDeclined"),
+    ("contract.completed", "ContractCompleted"),
+    ("contract.voided", "ContractClosed"),
+    ("contract.expired", "ContractClosed"),
+];
+
 /// Queue `event` of `company_id` for every endpoint subscribed to its type, inside `tx`.
 pub async fn raise(tx: &mut Tx, company_id: &str, event: Event, now: DateTime<Utc>) -> DbResult<String> {
     let tagged = serde_json::to_value(&event).map_err(|e| db::DbError::Corrupt(format!("event payload: {e}")))?;
@@ -391,5 +411,11 @@ mod tests {
         let v = serde_json::to_value(&e).unwrap();
         assert_eq!(v["type"], "checkout.expired");
         assert_eq!(v["data"], serde_json::json!({"checkout_id": "chk_1", "customer_id": null, "source": "LINK"}));
+    }
+
+    #[test]
+    fn every_event_type_an_endpoint_can_subscribe_to_has_a_payload() {
+        let kinds: Vec<&str> = PAYLOADS.iter().map(|(kind, _)| *kind).collect();
+        assert_eq!(kinds, crate::services::outbox::EVENT_TYPES);
     }
 }

@@ -7,7 +7,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::db::checkouts::CheckoutSession;
 use crate::db::{self};
-use crate::services::checkout_create::create_session;
+use crate::domain::order::Entered;
+use crate::services::checkout_create::{Checked, create_session, session_row};
 use crate::services::links::new_session_for;
 use crate::state::AppState;
 use crate::web::security_headers::CspNonce;
@@ -62,13 +63,17 @@ pub async fn preview(
         Ok(n) => n,
         Err(_) => return gone(StatusCode::GONE),
     };
-    // The session a visit would create, checked and priced the same way, kept in memory only
-    // (previews record nothing).
-    let session = match crate::services::checkout_create::build_session(&state, &link.company_id, new).await {
-        Ok((session, _)) => CheckoutSession { id: "preview".into(), token: String::new(), ..session },
-        Err(e) if e.status.is_client_error() => return gone(StatusCode::GONE),
-        Err(e) => return crate::web::errors::server_error(e.message),
+    // The session a visit would create, kept in memory only (previews record nothing); the
+    // page prices it when it renders.
+    let checked = Checked {
+        customer_id: None,
+        currency: String::new(),
+        entered: Entered::default(),
+        locale: new.locale.clone(),
+        expires_at: None,
     };
+    let row = session_row(&link.company_id, new, checked, state.clock.now());
+    let session = CheckoutSession { id: "preview".into(), token: String::new(), ..row };
     match crate::web::checkout::page::load_session(&state, session, &headers).await {
         Ok(loaded) => crate::web::checkout::page::show_preview(&state, &loaded, nonce.0).await,
         Err(r) => r,
