@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::api::{coupons, customers, product_pricings, products};
 use crate::db::{self, Page, companies::NewCompany};
-use crate::error::ApiError;
+use crate::services::error::Error as ServiceError;
 use crate::state::AppState;
 
 /// The demo company is found again by this name, so seeding twice creates nothing new.
@@ -77,9 +77,14 @@ pub async fn checkout(state: &AppState, seed: &DemoSeed) -> Result<String, SeedE
 #[error("seeding the demo failed: {0}")]
 pub struct SeedError(String);
 
-impl From<ApiError> for SeedError {
-    fn from(e: ApiError) -> Self {
+impl From<crate::error::ApiError> for SeedError {
+    fn from(e: crate::error::ApiError) -> Self {
         SeedError(format!("{} ({})", e.message, e.param.unwrap_or_default()))
+    }
+}
+impl From<ServiceError> for SeedError {
+    fn from(e: ServiceError) -> Self {
+        SeedError(format!("{} ({})", e.message, e.field.unwrap_or_default()))
     }
 }
 impl From<db::DbError> for SeedError {

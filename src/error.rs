@@ -185,4 +185,22 @@ impl From<crate::db::DbError> for ApiError {
     }
 }
 
+/// A use case's refusal as the API answers it: the status and envelope each refusal has always had.
+impl From<crate::services::error::Error> for ApiError {
+    fn from(err: crate::services::error::Error) -> Self {
+        use crate::services::error::Refusal;
+        let (status, kind) = match err.refusal {
+            Refusal::Invalid | Refusal::Missing | Refusal::UnknownRef => {
+                (StatusCode::UNPROCESSABLE_ENTITY, ErrorType::InvalidRequestError)
+            }
+            Refusal::NotFound => (StatusCode::NOT_FOUND, ErrorType::InvalidRequestError),
+            Refusal::Conflict => (StatusCode::CONFLICT, ErrorType::InvalidRequestError),
+            Refusal::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, ErrorType::ApiError),
+            // Logged when it was made; the message is already the generic one.
+            Refusal::Internal => (StatusCode::INTERNAL_SERVER_ERROR, ErrorType::ApiError),
+        };
+        ApiError { status, kind, code: err.code, message: err.message, param: err.field }
+    }
+}
+
 pub type ApiResult<T> = Result<T, ApiError>;

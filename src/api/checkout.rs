@@ -5,16 +5,14 @@ use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::extract::{Path, State};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::discounts::DiscountBody;
 use super::extract::{ApiJson, ApiQuery, CompanyCtx, ListQuery};
 use super::list::List;
 use super::preview::{QuoteBody, quote_body};
-use super::price_spec::PeriodBody;
-use super::quote_spec::{ConfigItem, OneTimeItem, WireOrder};
+use super::quote_spec::order_body;
 use crate::db::checkouts::CheckoutSession;
 use crate::db::{self, Page};
 use crate::domain::checkout::Status;
@@ -64,57 +62,43 @@ pub struct CheckoutOptionsBody {
     pub save_payment_method: Option<bool>,
 }
 
-/// Create a checkout session for a set of plans (the body of seed 000). Fields marked
-/// "accepted" are taken for compatibility and have no effect in Kasse.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateCheckout {
-    /// false: no card is collected; the customer gets an open invoice with payment instructions.
-    pub auto_charges: Option<bool>,
-    /// Accepted.
-    pub auto_renews: Option<bool>,
-    /// Accepted.
-    #[schema(value_type = Option<Object>)]
-    pub change_proration_type: Option<serde_json::Value>,
-    /// Accepted.
-    pub change_reset_billing_anchor: Option<bool>,
-    /// Accepted.
-    #[schema(value_type = Option<Object>)]
-    pub change_timing: Option<serde_json::Value>,
-    #[serde(default)]
-    pub config_items: Vec<ConfigItem>,
-    /// An existing customer (id or your identifier); without it the page asks for the details.
-    #[schema(max_length = 64)]
-    pub customer_id: Option<String>,
-    #[serde(default)]
-    pub discounts: Vec<DiscountBody>,
-    #[serde(default)]
-    pub metadata: BTreeMap<String, serde_json::Value>,
-    #[serde(default)]
-    pub onetime_items: Vec<OneTimeItem>,
-    pub options: Option<CheckoutOptionsBody>,
-    /// Must be null: changing an existing subscription is not supported yet.
-    #[schema(max_length = 200)]
-    pub previous_subscription_id: Option<String>,
-    #[serde(default)]
-    #[schema(value_type = Vec<super::extract::IdRef>, inline)]
-    pub product_pricing_ids: Vec<String>,
-    pub term: Option<PeriodBody>,
-    pub trial: Option<bool>,
-    pub trial_term: Option<PeriodBody>,
-    /// `CHECKOUT_SESSION` (the only kind).
-    #[serde(rename = "type")]
-    #[schema(max_length = 40)]
-    pub kind: Option<String>,
-    /// Kasse: stored coupons to apply.
-    #[serde(default)]
-    #[schema(value_type = Vec<super::extract::IdRef>, inline)]
-    pub coupon_ids: Vec<String>,
-    /// Kasse: hours until the link expires (default 24; 0 = never).
-    pub expires_in_hours: Option<i64>,
-    /// Kasse: `en` or `de`; default from the customer's browser.
-    #[schema(max_length = 35)]
-    pub locale: Option<String>,
+order_body! {
+    /// Create a checkout session for a set of plans (the body of seed 000). Fields marked
+    /// "accepted" are taken for compatibility and have no effect in Kasse.
+    #[derive(Debug, Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct CreateCheckout {
+        /// false: no card is collected; the customer gets an open invoice with payment instructions.
+        pub auto_charges: Option<bool>,
+        /// Accepted.
+        pub auto_renews: Option<bool>,
+        /// Accepted.
+        #[schema(value_type = Option<Object>)]
+        pub change_proration_type: Option<serde_json::Value>,
+        /// Accepted.
+        pub change_reset_billing_anchor: Option<bool>,
+        /// Accepted.
+        #[schema(value_type = Option<Object>)]
+        pub change_timing: Option<serde_json::Value>,
+        /// An existing customer (id or your identifier); without it the page asks for the details.
+        #[schema(max_length = 64)]
+        pub customer_id: Option<String>,
+        #[serde(default)]
+        pub metadata: BTreeMap<String, serde_json::Value>,
+        pub options: Option<CheckoutOptionsBody>,
+        /// Must be null: changing an existing subscription is not supported yet.
+        #[schema(max_length = 200)]
+        pub previous_subscription_id: Option<String>,
+        /// `CHECKOUT_SESSION` (the only kind).
+        #[serde(rename = "type")]
+        #[schema(max_length = 40)]
+        pub kind: Option<String>,
+        /// Kasse: hours until the link expires (default 24; 0 = never).
+        pub expires_in_hours: Option<i64>,
+        /// Kasse: `en` or `de`; default from the customer's browser.
+        #[schema(max_length = 35)]
+        pub locale: Option<String>,
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -214,17 +198,7 @@ pub async fn create(
         link_id: None,
         customer_id: body.customer_id.clone(),
         options: options_from(body.options.as_ref(), body.auto_charges)?,
-        order: WireOrder {
-            product_pricing_ids: &body.product_pricing_ids,
-            config_items: &body.config_items,
-            onetime_items: &body.onetime_items,
-            discounts: &body.discounts,
-            coupon_ids: &body.coupon_ids,
-            term: body.term,
-            trial: body.trial,
-            trial_term: body.trial_term,
-        }
-        .to_stored()?,
+        order: body.order()?,
         promo_code: None,
         extra: serde_json::json!({}),
         metadata: serde_json::Value::Object(body.metadata.into_iter().collect()),
@@ -243,8 +217,8 @@ pub async fn response(state: &AppState, s: CheckoutSession, with_quote: bool) ->
         match session::price(state, &s, &parsed.order, &parsed.entered).await {
             Ok(p) => Some(quote_body(p.quote, p.resolved.promo.map(|(_, code)| code))),
             // The catalog moved on (an archived plan): the session can no longer be priced.
-            Err(e) if e.status.is_client_error() => None,
-            Err(e) => return Err(e),
+            Err(e) if e.is_refusal() => None,
+            Err(e) => return Err(e.into()),
         }
     } else {
         None
@@ -272,7 +246,7 @@ pub async fn response(state: &AppState, s: CheckoutSession, with_quote: bool) ->
 /// Load a session of this company and bring its expiry up to date first.
 pub async fn load(state: &AppState, company_id: &str, id: &str) -> ApiResult<CheckoutSession> {
     let s = db::checkouts::get(&state.db, company_id, id).await?.ok_or_else(|| ApiError::not_found("checkout", id))?;
-    crate::services::expiry::refresh(state, s).await
+    Ok(crate::services::expiry::refresh(state, s).await?)
 }
 
 #[utoipa::path(get, path = "/api/v1/companies/{company_id}/checkout/{id}", tag = "checkout",
@@ -336,51 +310,4 @@ pub async fn expire(
     let s = load(&state, ctx.id(), &id).await?;
     let s = crate::services::expiry::close_by_merchant(&state, s, Status::Expired).await?;
     Ok(Json(response(&state, s, true).await?))
-}
-
-/// How long a preview link stays valid.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PreviewLinkRequest {
-    /// Hours until the preview link expires: 1 to 720, default 168 (a week).
-    pub expires_in_hours: Option<i64>,
-}
-
-/// A signed, expiring URL to the customer's page in preview mode.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct PreviewLink {
-    pub url: String,
-    pub expires_at: DateTime<Utc>,
-}
-
-/// Read an optional JSON body (a POST without a body is the common case here).
-pub fn optional_body<T: serde::de::DeserializeOwned + Default>(bytes: &[u8]) -> ApiResult<T> {
-    if bytes.iter().all(u8::is_ascii_whitespace) { Ok(T::default()) } else { super::extract::parse_json(bytes) }
-}
-
-/// A preview URL of `kind` (`checkout` or `link`) for `id`.
-pub fn preview_link_for(
-    state: &AppState,
-    kind: &str,
-    id: &str,
-    request: &PreviewLinkRequest,
-) -> ApiResult<PreviewLink> {
-    let hours = validate::count("expires_in_hours", request.expires_in_hours.unwrap_or(168), 1, 720)?;
-    let expires_at = state.clock.now() + Duration::hours(hours);
-    let query = crate::services::preview_links::query(&state.secret, id, expires_at);
-    Ok(PreviewLink { url: format!("{}/preview/{kind}/{id}?{query}", state.public_url), expires_at })
-}
-
-#[utoipa::path(post, path = "/api/v1/companies/{company_id}/checkout/{id}/preview_link", tag = "checkout",
-    params(("company_id" = String, Path), ("id" = String, Path)), request_body = Option<PreviewLinkRequest>,
-    responses((status = 200, body = PreviewLink), (status = 404, body = ErrorBody)))]
-pub async fn preview_link(
-    State(state): State<AppState>,
-    ctx: CompanyCtx,
-    Path((_, id)): Path<(String, String)>,
-    body: axum::body::Bytes,
-) -> ApiResult<Json<PreviewLink>> {
-    let request: PreviewLinkRequest = optional_body(&body)?;
-    let s = db::checkouts::get(&state.db, ctx.id(), &id).await?.ok_or_else(|| ApiError::not_found("checkout", &id))?;
-    Ok(Json(preview_link_for(&state, "checkout", &s.id, &request)?))
 }

@@ -404,17 +404,3 @@ pub async fn disable(
     store(&state, &link, false).await?;
     Ok(Json(response(&state, link)?))
 }
-
-#[utoipa::path(post, path = "/api/v1/companies/{company_id}/checkout_links/{id}/preview_link", tag = "checkout",
-    params(("company_id" = String, Path), ("id" = String, Path)), request_body = Option<super::checkout::PreviewLinkRequest>,
-    responses((status = 200, body = super::checkout::PreviewLink), (status = 404, body = ErrorBody)))]
-pub async fn preview_link(
-    State(state): State<AppState>,
-    ctx: CompanyCtx,
-    Path((_, id)): Path<(String, String)>,
-    body: axum::body::Bytes,
-) -> ApiResult<Json<super::checkout::PreviewLink>> {
-    let request: super::checkout::PreviewLinkRequest = super::checkout::optional_body(&body)?;
-    let link = load(&state, ctx.id(), &id).await?;
-    Ok(Json(super::checkout::preview_link_for(&state, "link", &link.id, &request)?))
-}

@@ -370,7 +370,7 @@ pub async fn create(
     };
     let session = create_session(&state, &company.id, new).await.map_err(|e| {
         // The promo code was given as `coupon_code`: name that field.
-        if e.param.as_deref() == Some("promo_code") { e.with_param("coupon_code") } else { e }
+        if e.is_about("promo_code") { e.with_field("coupon_code") } else { e }
     })?;
     Ok(Json(SessionResponse { session: body(&state, &session) }))
 }
@@ -391,7 +391,7 @@ async fn load(state: &AppState, company_id: &str, id: &str) -> ApiResult<Checkou
         .await?
         .filter(|s| s.source == "SESSION")
         .ok_or_else(|| ApiError::not_found("checkout session", id))?;
-    crate::services::expiry::refresh(state, s).await
+    Ok(crate::services::expiry::refresh(state, s).await?)
 }
 
 #[utoipa::path(get, path = "/api/v1/checkout-sessions/{id}", tag = "checkout",

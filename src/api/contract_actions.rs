@@ -9,11 +9,11 @@ use base64::Engine;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::checkout::{PreviewLink, PreviewLinkRequest, optional_body, preview_link_for};
 use super::contract_response::{ContractResponse, respond, respond_many};
 use super::contracts::{SIGNERS_MAX, SignatoryBody, signer_row, signers_from};
 use super::extract::{ApiJson, ApiQuery, CompanyCtx, ListQuery};
 use super::list::List;
+use super::preview_links::optional_body;
 use crate::db::{self, contracts::Contract};
 use crate::domain::contract::{Role, Status};
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -27,7 +27,7 @@ pub const FILE_MAX: usize = 700 * 1024;
 /// A contract of this company, brought up to date (an overdue one is expired first).
 pub async fn load(state: &AppState, company_id: &str, id: &str) -> ApiResult<Contract> {
     let c = db::contracts::get(&state.db, company_id, id).await?.ok_or_else(|| ApiError::not_found("contract", id))?;
-    signing::refresh(state, c).await
+    Ok(signing::refresh(state, c).await?)
 }
 
 #[utoipa::path(get, path = "/api/v1/companies/{company_id}/contracts/{id}", tag = "contracts",
@@ -281,18 +281,4 @@ pub async fn remove_counter_signatory(
     db::contracts::delete_counter(&mut tx, &c.id, &signer_id).await?;
     tx.commit().await?;
     Ok(Json(respond(&state, signing::reload(&state, &c).await?).await?))
-}
-
-#[utoipa::path(post, path = "/api/v1/companies/{company_id}/contracts/{id}/preview_link", tag = "contracts",
-    params(("company_id" = String, Path), ("id" = String, Path)), request_body = Option<PreviewLinkRequest>,
-    responses((status = 200, body = PreviewLink), (status = 404, body = ErrorBody)))]
-pub async fn preview_link(
-    State(state): State<AppState>,
-    ctx: CompanyCtx,
-    Path((_, id)): Path<(String, String)>,
-    body: axum::body::Bytes,
-) -> ApiResult<Json<PreviewLink>> {
-    let request: PreviewLinkRequest = optional_body(&body)?;
-    let c = db::contracts::get(&state.db, ctx.id(), &id).await?.ok_or_else(|| ApiError::not_found("contract", &id))?;
-    Ok(Json(preview_link_for(&state, "contract", &c.id, &request)?))
 }

@@ -13,10 +13,10 @@ use utoipa::ToSchema;
 use super::checkout::{CheckoutOptionsBody, NewSession, build_session, options_from};
 use super::contract_response::{ContractResponse, respond};
 use super::contract_templates::template_error;
-use super::discounts::{DiscountBody, parse_expiry, parse_start};
+use super::discounts::{parse_expiry, parse_start};
 use super::extract::{ApiJson, CompanyCtx};
 use super::price_spec::PeriodBody;
-use super::quote_spec::{ConfigItem, OneTimeItem, WireOrder};
+use super::quote_spec::order_body;
 use crate::db::companies::Company;
 use crate::db::contracts::{Contract, Signer};
 use crate::db::customers::Customer;
@@ -61,78 +61,64 @@ pub struct SignatoryBody {
     pub view_timestamps: Vec<String>,
 }
 
-/// Create a contract (the body of seed 003, plus Kasse's fields marked below). Fields marked
-/// "accepted" are taken for compatibility and have no effect in Kasse.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateContract {
-    /// false: no card is collected; the customer gets an open invoice with payment instructions.
-    pub auto_charges: Option<bool>,
-    /// Accepted.
-    pub auto_renews: Option<bool>,
-    /// Accepted (Kasse has no bundles); echoed back.
-    #[schema(max_length = 64)]
-    pub bundle_pricing_id: Option<String>,
-    #[serde(default)]
-    pub config_items: Vec<ConfigItem>,
-    /// Values for the template's `{{custom.<key>}}` variables (strings, numbers or booleans).
-    #[serde(default)]
-    #[schema(value_type = Object)]
-    pub custom_variables: BTreeMap<String, serde_json::Value>,
-    /// The customer who signs (id or your identifier). Required.
-    #[schema(max_length = 64)]
-    pub customer_id: Option<String>,
-    #[serde(default)]
-    pub discounts: Vec<DiscountBody>,
-    /// After this moment the contract can no longer be signed or paid (EXPIRED).
-    #[schema(max_length = 35)]
-    pub expiration_date: Option<String>,
-    #[serde(default)]
-    pub metadata: BTreeMap<String, serde_json::Value>,
-    #[serde(default)]
-    pub onetime_items: Vec<OneTimeItem>,
-    pub options: Option<CheckoutOptionsBody>,
-    /// Your sales rep (echoed back).
-    #[schema(max_length = 200)]
-    pub owner_id: Option<String>,
-    #[serde(default)]
-    #[schema(value_type = Vec<super::extract::IdRef>, inline)]
-    pub product_pricing_ids: Vec<String>,
-    /// Collect payment after the last signature (the checkout payment step); otherwise the
-    /// order is fulfilled at the last signature with an open invoice.
-    pub require_payment_method: Option<bool>,
-    #[serde(default)]
-    pub signatories: Vec<SignatoryBody>,
-    /// When the contract starts (default: now); shown as `{{contract.start_date}}`.
-    #[schema(max_length = 35)]
-    pub start_date: Option<String>,
-    /// DRAFT (default: change counter-signatories, then finalize) or PENDING_SIGNATURES (send now).
-    #[schema(max_length = 40)]
-    pub status: Option<String>,
-    #[schema(max_length = 64)]
-    pub template_id: Option<String>,
-    pub term: Option<PeriodBody>,
-    /// Default: the template's title.
-    #[schema(max_length = 200)]
-    pub title: Option<String>,
-    pub trial: Option<bool>,
-    pub trial_term: Option<PeriodBody>,
-    /// `CONTRACT` (the only kind).
-    #[serde(rename = "type")]
-    #[schema(max_length = 40)]
-    pub kind: Option<String>,
-    /// Kasse: the merchant's signers, who sign after every customer signatory.
-    #[serde(default)]
-    pub counter_signatories: Vec<SignatoryBody>,
-    /// Kasse: sign in `position` order (default false: any order).
-    pub sequential_signing: Option<bool>,
-    /// Kasse: stored coupons to apply.
-    #[serde(default)]
-    #[schema(value_type = Vec<super::extract::IdRef>, inline)]
-    pub coupon_ids: Vec<String>,
-    /// Kasse: `en` or `de`; default from the signer's browser.
-    #[schema(max_length = 35)]
-    pub locale: Option<String>,
+order_body! {
+    /// Create a contract (the body of seed 003, plus Kasse's fields marked below). Fields marked
+    /// "accepted" are taken for compatibility and have no effect in Kasse.
+    #[derive(Debug, Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct CreateContract {
+        /// false: no card is collected; the customer gets an open invoice with payment instructions.
+        pub auto_charges: Option<bool>,
+        /// Accepted.
+        pub auto_renews: Option<bool>,
+        /// Accepted (Kasse has no bundles); echoed back.
+        #[schema(max_length = 64)]
+        pub bundle_pricing_id: Option<String>,
+        /// Values for the template's `{{custom.<key>}}` variables (strings, numbers or booleans).
+        #[serde(default)]
+        #[schema(value_type = Object)]
+        pub custom_variables: BTreeMap<String, serde_json::Value>,
+        /// The customer who signs (id or your identifier). Required.
+        #[schema(max_length = 64)]
+        pub customer_id: Option<String>,
+        /// After this moment the contract can no longer be signed or paid (EXPIRED).
+        #[schema(max_length = 35)]
+        pub expiration_date: Option<String>,
+        #[serde(default)]
+        pub metadata: BTreeMap<String, serde_json::Value>,
+        pub options: Option<CheckoutOptionsBody>,
+        /// Your sales rep (echoed back).
+        #[schema(max_length = 200)]
+        pub owner_id: Option<String>,
+        /// Collect payment after the last signature (the checkout payment step); otherwise the
+        /// order is fulfilled at the last signature with an open invoice.
+        pub require_payment_method: Option<bool>,
+        #[serde(default)]
+        pub signatories: Vec<SignatoryBody>,
+        /// When the contract starts (default: now); shown as `{{contract.start_date}}`.
+        #[schema(max_length = 35)]
+        pub start_date: Option<String>,
+        /// DRAFT (default: change counter-signatories, then finalize) or PENDING_SIGNATURES (send now).
+        #[schema(max_length = 40)]
+        pub status: Option<String>,
+        #[schema(max_length = 64)]
+        pub template_id: Option<String>,
+        /// Default: the template's title.
+        #[schema(max_length = 200)]
+        pub title: Option<String>,
+        /// `CONTRACT` (the only kind).
+        #[serde(rename = "type")]
+        #[schema(max_length = 40)]
+        pub kind: Option<String>,
+        /// Kasse: the merchant's signers, who sign after every customer signatory.
+        #[serde(default)]
+        pub counter_signatories: Vec<SignatoryBody>,
+        /// Kasse: sign in `position` order (default false: any order).
+        pub sequential_signing: Option<bool>,
+        /// Kasse: `en` or `de`; default from the signer's browser.
+        #[schema(max_length = 35)]
+        pub locale: Option<String>,
+    }
 }
 
 /// A signer checked, with the position it signs in.
@@ -213,7 +199,7 @@ fn custom_text(param: &str, v: &serde_json::Value) -> ApiResult<String> {
         serde_json::Value::Bool(b) => b.to_string(),
         _ => return Err(ApiError::invalid(param, "A custom variable must be a string, a number or a boolean.")),
     };
-    validate::text(param, &text, validate::TEXT_MAX)
+    Ok(validate::text(param, &text, validate::TEXT_MAX)?)
 }
 
 /// What the template's variables are filled from.
@@ -413,20 +399,7 @@ pub async fn create_contract(state: &AppState, company: &Company, body: CreateCo
         link_id: None,
         customer_id: Some(customer.id.clone()),
         options: options_from(body.options.as_ref(), body.auto_charges)?,
-        order: Order {
-            start_date,
-            ..WireOrder {
-                product_pricing_ids: &body.product_pricing_ids,
-                config_items: &body.config_items,
-                onetime_items: &body.onetime_items,
-                discounts: &body.discounts,
-                coupon_ids: &body.coupon_ids,
-                term: body.term,
-                trial: body.trial,
-                trial_term: body.trial_term,
-            }
-            .to_stored()?
-        },
+        order: Order { start_date, ..body.order()? },
         promo_code: None,
         extra: serde_json::json!({}),
         metadata: serde_json::Value::Object(body.metadata.clone().into_iter().collect()),
@@ -487,5 +460,5 @@ pub async fn create_contract(state: &AppState, company: &Company, body: CreateCo
         signing::finalize_in(state, &mut tx, &contract, &signers, &actor, now).await?;
     }
     tx.commit().await?;
-    signing::reload(state, &contract).await
+    Ok(signing::reload(state, &contract).await?)
 }

@@ -151,7 +151,8 @@ fn response(c: CouponWithCodes) -> ApiResult<CouponResponse> {
 }
 
 fn redemptions(param: &str, n: Option<i64>) -> ApiResult<Option<i32>> {
-    n.map(|n| validate::count(param, n, 1, 1_000_000_000).map(|n| i32::try_from(n).unwrap_or(i32::MAX))).transpose()
+    Ok(n.map(|n| validate::count(param, n, 1, 1_000_000_000).map(|n| i32::try_from(n).unwrap_or(i32::MAX)))
+        .transpose()?)
 }
 
 #[utoipa::path(post, path = "/api/v1/companies/{company_id}/coupons", tag = "catalog",

@@ -8,9 +8,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::checkout::optional_body;
 use super::extract::{ApiJson, ApiQuery, CompanyCtx, ListQuery};
 use super::list::List;
+use super::preview_links::optional_body;
 use crate::db::{self, billing::Invoice};
 use crate::domain::billing::InvoiceStatus;
 use crate::error::{ApiError, ApiResult, ErrorBody};

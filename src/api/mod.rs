@@ -18,6 +18,7 @@ pub mod list;
 pub mod onetimes;
 pub mod openapi;
 pub mod preview;
+pub mod preview_links;
 pub mod price_spec;
 pub mod product_pricings;
 pub mod products;
@@ -53,11 +54,11 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route(&format!("{company}/checkout"), post(checkout::create).get(checkout::list))
         .route(&format!("{company}/checkout/{{id}}"), get(checkout::get))
         .route(&format!("{company}/checkout/{{id}}/expire"), post(checkout::expire))
-        .route(&format!("{company}/checkout/{{id}}/preview_link"), post(checkout::preview_link))
+        .route(&format!("{company}/checkout/{{id}}/preview_link"), post(preview_links::checkout))
         .route(&format!("{company}/checkout_links"), post(checkout_links::create).get(checkout_links::list))
         .route(&format!("{company}/checkout_links/{{id}}"), get(checkout_links::get).post(checkout_links::update))
         .route(&format!("{company}/checkout_links/{{id}}/disable"), post(checkout_links::disable))
-        .route(&format!("{company}/checkout_links/{{id}}/preview_link"), post(checkout_links::preview_link))
+        .route(&format!("{company}/checkout_links/{{id}}/preview_link"), post(preview_links::checkout_link))
         .route(&format!("{company}/contract_templates"), post(contract_templates::create).get(contract_templates::list))
         .route(&format!("{company}/contract_templates/{{id}}"), get(contract_templates::get))
         .route(&format!("{company}/contract_templates/{{id}}/archive"), post(contract_templates::archive))
@@ -75,7 +76,7 @@ pub fn router(state: AppState) -> Router<AppState> {
             &format!("{company}/contracts/{{id}}/counter_signatories/{{signatory_id}}"),
             axum::routing::delete(contract_actions::remove_counter_signatory),
         )
-        .route(&format!("{company}/contracts/{{id}}/preview_link"), post(contract_actions::preview_link))
+        .route(&format!("{company}/contracts/{{id}}/preview_link"), post(preview_links::contract))
         .route(&format!("{company}/one_times"), post(onetimes::create))
         .route(&format!("{company}/invoices"), get(invoices::list).post(invoices::create))
         .route(&format!("{company}/invoices/{{id}}"), get(invoices::get))

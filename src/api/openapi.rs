@@ -11,7 +11,7 @@ use crate::services::events;
 
 use super::{
     checkout, checkout_links, checkout_sessions, contract_actions, contract_templates, contracts, coupons, customers,
-    invoices, onetimes, preview, product_pricings, products, webhook_endpoints,
+    invoices, onetimes, preview, preview_links, product_pricings, products, webhook_endpoints,
 };
 
 #[derive(OpenApi)]
@@ -28,15 +28,15 @@ Amounts are integer minor units of their currency."
         coupons::create, coupons::get, coupons::list, coupons::archive,
         customers::create, customers::get, customers::list, customers::archive,
         preview::preview,
-        checkout::create, checkout::get, checkout::list, checkout::expire, checkout::preview_link,
+        checkout::create, checkout::get, checkout::list, checkout::expire,
         checkout_sessions::create, checkout_sessions::get, checkout_sessions::list, checkout_sessions::cancel,
         checkout_links::create, checkout_links::get, checkout_links::list, checkout_links::update,
-        checkout_links::disable, checkout_links::preview_link,
+        checkout_links::disable,
         contract_templates::create, contract_templates::get, contract_templates::list, contract_templates::archive,
         contracts::create, contract_actions::get, contract_actions::list, contract_actions::finalize,
         contract_actions::void, contract_actions::mark_signed_offline, contract_actions::file,
         contract_actions::add_counter_signatories, contract_actions::remove_counter_signatory,
-        contract_actions::preview_link,
+        preview_links::checkout, preview_links::checkout_link, preview_links::contract,
         invoices::create, invoices::get, invoices::list, invoices::void, invoices::mark_paid, onetimes::create,
         webhook_endpoints::create, webhook_endpoints::get_one, webhook_endpoints::list, webhook_endpoints::disable,
     ),

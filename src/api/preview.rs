@@ -6,45 +6,27 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::discounts::{self, DiscountBody};
+use super::discounts;
 use super::extract::{ApiJson, CompanyCtx};
 use super::price_spec::PeriodBody;
-use super::quote_spec::{self, ConfigItem, OneTimeItem};
+use super::quote_spec::order_body;
 use crate::domain::pricing::{self, Charge, Quote};
 use crate::error::{ApiResult, ErrorBody};
 use crate::services::quote::{self, QuoteSpec, pricing_error};
 use crate::state::AppState;
 
-/// An order to price, in the shape of the checkout request (seed 000).
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PreviewRequest {
-    /// The plans bought; all in one currency.
-    #[serde(default)]
-    #[schema(value_type = Vec<super::extract::IdRef>, inline)]
-    pub product_pricing_ids: Vec<String>,
-    /// Quantities (and chosen amounts) for the plans' items.
-    #[serde(default)]
-    pub config_items: Vec<ConfigItem>,
-    #[serde(default)]
-    pub onetime_items: Vec<OneTimeItem>,
-    #[serde(default)]
-    pub discounts: Vec<DiscountBody>,
-    /// Stored coupons to apply.
-    #[serde(default)]
-    #[schema(value_type = Vec<super::extract::IdRef>, inline)]
-    pub coupon_ids: Vec<String>,
-    /// A promo code as a customer would type it.
-    #[schema(max_length = 40)]
-    pub promo_code: Option<String>,
-    /// The contract length.
-    pub term: Option<PeriodBody>,
-    /// Whether to apply `trial_term`; absent means "if `trial_term` is given".
-    pub trial: Option<bool>,
-    pub trial_term: Option<PeriodBody>,
-    /// Price as of this moment (RFC 3339 or a date); default now.
-    #[schema(max_length = 35)]
-    pub start_date: Option<String>,
+order_body! {
+    /// An order to price, in the shape of the checkout request (seed 000).
+    #[derive(Debug, Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct PreviewRequest {
+        /// A promo code as a customer would type it.
+        #[schema(max_length = 40)]
+        pub promo_code: Option<String>,
+        /// Price as of this moment (RFC 3339 or a date); default now.
+        #[schema(max_length = 35)]
+        pub start_date: Option<String>,
+    }
 }
 
 /// One priced line.
@@ -177,17 +159,7 @@ pub async fn preview(
     ApiJson(body): ApiJson<PreviewRequest>,
 ) -> ApiResult<Json<QuoteBody>> {
     let now = body.start_date.as_deref().map(|d| discounts::parse_start("start_date", d)).transpose()?;
-    let order = quote_spec::WireOrder {
-        product_pricing_ids: &body.product_pricing_ids,
-        config_items: &body.config_items,
-        onetime_items: &body.onetime_items,
-        discounts: &body.discounts,
-        coupon_ids: &body.coupon_ids,
-        term: body.term,
-        trial: body.trial,
-        trial_term: body.trial_term,
-    }
-    .to_stored()?;
+    let order = body.order()?;
     let spec = QuoteSpec { now, ..quote::of_order(&order, body.promo_code.as_deref()) };
     let resolved = quote::resolve(&state, ctx.id(), &spec).await?;
     let quote = pricing::quote(&resolved.input).map_err(pricing_error)?;

@@ -330,7 +330,7 @@ pub fn validate_item(p: &str, input: &ItemPricingInput) -> Result<ValidItem, Api
 fn required_amount(p: &str, field: &str, value: Option<i64>) -> Result<i64, ApiError> {
     let param = format!("{p}.{field}");
     let value = value.ok_or_else(|| ApiError::missing(param.clone()))?;
-    validate::amount(&param, value)
+    Ok(validate::amount(&param, value)?)
 }
 
 /// `unit_amount` or `unit_amount_decimal`, not both.

@@ -114,31 +114,74 @@ impl From<&OneTimeItem> for order::OneTimeItem {
     }
 }
 
-/// The stored order for the wire parts of a request.
-pub struct WireOrder<'a> {
-    pub product_pricing_ids: &'a [String],
-    pub config_items: &'a [ConfigItem],
-    pub onetime_items: &'a [OneTimeItem],
-    pub discounts: &'a [DiscountBody],
-    pub coupon_ids: &'a [String],
-    pub term: Option<PeriodBody>,
-    pub trial: Option<bool>,
-    pub trial_term: Option<PeriodBody>,
-}
+/// Declares a request body that carries an order (checkout creation, contract creation, the
+/// pricing preview): the order's fields, the same in every such body, then the body's own, and
+/// `order()`, the stored order they ask for. A macro because `#[serde(flatten)]` cannot be
+/// combined with `deny_unknown_fields`, which every request body has.
+macro_rules! order_body {
+    ($(#[$meta:meta])* pub struct $name:ident { $($own:tt)* }) => {
+        $(#[$meta])*
+        pub struct $name {
+            /// The plans bought; all in one currency.
+            #[serde(default)]
+            #[schema(value_type = Vec<crate::api::extract::IdRef>, inline)]
+            pub product_pricing_ids: Vec<String>,
+            /// Quantities (and chosen amounts) for the plans' items.
+            #[serde(default)]
+            pub config_items: Vec<crate::api::quote_spec::ConfigItem>,
+            #[serde(default)]
+            pub onetime_items: Vec<crate::api::quote_spec::OneTimeItem>,
+            #[serde(default)]
+            pub discounts: Vec<crate::api::discounts::DiscountBody>,
+            /// Kasse: stored coupons to apply.
+            #[serde(default)]
+            #[schema(value_type = Vec<crate::api::extract::IdRef>, inline)]
+            pub coupon_ids: Vec<String>,
+            /// The contract length.
+            pub term: Option<crate::api::price_spec::PeriodBody>,
+            /// Whether to apply `trial_term`; absent means "if `trial_term` is given".
+            pub trial: Option<bool>,
+            pub trial_term: Option<crate::api::price_spec::PeriodBody>,
+            $($own)*
+        }
 
-impl WireOrder<'_> {
-    /// The order as it is stored; fails only on a discount's over-long seed-only field.
-    pub fn to_stored(&self) -> ApiResult<Order> {
-        Ok(Order {
-            product_pricing_ids: self.product_pricing_ids.to_vec(),
-            config_items: self.config_items.iter().map(Into::into).collect(),
-            onetime_items: self.onetime_items.iter().map(Into::into).collect(),
-            discounts: discounts::to_stored(self.discounts)?,
-            coupon_ids: self.coupon_ids.to_vec(),
-            term: self.term.map(Into::into),
-            trial: self.trial,
-            trial_term: self.trial_term.map(Into::into),
-            start_date: None,
-        })
-    }
+        impl $name {
+            /// The order as it is stored; fails only on a discount's over-long seed-only field.
+            pub fn order(&self) -> crate::error::ApiResult<crate::domain::order::Order> {
+                crate::api::quote_spec::stored_order(
+                    &self.product_pricing_ids,
+                    &self.config_items,
+                    &self.onetime_items,
+                    &self.discounts,
+                    &self.coupon_ids,
+                    [self.term, self.trial_term],
+                    self.trial,
+                )
+            }
+        }
+    };
+}
+pub(crate) use order_body;
+
+/// The stored order for the order fields of a request body (see [`order_body`]).
+pub fn stored_order(
+    product_pricing_ids: &[String],
+    config_items: &[ConfigItem],
+    onetime_items: &[OneTimeItem],
+    discounts: &[DiscountBody],
+    coupon_ids: &[String],
+    [term, trial_term]: [Option<PeriodBody>; 2],
+    trial: Option<bool>,
+) -> ApiResult<Order> {
+    Ok(Order {
+        product_pricing_ids: product_pricing_ids.to_vec(),
+        config_items: config_items.iter().map(Into::into).collect(),
+        onetime_items: onetime_items.iter().map(Into::into).collect(),
+        discounts: discounts::to_stored(discounts)?,
+        coupon_ids: coupon_ids.to_vec(),
+        term: term.map(Into::into),
+        trial,
+        trial_term: trial_term.map(Into::into),
+        start_date: None,
+    })
 }

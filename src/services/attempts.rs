@@ -9,7 +9,7 @@ use std::net::IpAddr;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::db;
-use crate::error::ApiResult;
+use crate::services::error::ServiceResult;
 use crate::state::AppState;
 
 /// At most `max` attempts per `window` under keys starting with `prefix`.
@@ -31,7 +31,7 @@ impl Limit {
     }
 
     /// Count one attempt for `subject`; the wait until the next is allowed when over the limit.
-    async fn hit(&self, state: &AppState, subject: &str, now: DateTime<Utc>) -> ApiResult<Option<Duration>> {
+    async fn hit(&self, state: &AppState, subject: &str, now: DateTime<Utc>) -> ServiceResult<Option<Duration>> {
         let key = format!("{}:{subject}", self.prefix);
         let (hits, start) = db::rate_limits::hit(&state.db, &key, now, self.window()).await?;
         Ok((hits > self.max).then(|| start + self.window() - now))
@@ -40,7 +40,7 @@ impl Limit {
 
 /// Count a promo code tried on checkout `checkout_id` from `client`. `Some(wait)` refuses it:
 /// the longest wait of the limits it passed.
-pub async fn promo_code(state: &AppState, checkout_id: &str, client: IpAddr) -> ApiResult<Option<Duration>> {
+pub async fn promo_code(state: &AppState, checkout_id: &str, client: IpAddr) -> ServiceResult<Option<Duration>> {
     let now = state.clock.now();
     let by_checkout = PROMO_PER_CHECKOUT.hit(state, checkout_id, now).await?;
     let by_address = PROMO_PER_ADDRESS.hit(state, &client.to_string(), now).await?;

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::db::pricings::ItemPricing;
 use crate::domain::pricing::{PriceModel, PricedItem, Tier};
 use crate::domain::term::{Frequency, Period, PeriodUnit};
-use crate::error::ApiError;
+use crate::services::error::Error;
 
 /// The model parameters as stored in `item_pricings.model_config`.
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -58,14 +58,14 @@ pub fn model_config(model: &PriceModel) -> String {
     serde_json::to_string(&stored).unwrap_or_default()
 }
 
-fn corrupt(row: &ItemPricing) -> ApiError {
-    ApiError::internal(format!("item pricing {} has an unreadable model_config", row.id))
+fn corrupt(row: &ItemPricing) -> Error {
+    Error::internal(format!("item pricing {} has an unreadable model_config", row.id))
 }
 
 /// The engine's model of a stored item.
-pub fn model_of(row: &ItemPricing) -> Result<PriceModel, ApiError> {
+pub fn model_of(row: &ItemPricing) -> Result<PriceModel, Error> {
     let stored: StoredModel = serde_json::from_str(&row.model_config).map_err(|_| corrupt(row))?;
-    let tiers = || -> Result<Vec<Tier>, ApiError> {
+    let tiers = || -> Result<Vec<Tier>, Error> {
         let tiers = stored.tiers.as_ref().ok_or_else(|| corrupt(row))?;
         Ok(tiers
             .iter()
@@ -91,7 +91,7 @@ pub fn model_of(row: &ItemPricing) -> Result<PriceModel, ApiError> {
 }
 
 /// The billing frequency of a stored item.
-pub fn frequency_of(row: &ItemPricing) -> Result<Frequency, ApiError> {
+pub fn frequency_of(row: &ItemPricing) -> Result<Frequency, Error> {
     match (&row.period_unit, row.period_count) {
         (None, _) => Ok(Frequency::OneTime),
         (Some(unit), Some(count)) => {
@@ -104,7 +104,7 @@ pub fn frequency_of(row: &ItemPricing) -> Result<Frequency, ApiError> {
 }
 
 /// The engine's view of a stored item of the pricing `product_pricing_id` of `product_id`.
-pub fn priced_item(row: &ItemPricing, product_id: &str) -> Result<PricedItem, ApiError> {
+pub fn priced_item(row: &ItemPricing, product_id: &str) -> Result<PricedItem, Error> {
     Ok(PricedItem {
         item_pricing_id: row.id.clone(),
         product_id: product_id.to_string(),

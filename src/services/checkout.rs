@@ -8,8 +8,8 @@ pub use crate::domain::order::Entered;
 use crate::domain::order::Order;
 use crate::domain::pricing::{self, Quote};
 use crate::domain::redemption::Redemption;
-use crate::error::{ApiError, ApiResult};
 use crate::payments::ProviderKind;
+use crate::services::error::{Error, ServiceResult};
 use crate::services::quote::{self as quote_spec, QuoteSpec, ResolvedQuote};
 use crate::state::AppState;
 
@@ -80,11 +80,11 @@ pub struct Parsed {
     pub entered: Entered,
 }
 
-fn corrupt(what: &str, session: &CheckoutSession) -> ApiError {
-    ApiError::internal(format!("checkout {} has unreadable {what}", session.id))
+fn corrupt(what: &str, session: &CheckoutSession) -> Error {
+    Error::internal(format!("checkout {} has unreadable {what}", session.id))
 }
 
-pub fn parse(session: &CheckoutSession) -> ApiResult<Parsed> {
+pub fn parse(session: &CheckoutSession) -> ServiceResult<Parsed> {
     Ok(Parsed {
         order: serde_json::from_str(&session.order_spec).map_err(|_| corrupt("order_spec", session))?,
         options: serde_json::from_str(&session.options).map_err(|_| corrupt("options", session))?,
@@ -150,7 +150,7 @@ pub struct Priced {
     pub quote: Quote,
     pub resolved: ResolvedQuote,
     /// The customer's promo code was refused: why (shown beside the field). The quote is then without it.
-    pub promo_error: Option<ApiError>,
+    pub promo_error: Option<Error>,
     /// The customer's waiting one-time charges (NEXT) this quote includes in today's charge;
     /// fulfilment puts exactly these on the checkout's invoice.
     pub billables: Vec<String>,
@@ -171,7 +171,12 @@ impl Priced {
 
 /// Price the session with what the customer entered. An error names the field at fault
 /// (`config_items[0].num_licenses` for a quantity out of bounds).
-pub async fn price(state: &AppState, session: &CheckoutSession, order: &Order, entered: &Entered) -> ApiResult<Priced> {
+pub async fn price(
+    state: &AppState,
+    session: &CheckoutSession,
+    order: &Order,
+    entered: &Entered,
+) -> ServiceResult<Priced> {
     let order = with_quantities(order, entered);
     // (A contract's order is paid as signed: a code entered on it is never applied.)
     let promo = entered.promo_code.as_deref().filter(|c| !c.trim().is_empty() && session.source != "CONTRACT");
@@ -180,7 +185,7 @@ pub async fn price(state: &AppState, session: &CheckoutSession, order: &Order, e
     let spec = |promo| QuoteSpec { counted: counted.as_ref(), ..quote_spec::of_order(&order, promo) };
     let (resolved, promo_error) = match quote_spec::resolve(state, &session.company_id, &spec(promo)).await {
         Ok(r) => (r, None),
-        Err(e) if promo.is_some() && e.param.as_deref() == Some("promo_code") => {
+        Err(e) if promo.is_some() && e.field.as_deref() == Some("promo_code") => {
             (quote_spec::resolve(state, &session.company_id, &spec(None)).await?, Some(e))
         }
         Err(e) => return Err(e),

@@ -10,8 +10,8 @@ use crate::db::checkouts::CheckoutSession;
 use crate::domain::checkout::Status;
 use crate::domain::ids::{self, prefix};
 use crate::domain::order::Order;
-use crate::error::{ApiError, ApiResult};
 use crate::services::checkout::{Entered, Options};
+use crate::services::error::{Error, ServiceResult};
 use crate::services::validate;
 use crate::state::AppState;
 
@@ -21,7 +21,7 @@ pub fn session_url(state: &AppState, token: &str) -> String {
 }
 
 /// An absolute http(s) URL a customer may be sent to.
-pub fn check_url(param: &str, url: &str) -> ApiResult<String> {
+pub fn check_url(param: &str, url: &str) -> ServiceResult<String> {
     let url = url.trim();
     let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
     match rest {
@@ -33,7 +33,7 @@ pub fn check_url(param: &str, url: &str) -> ApiResult<String> {
         {
             Ok(url.to_string())
         }
-        _ => Err(ApiError::invalid(param, format!("`{param}` must be an http:// or https:// URL."))),
+        _ => Err(Error::invalid(param, format!("`{param}` must be an http:// or https:// URL."))),
     }
 }
 
@@ -54,7 +54,7 @@ pub struct NewSession {
 
 /// Check a new session (customer, catalog ids, quantities, discounts, promo code: the whole
 /// order is priced once) and store it.
-pub async fn create_session(state: &AppState, company_id: &str, new: NewSession) -> ApiResult<CheckoutSession> {
+pub async fn create_session(state: &AppState, company_id: &str, new: NewSession) -> ServiceResult<CheckoutSession> {
     let (session, _) = build_session(state, company_id, new).await?;
     db::checkouts::insert(&state.db, &session).await?;
     Ok(session)
@@ -66,14 +66,14 @@ pub async fn build_session(
     state: &AppState,
     company_id: &str,
     new: NewSession,
-) -> ApiResult<(CheckoutSession, crate::domain::pricing::Quote)> {
+) -> ServiceResult<(CheckoutSession, crate::domain::pricing::Quote)> {
     let customer_id = match &new.customer_id {
         Some(id) => {
             let c = db::customers::get(&state.db, company_id, id)
                 .await?
-                .ok_or_else(|| ApiError::unknown_ref("customer_id", "customer", id))?;
+                .ok_or_else(|| Error::unknown_ref("customer_id", "customer", id))?;
             if c.archived_at.is_some() {
-                return Err(ApiError::invalid("customer_id", "This customer is archived."));
+                return Err(Error::invalid("customer_id", "This customer is archived."));
             }
             Some(c.id)
         }

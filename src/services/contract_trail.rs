@@ -8,7 +8,7 @@ use crate::db::billing::Invoice;
 use crate::db::contracts::{self as store, Contract, Signer};
 use crate::domain::contract::Status;
 use crate::domain::ids::{self, prefix};
-use crate::error::ApiResult;
+use crate::services::error::ServiceResult;
 use crate::services::events::{self, ContractCompleted, Event};
 
 /// Who did something, for the audit trail.
@@ -34,7 +34,7 @@ pub async fn trail(
     actor: &Actor,
     detail: Option<String>,
     now: DateTime<Utc>,
-) -> ApiResult<()> {
+) -> ServiceResult<()> {
     let event = store::Event {
         id: ids::new_id(prefix::CONTRACT_EVENT, now),
         company_id: contract.company_id.clone(),
@@ -60,7 +60,7 @@ pub async fn completed_in(
     invoice: &Invoice,
     paid: bool,
     now: DateTime<Utc>,
-) -> ApiResult<()> {
+) -> ServiceResult<()> {
     let actor = Actor::default();
     if paid && invoice.total > 0 {
         trail(tx, contract, "PAID", None, &actor, Some(format!("invoice {}", invoice.number)), now).await?;

@@ -16,9 +16,9 @@ use crate::domain::contract::{self, Role, Status, Turn};
 use crate::domain::document;
 use crate::domain::ids::{self, prefix};
 use crate::domain::order::Order;
-use crate::error::{ApiError, ApiResult};
 use crate::services::checkout::{self as session, Entered, Parsed};
 pub use crate::services::contract_trail::{Actor, completed_in, trail};
+use crate::services::error::{Error, ServiceResult};
 use crate::services::events::{
     self, ContractClosed, ContractDeclined, ContractSent, ContractSigned, ContractViewed, Event, Signatory,
 };
@@ -69,17 +69,17 @@ fn signatory(state: &AppState, s: &Signer) -> Signatory {
     Signatory::of(s, signature_link(state, s))
 }
 
-async fn lock(tx: &mut Tx, contract: &Contract, now: DateTime<Utc>) -> ApiResult<Contract> {
+async fn lock(tx: &mut Tx, contract: &Contract, now: DateTime<Utc>) -> ServiceResult<Contract> {
     store::lock(tx, &contract.id, now)
         .await?
-        .ok_or_else(|| ApiError::internal(format!("contract {} vanished", contract.id)))
+        .ok_or_else(|| Error::internal(format!("contract {} vanished", contract.id)))
 }
 
 /// Reload a contract after a change.
-pub async fn reload(state: &AppState, contract: &Contract) -> ApiResult<Contract> {
+pub async fn reload(state: &AppState, contract: &Contract) -> ServiceResult<Contract> {
     store::get(&state.db, &contract.company_id, &contract.id)
         .await?
-        .ok_or_else(|| ApiError::internal(format!("contract {} vanished", contract.id)))
+        .ok_or_else(|| Error::internal(format!("contract {} vanished", contract.id)))
 }
 
 /// DRAFT → PENDING_SIGNATURES inside `tx`: freeze the document (its hash) and send it.
@@ -91,7 +91,7 @@ pub async fn finalize_in(
     signers: &[Signer],
     actor: &Actor,
     now: DateTime<Utc>,
-) -> ApiResult<bool> {
+) -> ServiceResult<bool> {
     let hash = document_hash(contract);
     if !store::finalize(tx, &contract.id, &hash, now).await? {
         return Ok(false);
@@ -109,12 +109,12 @@ pub async fn finalize_in(
 }
 
 /// The merchant's `…/finalize`.
-pub async fn finalize(state: &AppState, contract: &Contract) -> ApiResult<Contract> {
+pub async fn finalize(state: &AppState, contract: &Contract) -> ServiceResult<Contract> {
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
     let locked = lock(&mut tx, contract, now).await?;
     if locked.status() != Status::Draft {
-        return Err(ApiError::conflict(
+        return Err(Error::conflict(
             "contract_not_draft",
             format!("Only a DRAFT contract can be finalized; this one is {}.", locked.status),
         ));
@@ -136,13 +136,13 @@ pub enum Refusal {
     /// The document changed after the page was loaded (or the hash was forged).
     DocumentChanged,
     /// The order can no longer be priced as saved (the error names the config item).
-    Quantities(ApiError),
+    Quantities(Error),
     /// A failure on our side.
-    Failed(ApiError),
+    Failed(Error),
 }
 
-impl From<ApiError> for Refusal {
-    fn from(e: ApiError) -> Self {
+impl From<Error> for Refusal {
+    fn from(e: Error) -> Self {
         Refusal::Failed(e)
     }
 }
@@ -192,10 +192,10 @@ async fn freeze_in(
     parsed: &mut Parsed,
     quote: &crate::domain::pricing::Quote,
     now: DateTime<Utc>,
-) -> ApiResult<bool> {
+) -> ServiceResult<bool> {
     parsed.order = frozen(&parsed.order, &parsed.entered);
-    let order = serde_json::to_string(&parsed.order).map_err(ApiError::internal)?;
-    let entered = serde_json::to_string(&parsed.entered).map_err(ApiError::internal)?;
+    let order = serde_json::to_string(&parsed.order).map_err(Error::internal)?;
+    let entered = serde_json::to_string(&parsed.entered).map_err(Error::internal)?;
     if !db::checkouts::set_order_in(tx, &contract.checkout_id, &order, &entered, now).await? {
         return Ok(false);
     }
@@ -210,7 +210,11 @@ pub fn values_of(contract: &Contract, quote: &crate::domain::pricing::Quote) -> 
 }
 
 /// Store the values after the first signatory changed quantities on the page.
-pub async fn reprice(state: &AppState, contract: &Contract, quote: &crate::domain::pricing::Quote) -> ApiResult<()> {
+pub async fn reprice(
+    state: &AppState,
+    contract: &Contract,
+    quote: &crate::domain::pricing::Quote,
+) -> ServiceResult<()> {
     let v = values_of(contract, quote);
     store::set_values(&state.db, &contract.id, v.acv, v.tcv, state.clock.now()).await?;
     Ok(())
@@ -226,12 +230,12 @@ pub async fn sign(
 ) -> Result<Signed, Refusal> {
     let checkout = db::checkouts::get(&state.db, &contract.company_id, &contract.checkout_id)
         .await?
-        .ok_or_else(|| ApiError::internal(format!("contract {} without checkout", contract.id)))?;
+        .ok_or_else(|| Error::internal(format!("contract {} without checkout", contract.id)))?;
     let mut parsed = session::parse(&checkout)?;
     // Quantities are whatever was saved (the page's Update): a signature never changes them.
     let priced = match session::price(state, &checkout, &parsed.order, &parsed.entered).await {
         Ok(p) => p,
-        Err(e) if e.status.is_client_error() => return Err(Refusal::Quantities(e)),
+        Err(e) if e.is_refusal() => return Err(Refusal::Quantities(e)),
         Err(e) => return Err(Refusal::Failed(e)),
     };
 
@@ -337,7 +341,7 @@ pub async fn decline(
 
 /// End an open contract as VOID (the merchant) or EXPIRED (its date passed). Its checkout is
 /// closed in the same transaction; a payment in progress makes this a 409 (retry later).
-pub async fn close(state: &AppState, contract: &Contract, to: Status) -> ApiResult<Contract> {
+pub async fn close(state: &AppState, contract: &Contract, to: Status) -> ServiceResult<Contract> {
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
     let locked = lock(&mut tx, contract, now).await?;
@@ -345,14 +349,14 @@ pub async fn close(state: &AppState, contract: &Contract, to: Status) -> ApiResu
         return Ok(locked);
     }
     if !locked.status().can_become(to) {
-        return Err(ApiError::conflict(
+        return Err(Error::conflict(
             "contract_closed",
             format!("This contract is {} and cannot become {}.", locked.status, to.as_str()),
         ));
     }
     let session_to = if to == Status::Expired { CheckoutStatus::Expired } else { CheckoutStatus::Cancelled };
     if !crate::services::expiry::close_in(&mut tx, &contract.checkout_id, session_to, now).await? {
-        return Err(ApiError::conflict(
+        return Err(Error::conflict(
             "payment_in_progress",
             "A payment for this contract is in progress; try again in a minute.",
         ));
@@ -372,7 +376,7 @@ pub async fn close(state: &AppState, contract: &Contract, to: Status) -> ApiResu
 }
 
 /// The contract as it stands now: an open contract past its expiration date is expired first.
-pub async fn refresh(state: &AppState, contract: Contract) -> ApiResult<Contract> {
+pub async fn refresh(state: &AppState, contract: Contract) -> ServiceResult<Contract> {
     let overdue = contract.expiration_date.is_some_and(|t| t <= state.clock.now());
     if !(contract.status().is_open() && overdue) {
         return Ok(contract);
@@ -380,7 +384,7 @@ pub async fn refresh(state: &AppState, contract: Contract) -> ApiResult<Contract
     match close(state, &contract, Status::Expired).await {
         Ok(c) => Ok(c),
         // Completed or being paid meanwhile: show it as it is.
-        Err(e) if e.status.is_client_error() => reload(state, &contract).await,
+        Err(e) if e.is_refusal() => reload(state, &contract).await,
         Err(e) => Err(e),
     }
 }
@@ -398,7 +402,7 @@ pub async fn sweep(state: &AppState) -> usize {
     for c in overdue {
         match close(state, &c, Status::Expired).await {
             Ok(_) => expired += 1,
-            Err(e) if e.status.is_client_error() => {}
+            Err(e) if e.is_refusal() => {}
             Err(e) => tracing::warn!(error = %e, "expiring a contract failed"),
         }
     }
@@ -419,10 +423,10 @@ pub async fn mark_signed_offline(
     contract: &Contract,
     note: Option<&str>,
     upload: Option<Upload>,
-) -> ApiResult<Contract> {
+) -> ServiceResult<Contract> {
     let checkout = db::checkouts::get(&state.db, &contract.company_id, &contract.checkout_id)
         .await?
-        .ok_or_else(|| ApiError::internal(format!("contract {} without checkout", contract.id)))?;
+        .ok_or_else(|| Error::internal(format!("contract {} without checkout", contract.id)))?;
     let mut parsed: Parsed = session::parse(&checkout)?;
     let priced = session::price(state, &checkout, &parsed.order, &parsed.entered).await?;
     let now = state.clock.now();
@@ -435,7 +439,7 @@ pub async fn mark_signed_offline(
         locked.status = Status::PendingSignatures.as_str().to_string();
     }
     if !locked.status().is_signing() {
-        return Err(ApiError::conflict(
+        return Err(Error::conflict(
             "contract_not_signing",
             format!("Only a contract awaiting signatures can be marked signed; this one is {}.", locked.status),
         ));
@@ -474,7 +478,7 @@ pub async fn mark_signed_offline(
 
 /// Record that a signer opened their page (never for previews). Views within a few minutes
 /// of the last one count once.
-pub async fn record_view(state: &AppState, contract: &Contract, signer: &Signer, actor: &Actor) -> ApiResult<()> {
+pub async fn record_view(state: &AppState, contract: &Contract, signer: &Signer, actor: &Actor) -> ServiceResult<()> {
     let now = state.clock.now();
     if store::last_view(&state.db, &signer.id).await?.is_some_and(|at| now - at < Duration::minutes(VIEW_WINDOW)) {
         return Ok(());

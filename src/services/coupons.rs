@@ -12,10 +12,10 @@ use crate::db::coupons::{Coupon, PromoCode};
 use crate::domain::money::Currency;
 use crate::domain::order::{DiscountType, DurationKind, Money, OrderDiscount};
 use crate::domain::pricing::{Discount, DiscountDuration, DiscountScope, DiscountValue};
-use crate::error::ApiError;
+use crate::services::error::Error;
 
 /// A timestamp given as RFC 3339 or as a plain date (the end of that day, UTC).
-pub fn parse_expiry(param: &str, value: &str) -> Result<DateTime<Utc>, ApiError> {
+pub fn parse_expiry(param: &str, value: &str) -> Result<DateTime<Utc>, Error> {
     if let Ok(t) = DateTime::parse_from_rfc3339(value.trim()) {
         return validate::date_in_range(param, t.with_timezone(&Utc));
     }
@@ -24,38 +24,38 @@ pub fn parse_expiry(param: &str, value: &str) -> Result<DateTime<Utc>, ApiError>
         .and_then(|d| d.succ_opt())
         .map(|d| d.and_time(NaiveTime::MIN).and_utc())
         .ok_or_else(|| {
-            ApiError::invalid(param, format!("`{param}` must be a date (2026-12-31) or an RFC 3339 timestamp."))
+            Error::invalid(param, format!("`{param}` must be a date (2026-12-31) or an RFC 3339 timestamp."))
         })?;
     validate::date_in_range(param, t)
 }
 
 /// A start moment given as RFC 3339 or as a plain date (the start of that day, UTC).
-pub fn parse_start(param: &str, value: &str) -> Result<DateTime<Utc>, ApiError> {
+pub fn parse_start(param: &str, value: &str) -> Result<DateTime<Utc>, Error> {
     if let Ok(t) = DateTime::parse_from_rfc3339(value.trim()) {
         return validate::date_in_range(param, t.with_timezone(&Utc));
     }
     let t = NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").map(|d| d.and_time(NaiveTime::MIN).and_utc()).map_err(
-        |_| ApiError::invalid(param, format!("`{param}` must be a date (2026-12-31) or an RFC 3339 timestamp.")),
+        |_| Error::invalid(param, format!("`{param}` must be a date (2026-12-31) or an RFC 3339 timestamp.")),
     )?;
     validate::date_in_range(param, t)
 }
 
 /// A percent fraction: above 0, at most 1.
-pub fn parse_percent(param: &str, n: &serde_json::Number) -> Result<Decimal, ApiError> {
+pub fn parse_percent(param: &str, n: &serde_json::Number) -> Result<Decimal, Error> {
     let d = Decimal::from_str(&n.to_string())
         .or_else(|_| Decimal::from_scientific(&n.to_string()))
-        .map_err(|_| ApiError::invalid(param, format!("`{param}` must be a number.")))?;
+        .map_err(|_| Error::invalid(param, format!("`{param}` must be a number.")))?;
     if d <= Decimal::ZERO || d > Decimal::ONE {
-        return Err(ApiError::invalid(param, format!("`{param}` is a fraction above 0 and at most 1 (0.25 = 25 %).")));
+        return Err(Error::invalid(param, format!("`{param}` is a fraction above 0 and at most 1 (0.25 = 25 %).")));
     }
     Ok(d.normalize())
 }
 
 /// Money in `currency`: the currency must match the quote's, the amount must be sane.
-pub fn money_in(param: &str, money: &Money, currency: Currency) -> Result<i64, ApiError> {
+pub fn money_in(param: &str, money: &Money, currency: Currency) -> Result<i64, Error> {
     let given = validate::currency(&format!("{param}.currency"), &money.currency)?;
     if given != currency {
-        return Err(ApiError::invalid(
+        return Err(Error::invalid(
             format!("{param}.currency"),
             format!("This amount is in {given}, but the prices are in {currency}."),
         )
@@ -64,15 +64,15 @@ pub fn money_in(param: &str, money: &Money, currency: Currency) -> Result<i64, A
     validate::amount(&format!("{param}.value_in_cents"), money.value_in_cents)
 }
 
-fn duration(param: &str, kind: Option<DurationKind>, periods: Option<i64>) -> Result<DiscountDuration, ApiError> {
+fn duration(param: &str, kind: Option<DurationKind>, periods: Option<i64>) -> Result<DiscountDuration, Error> {
     match (kind.unwrap_or(DurationKind::Forever), periods) {
-        (DurationKind::Once | DurationKind::Forever, Some(_)) => Err(ApiError::invalid(
+        (DurationKind::Once | DurationKind::Forever, Some(_)) => Err(Error::invalid(
             validate::join(param, "duration_periods"),
             "`duration_periods` applies only to duration REPEATING.",
         )),
         (DurationKind::Once, None) => Ok(DiscountDuration::Once),
         (DurationKind::Forever, None) => Ok(DiscountDuration::Forever),
-        (DurationKind::Repeating, None) => Err(ApiError::missing(validate::join(param, "duration_periods"))),
+        (DurationKind::Repeating, None) => Err(Error::missing(validate::join(param, "duration_periods"))),
         (DurationKind::Repeating, Some(n)) => {
             let n = validate::count(&validate::join(param, "duration_periods"), n, 1, 1000)?;
             Ok(DiscountDuration::Periods(u32::try_from(n).unwrap_or(1)))
@@ -87,7 +87,7 @@ fn scope(
     pricing: Option<&str>,
     item: Option<&str>,
     onetime: Option<&str>,
-) -> Result<DiscountScope, ApiError> {
+) -> Result<DiscountScope, Error> {
     let given: Vec<_> = [
         ("product_id", product.map(|s| DiscountScope::Product(s.to_string()))),
         ("product_pricing_id", pricing.map(|s| DiscountScope::ProductPricing(s.to_string()))),
@@ -100,7 +100,7 @@ fn scope(
     match given.as_slice() {
         [] => Ok(DiscountScope::All),
         [(_, s)] => Ok(s.clone()),
-        [_, (name, _), ..] => Err(ApiError::invalid(
+        [_, (name, _), ..] => Err(Error::invalid(
             validate::join(param, name),
             "A discount applies to one product, product pricing, item or one-time item: name at most one.",
         )),
@@ -108,15 +108,15 @@ fn scope(
 }
 
 /// An inline discount in the quote's `currency`. (A body naming `coupon_id` is resolved by the caller.)
-pub fn from_body(param: &str, body: &OrderDiscount, currency: Currency) -> Result<Discount, ApiError> {
+pub fn from_body(param: &str, body: &OrderDiscount, currency: Currency) -> Result<Discount, Error> {
     // The seeds send `amount` and `percent` together whatever the type; the type decides which counts.
     let value = match body.kind {
         DiscountType::DiscountPercent => {
-            let n = body.percent.as_ref().ok_or_else(|| ApiError::missing(format!("{param}.percent")))?;
+            let n = body.percent.as_ref().ok_or_else(|| Error::missing(format!("{param}.percent")))?;
             DiscountValue::Percent(parse_percent(&format!("{param}.percent"), n)?)
         }
         DiscountType::DiscountAmount => {
-            let m = body.amount.as_ref().ok_or_else(|| ApiError::missing(format!("{param}.amount")))?;
+            let m = body.amount.as_ref().ok_or_else(|| Error::missing(format!("{param}.amount")))?;
             DiscountValue::Amount(money_in(&format!("{param}.amount"), m, currency)?)
         }
     };
@@ -254,7 +254,7 @@ pub fn coupon_duration(
     param: &str,
     kind: Option<DurationKind>,
     periods: Option<i64>,
-) -> Result<(DurationKind, Option<i32>), ApiError> {
+) -> Result<(DurationKind, Option<i32>), Error> {
     let kind = kind.unwrap_or(DurationKind::Forever);
     match duration(param, Some(kind), periods)? {
         DiscountDuration::Periods(n) => Ok((kind, Some(i32::try_from(n).unwrap_or(1)))),
@@ -268,6 +268,6 @@ pub fn coupon_scope(
     product: Option<&str>,
     pricing: Option<&str>,
     item: Option<&str>,
-) -> Result<DiscountScope, ApiError> {
+) -> Result<DiscountScope, Error> {
     scope(param, product, pricing, item, None)
 }

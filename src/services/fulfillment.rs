@@ -17,9 +17,9 @@ use crate::domain::billing::{InvoiceStatus, PaymentStatus};
 use crate::domain::checkout::Status;
 use crate::domain::ids::{self, prefix};
 use crate::domain::pricing::{Charge, Quote};
-use crate::error::{ApiError, ApiResult};
 use crate::payments::SavedMethod;
 use crate::services::checkout::{Entered, Parsed, Priced};
+use crate::services::error::{Error, ServiceResult};
 use crate::services::events::{self, CheckoutCompleted, Event, InvoiceEvent};
 use crate::state::AppState;
 
@@ -49,7 +49,7 @@ pub async fn fulfil(
     parsed: &Parsed,
     priced: &Priced,
     payment: PaymentDone<'_>,
-) -> ApiResult<CheckoutSession> {
+) -> ServiceResult<CheckoutSession> {
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
     if fulfil_in(&mut tx, session, parsed, priced, payment, now).await? {
@@ -70,7 +70,7 @@ pub async fn fulfil_in(
     priced: &Priced,
     payment: PaymentDone<'_>,
     now: DateTime<Utc>,
-) -> ApiResult<bool> {
+) -> ServiceResult<bool> {
     if !db::checkouts::finish(tx, &session.id, Status::Completed, now).await? {
         return Ok(false);
     }
@@ -93,7 +93,7 @@ pub async fn fulfil_in(
     }
     // The waiting one-time charges the customer saw and paid; each goes on this invoice only.
     if db::onetimes::claim(tx, &priced.billables, &invoice.id, now).await? != priced.billables.len() {
-        return Err(ApiError::conflict(
+        return Err(Error::conflict(
             "already_invoiced",
             "A charge of this order was invoiced elsewhere meanwhile; nothing was completed.",
         ));
@@ -118,7 +118,7 @@ pub async fn fulfil_in(
     // Normally held since the charge (see `redemptions`); otherwise the count is taken here,
     // under the limit, and an order past it completes nothing.
     if !crate::services::redemptions::hold_in(tx, session, priced.redemption().as_ref(), now).await? {
-        return Err(ApiError::conflict(
+        return Err(Error::conflict(
             "promo_code_exhausted",
             "A promo code or coupon of this order was used up meanwhile; nothing was completed.",
         ));
@@ -173,14 +173,19 @@ pub async fn fulfil_in(
     Ok(true)
 }
 
-async fn reload(state: &AppState, session: &CheckoutSession) -> ApiResult<CheckoutSession> {
+async fn reload(state: &AppState, session: &CheckoutSession) -> ServiceResult<CheckoutSession> {
     db::checkouts::get(&state.db, &session.company_id, &session.id)
         .await?
-        .ok_or_else(|| ApiError::internal(format!("checkout {} vanished", session.id)))
+        .ok_or_else(|| Error::internal(format!("checkout {} vanished", session.id)))
 }
 
 /// A customer from what was entered on the page (already checked there).
-async fn create_customer(tx: &mut Tx, session: &CheckoutSession, e: &Entered, now: DateTime<Utc>) -> ApiResult<String> {
+async fn create_customer(
+    tx: &mut Tx,
+    session: &CheckoutSession,
+    e: &Entered,
+    now: DateTime<Utc>,
+) -> ServiceResult<String> {
     let customer = Customer {
         id: ids::new_id(prefix::CUSTOMER, now),
         company_id: session.company_id.clone(),
@@ -229,7 +234,7 @@ async fn create_subscription(
     quote: &Quote,
     customer_id: &str,
     now: DateTime<Utc>,
-) -> ApiResult<String> {
+) -> ServiceResult<String> {
     let recurring: Vec<_> = quote
         .recurring
         .iter()
@@ -275,7 +280,7 @@ async fn build_invoice(
     subscription_id: Option<String>,
     paid: bool,
     now: DateTime<Utc>,
-) -> ApiResult<Invoice> {
+) -> ServiceResult<Invoice> {
     let charge = &quote.due_today;
     let net_terms = i64::from(parsed.options.net_terms.unwrap_or(14));
     Ok(Invoice {

@@ -14,8 +14,8 @@ use crate::db::onetimes::{Billable, PaymentMethod};
 use crate::db::{self, Tx};
 use crate::domain::billing::{InvoiceStatus, PaymentStatus};
 use crate::domain::ids::{self, prefix};
-use crate::error::{ApiError, ApiResult};
 use crate::payments::{CardInput, ChargeRequest, Outcome, Payer, Provider, ProviderKind, SavedMethod};
+use crate::services::error::{Error, ServiceResult};
 use crate::services::events::{self, Event, InvoiceEvent, PaymentFailed};
 use crate::state::AppState;
 
@@ -61,8 +61,13 @@ pub fn assemble(billables: &[Billable]) -> Assembled {
 /// Issue an OPEN invoice for `billables` of one customer and currency inside `tx`: the next
 /// number, a hosted token, the claim of every billable, and `invoice.created`. A billable
 /// someone else invoiced first makes this a 409 and the caller's transaction rolls back.
-pub async fn issue_in(tx: &mut Tx, billables: &[Billable], terms: &Terms, now: DateTime<Utc>) -> ApiResult<Invoice> {
-    let first = billables.first().ok_or_else(|| ApiError::internal("an invoice needs at least one billable"))?;
+pub async fn issue_in(
+    tx: &mut Tx,
+    billables: &[Billable],
+    terms: &Terms,
+    now: DateTime<Utc>,
+) -> ServiceResult<Invoice> {
+    let first = billables.first().ok_or_else(|| Error::internal("an invoice needs at least one billable"))?;
     let assembled = assemble(billables);
     let issued_at = terms.issued_at.unwrap_or(now);
     let total = assembled.total();
@@ -95,7 +100,7 @@ pub async fn issue_in(tx: &mut Tx, billables: &[Billable], terms: &Terms, now: D
     db::billing::insert_invoice(tx, &invoice).await?;
     let ids: Vec<String> = billables.iter().map(|b| b.id.clone()).collect();
     if db::onetimes::claim(tx, &ids, &invoice.id, now).await? != ids.len() {
-        return Err(ApiError::conflict(
+        return Err(Error::conflict(
             "already_invoiced",
             "These charges were put on another invoice at the same moment; nothing was created.",
         ));
@@ -141,7 +146,7 @@ pub enum Paid {
 
 /// The card provider for an invoice: its company's choice. Pages where the customer completes
 /// an action (a challenge, Stripe's Payment Element) live under the hosted invoice page.
-pub async fn provider(state: &AppState, invoice: &Invoice) -> ApiResult<Provider> {
+pub async fn provider(state: &AppState, invoice: &Invoice) -> ServiceResult<Provider> {
     let company = db::companies::get(&state.db, &invoice.company_id).await?;
     let sepa_debit = company.as_ref().is_some_and(|c| c.sepa_debit);
     let kind = company.and_then(|c| ProviderKind::parse(&c.payment_provider)).unwrap_or(ProviderKind::Sandbox);
@@ -161,7 +166,7 @@ struct PayerRow {
     name: Option<String>,
 }
 
-async fn payer(state: &AppState, invoice: &Invoice) -> ApiResult<PayerRow> {
+async fn payer(state: &AppState, invoice: &Invoice) -> ServiceResult<PayerRow> {
     let customer = db::customers::get(&state.db, &invoice.company_id, &invoice.customer_id).await?;
     Ok(PayerRow {
         provider_customer: db::customers::provider_ref(&state.db, &invoice.customer_id).await?,
@@ -171,7 +176,7 @@ async fn payer(state: &AppState, invoice: &Invoice) -> ApiResult<PayerRow> {
 }
 
 /// Charge an OPEN invoice's amount due once.
-pub async fn pay(state: &AppState, invoice: &Invoice, with: PayWith<'_>) -> ApiResult<Paid> {
+pub async fn pay(state: &AppState, invoice: &Invoice, with: PayWith<'_>) -> ServiceResult<Paid> {
     let now = state.clock.now();
     if !db::billing::lock_invoice(&state.db, &invoice.id, now, now + Duration::seconds(PAYMENT_LOCK)).await? {
         let current = reload(state, invoice).await?;
@@ -262,7 +267,7 @@ async fn new_payment(
     invoice: &Invoice,
     provider: &Provider,
     now: DateTime<Utc>,
-) -> ApiResult<Payment> {
+) -> ServiceResult<Payment> {
     let payment = Payment {
         id: ids::new_id(prefix::PAYMENT, now),
         company_id: invoice.company_id.clone(),
@@ -289,13 +294,13 @@ async fn new_payment(
 /// on an invoice the customer paid through Kasse: marking it paid would record a second
 /// payment of it, voiding it would keep the money (also while the order of a payment that
 /// succeeded is still being written).
-pub async fn refuse_if_paid_through_kasse(state: &AppState, invoice: &Invoice) -> ApiResult<()> {
+pub async fn refuse_if_paid_through_kasse(state: &AppState, invoice: &Invoice) -> ServiceResult<()> {
     let payments = db::billing::payments_of_invoice(&state.db, &invoice.id).await?;
     match payments
         .iter()
         .find(|p| p.status == PaymentStatus::Succeeded.as_str() || p.status == PaymentStatus::Refunded.as_str())
     {
-        Some(p) => Err(ApiError::conflict(
+        Some(p) => Err(Error::conflict(
             "invoice_already_paid",
             format!(
                 "This invoice was paid through Kasse (payment {}, {} {}); nothing was changed.",
@@ -314,11 +319,11 @@ pub async fn answer_challenge(
     invoice: &Invoice,
     payment_id: &str,
     approved: bool,
-) -> ApiResult<Paid> {
+) -> ServiceResult<Paid> {
     let now = state.clock.now();
     let payment = db::billing::get_payment(&state.db, payment_id).await?;
     let Some(payment) = payment.filter(|p| p.invoice_id.as_deref() == Some(invoice.id.as_str())) else {
-        return Err(ApiError::not_found("payment", payment_id));
+        return Err(Error::not_found("payment", payment_id));
     };
     // Hold the invoice while the bank's answer settles, so a void cannot slip in between.
     if !db::billing::lock_invoice(&state.db, &invoice.id, now, now + Duration::seconds(PAYMENT_LOCK)).await? {
@@ -353,7 +358,12 @@ pub async fn answer_challenge(
 /// The provider took the money: the payment SUCCEEDED and the invoice PAID, with
 /// `invoice.paid`, in one transaction. Exactly once: the invoice's OPEN → PAID is a
 /// compare-and-set, so the return from Stripe and its webhook cannot both pay it.
-pub(crate) async fn settle(state: &AppState, invoice: &Invoice, payment_id: &str, reference: &str) -> ApiResult<Paid> {
+pub(crate) async fn settle(
+    state: &AppState,
+    invoice: &Invoice,
+    payment_id: &str,
+    reference: &str,
+) -> ServiceResult<Paid> {
     let now = state.clock.now();
     // A provider may report success after we recorded a decline (another card on the same
     // Stripe page): the money taken is what counts.
@@ -401,7 +411,12 @@ pub(crate) async fn settle(state: &AppState, invoice: &Invoice, payment_id: &str
 
 /// A refused payment: recorded with its reason, the invoice free for another try, and the
 /// merchant told with `payment.failed`.
-pub(crate) async fn failed(state: &AppState, invoice: &Invoice, payment: &Payment, reason: &str) -> ApiResult<Paid> {
+pub(crate) async fn failed(
+    state: &AppState,
+    invoice: &Invoice,
+    payment: &Payment,
+    reason: &str,
+) -> ServiceResult<Paid> {
     let now = state.clock.now();
     db::billing::fail_payment(&state.db, &payment.id, reason, now).await?;
     let mut tx = state.db.begin().await?;
@@ -412,10 +427,10 @@ pub(crate) async fn failed(state: &AppState, invoice: &Invoice, payment: &Paymen
     Ok(Paid::Failed { reason: reason.to_string() })
 }
 
-async fn reload(state: &AppState, invoice: &Invoice) -> ApiResult<Invoice> {
+async fn reload(state: &AppState, invoice: &Invoice) -> ServiceResult<Invoice> {
     db::billing::get_invoice(&state.db, &invoice.company_id, &invoice.id)
         .await?
-        .ok_or_else(|| ApiError::internal(format!("invoice {} vanished", invoice.id)))
+        .ok_or_else(|| Error::internal(format!("invoice {} vanished", invoice.id)))
 }
 
 /// A stored payment method as a provider charges it.

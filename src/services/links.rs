@@ -6,9 +6,9 @@ use crate::db::links::CheckoutLink;
 use crate::domain::link::{LinkAction, LinkItemType, LinkSpec};
 use crate::domain::order::{ConfigItem, OneTimeItem, Order, QuantityConfig, Span};
 use crate::domain::term::PeriodUnit;
-use crate::error::{ApiError, ApiResult};
 use crate::services::checkout::{CompletionAction, Options};
 use crate::services::checkout_create::NewSession;
+use crate::services::error::{Error, ServiceResult};
 use crate::services::validate;
 use crate::state::AppState;
 
@@ -69,9 +69,9 @@ pub fn options_of(spec: &LinkSpec) -> Options {
 }
 
 /// Check a spec against the catalog by pricing its order once; returns the order.
-pub async fn check_spec(state: &AppState, company_id: &str, spec: &LinkSpec) -> ApiResult<Order> {
+pub async fn check_spec(state: &AppState, company_id: &str, spec: &LinkSpec) -> ServiceResult<Order> {
     if spec.items.is_empty() || spec.items.len() > 20 {
-        return Err(ApiError::invalid("items", "`items` must have 1 to 20 entries."));
+        return Err(Error::invalid("items", "`items` must have 1 to 20 entries."));
     }
     for (i, item) in spec.items.iter().enumerate() {
         let p = format!("items[{i}]");
@@ -85,23 +85,20 @@ pub async fn check_spec(state: &AppState, company_id: &str, spec: &LinkSpec) -> 
             validate::QUANTITY_MAX,
         )?;
         if min > max {
-            return Err(ApiError::invalid(
-                format!("{p}.min_quantity"),
-                "`min_quantity` must not exceed `max_quantity`.",
-            ));
+            return Err(Error::invalid(format!("{p}.min_quantity"), "`min_quantity` must not exceed `max_quantity`."));
         }
     }
     if let Some(days) = spec.options.trial_days {
         validate::count("options.trial_days", days, 0, 3650)?;
     }
     if spec.action == LinkAction::Redirect && spec.redirect_url.is_none() {
-        return Err(ApiError::missing("redirect_url").with_message("action `redirect` needs `redirect_url`."));
+        return Err(Error::missing("redirect_url").with_message("action `redirect` needs `redirect_url`."));
     }
     let ids: Vec<String> = spec.items.iter().map(|i| i.product_pricing_id.clone()).collect();
     let pricings = db::pricings::get_many(&state.db, company_id, &ids).await?;
     for (i, id) in ids.iter().enumerate() {
         if !pricings.iter().any(|p| &p.pricing.id == id) {
-            return Err(ApiError::unknown_ref(format!("items[{i}].product_pricing_id"), "product pricing", id));
+            return Err(Error::unknown_ref(format!("items[{i}].product_pricing_id"), "product pricing", id));
         }
     }
     let one_time = |id: &str| {
@@ -111,9 +108,9 @@ pub async fn check_spec(state: &AppState, company_id: &str, spec: &LinkSpec) -> 
     crate::services::quote::resolve(state, company_id, &crate::services::quote::of_order(&order, None)).await.map_err(
         |e| {
             // Point at the link's own fields where the order's names differ.
-            match e.param.as_deref() {
+            match e.field.as_deref() {
                 Some(p) if p.starts_with("product_pricing_ids") || p.starts_with("onetime_items") => {
-                    e.with_param("items")
+                    e.with_field("items")
                 }
                 _ => e,
             }
@@ -123,8 +120,8 @@ pub async fn check_spec(state: &AppState, company_id: &str, spec: &LinkSpec) -> 
 }
 
 /// The session a visit to `link` starts.
-pub async fn new_session_for(state: &AppState, link: &CheckoutLink) -> ApiResult<NewSession> {
-    let spec: LinkSpec = serde_json::from_str(&link.spec).map_err(|_| ApiError::internal("unreadable link spec"))?;
+pub async fn new_session_for(state: &AppState, link: &CheckoutLink) -> ServiceResult<NewSession> {
+    let spec: LinkSpec = serde_json::from_str(&link.spec).map_err(|_| Error::internal("unreadable link spec"))?;
     let order = check_spec(state, &link.company_id, &spec).await?;
     Ok(NewSession {
         source: "LINK",

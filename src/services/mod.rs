@@ -8,6 +8,7 @@ pub mod checkout_create;
 pub mod contract_trail;
 pub mod contracts;
 pub mod coupons;
+pub mod error;
 pub mod events;
 pub mod expiry;
 pub mod fulfillment;

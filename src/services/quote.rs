@@ -23,7 +23,7 @@ use crate::domain::pricing::{
 };
 use crate::domain::redemption::Redemption;
 use crate::domain::term::{Frequency, Period};
-use crate::error::{ApiError, ApiResult};
+use crate::services::error::{Error, ServiceResult};
 use crate::state::AppState;
 use serde_json::Value;
 
@@ -45,20 +45,18 @@ pub fn of_order<'a>(order: &'a Order, promo_code: Option<&'a str>) -> QuoteSpec<
 }
 
 /// A stored span checked (1 to 1000 units) and turned into the engine's period.
-pub fn period(param: &str, span: Span) -> ApiResult<Period> {
+pub fn period(param: &str, span: Span) -> ServiceResult<Period> {
     let count = validate::count(&format!("{param}.count"), span.count, 1, 1000)?;
     Ok(Period { count: u32::try_from(count).unwrap_or(1), unit: span.frequency })
 }
 
 /// The engine's refusal of an order, named by the field a merchant would change.
-pub fn pricing_error(e: PricingError) -> ApiError {
+pub fn pricing_error(e: PricingError) -> Error {
     match e {
-        PricingError::AmountTooLarge => {
-            ApiError::invalid("config_items", "The order's amounts exceed 10^12 minor units.")
-                .with_code("amount_too_large")
-        }
-        PricingError::DateOutOfRange => ApiError::invalid("term", "A charge date of this order is out of range."),
-        other => ApiError::invalid("config_items", other.to_string()),
+        PricingError::AmountTooLarge => Error::invalid("config_items", "The order's amounts exceed 10^12 minor units.")
+            .with_code("amount_too_large"),
+        PricingError::DateOutOfRange => Error::invalid("term", "A charge date of this order is out of range."),
+        other => Error::invalid("config_items", other.to_string()),
     }
 }
 
@@ -97,7 +95,7 @@ pub fn check_quantity(
     quantity: i64,
     config: Option<&order::QuantityConfig>,
     minimum: Option<i64>,
-) -> ApiResult<i64> {
+) -> ServiceResult<i64> {
     let quantity = validate::count(param, quantity, 0, validate::QUANTITY_MAX)?;
     let base = param.rsplit_once('.').map(|(b, _)| b).unwrap_or("");
     let (min, max) = match config {
@@ -114,18 +112,18 @@ pub fn check_quantity(
     if let (Some(min), Some(max)) = (min, max)
         && min > max
     {
-        return Err(ApiError::invalid(format!("{qc}.min_quantity"), "`min_quantity` must not exceed `max_quantity`."));
+        return Err(Error::invalid(format!("{qc}.min_quantity"), "`min_quantity` must not exceed `max_quantity`."));
     }
     let min = min.into_iter().chain(minimum).max();
     if let Some(min) = min
         && quantity < min
     {
-        return Err(ApiError::invalid(param, format!("The quantity must be at least {min}.")));
+        return Err(Error::invalid(param, format!("The quantity must be at least {min}.")));
     }
     if let Some(max) = max
         && quantity > max
     {
-        return Err(ApiError::invalid(param, format!("The quantity must be at most {max}.")));
+        return Err(Error::invalid(param, format!("The quantity must be at most {max}.")));
     }
     Ok(quantity)
 }
@@ -136,12 +134,12 @@ fn own_count_aside(coupon: &Coupon, counted: Option<&Redemption>) -> Coupon {
     Coupon { times_redeemed: coupon.times_redeemed - i32::from(own), ..coupon.clone() }
 }
 
-fn unknown_pricing(param: String, id: &str) -> ApiError {
-    ApiError::unknown_ref(param, "product pricing", id)
+fn unknown_pricing(param: String, id: &str) -> Error {
+    Error::unknown_ref(param, "product pricing", id)
 }
 
 /// Resolve `spec` for `company_id` (whose currency is used only when nothing else names one).
-pub async fn resolve(state: &AppState, company_id: &str, spec: &QuoteSpec<'_>) -> ApiResult<ResolvedQuote> {
+pub async fn resolve(state: &AppState, company_id: &str, spec: &QuoteSpec<'_>) -> ServiceResult<ResolvedQuote> {
     validate::list_len("product_pricing_ids", spec.product_pricing_ids)?;
     validate::list_len("config_items", spec.config_items)?;
     validate::list_len("onetime_items", spec.onetime_items)?;
@@ -166,12 +164,12 @@ pub async fn resolve(state: &AppState, company_id: &str, spec: &QuoteSpec<'_>) -
 
     // The currency: the first plan's, else the first one-time item's.
     let mut currency: Option<Currency> = None;
-    let mut agree = |param: String, code: &str| -> ApiResult<()> {
-        let c = Currency::parse(code).map_err(|_| ApiError::internal(format!("stored currency {code} is unknown")))?;
+    let mut agree = |param: String, code: &str| -> ServiceResult<()> {
+        let c = Currency::parse(code).map_err(|_| Error::internal(format!("stored currency {code} is unknown")))?;
         match currency {
             None => currency = Some(c),
             Some(q) if q != c => {
-                return Err(ApiError::invalid(
+                return Err(Error::invalid(
                     param,
                     format!("This is priced in {c}, but the rest of the order is in {q}."),
                 )
@@ -188,13 +186,13 @@ pub async fn resolve(state: &AppState, company_id: &str, spec: &QuoteSpec<'_>) -
         let param = format!("product_pricing_ids[{i}]");
         let p = pricings.get(id).ok_or_else(|| unknown_pricing(param.clone(), id))?;
         if p.pricing.archived_at.is_some() {
-            return Err(ApiError::invalid(
+            return Err(Error::invalid(
                 param,
                 format!("The product pricing '{id}' is archived and can no longer be sold."),
             ));
         }
         if !seen.insert(id.as_str()) {
-            return Err(ApiError::invalid(param, format!("The product pricing '{id}' is listed twice.")));
+            return Err(Error::invalid(param, format!("The product pricing '{id}' is listed twice.")));
         }
         agree(param, &p.pricing.currency)?;
         plans.push(p);
@@ -212,16 +210,16 @@ pub async fn resolve(state: &AppState, company_id: &str, spec: &QuoteSpec<'_>) -
                 agree(param, code.code())?;
             }
             (Some(_), Some(_)) => {
-                return Err(ApiError::invalid(
+                return Err(Error::invalid(
                     format!("onetime_items[{i}].custom_price"),
                     "Give either `product_pricing_id` or `custom_price`, not both.",
                 ));
             }
-            (None, None) => return Err(ApiError::missing(format!("onetime_items[{i}].product_pricing_id"))),
+            (None, None) => return Err(Error::missing(format!("onetime_items[{i}].product_pricing_id"))),
         }
     }
     let Some(currency) = currency else {
-        return Err(ApiError::invalid(
+        return Err(Error::invalid(
             "product_pricing_ids",
             "The order is empty: name at least one product pricing or one-time item.",
         ));
@@ -240,14 +238,14 @@ pub async fn resolve(state: &AppState, company_id: &str, spec: &QuoteSpec<'_>) -
         .collect();
     // A coupon counts once per order, however it is named (inline, by id, or by promo code).
     let mut applied: HashSet<String> = HashSet::new();
-    let mut from_coupon = |param: String, id: &str| -> ApiResult<Discount> {
-        let coupon = coupons.get(id).ok_or_else(|| ApiError::unknown_ref(param.clone(), "coupon", id))?;
+    let mut from_coupon = |param: String, id: &str| -> ServiceResult<Discount> {
+        let coupon = coupons.get(id).ok_or_else(|| Error::unknown_ref(param.clone(), "coupon", id))?;
         if !applied.insert(coupon.id.clone()) {
-            return Err(ApiError::invalid(param, "This coupon is already applied to the order."));
+            return Err(Error::invalid(param, "This coupon is already applied to the order."));
         }
         discounts::coupon_usable(&own_count_aside(coupon, spec.counted), today)
             .and_then(|()| discounts::from_coupon(coupon, currency))
-            .map_err(|r| ApiError::invalid(param, r.message()).with_code(r.code()))
+            .map_err(|r| Error::invalid(param, r.message()).with_code(r.code()))
     };
     for (i, d) in spec.discounts.iter().enumerate() {
         let param = format!("discounts[{i}]");
@@ -267,14 +265,14 @@ pub async fn resolve(state: &AppState, company_id: &str, spec: &QuoteSpec<'_>) -
 
     let mut promo = None;
     if let Some(code) = spec.promo_code.map(str::trim).filter(|c| !c.is_empty()) {
-        let reject = |r: PromoRejection| ApiError::invalid("promo_code", r.message()).with_code(r.code());
+        let reject = |r: PromoRejection| Error::invalid("promo_code", r.message()).with_code(r.code());
         let (pc, coupon) =
             db::coupons::find_code(&state.db, company_id, code).await?.ok_or(reject(PromoRejection::Unknown))?;
         let own = spec.counted.is_some_and(|c| c.counts_promo(&pc.id));
         let pc_aside = PromoCode { times_redeemed: pc.times_redeemed - i32::from(own), ..pc.clone() };
         discounts::promo_usable(&pc_aside, &own_count_aside(&coupon, spec.counted), today).map_err(reject)?;
         if coupon_ids.contains(&coupon.id) {
-            return Err(ApiError::invalid("promo_code", "This promo code's coupon is already applied to the order.")
+            return Err(Error::invalid("promo_code", "This promo code's coupon is already applied to the order.")
                 .with_code("promo_code_already_applied"));
         }
         let discount = discounts::from_coupon(&coupon, currency).map_err(reject)?;
@@ -289,7 +287,7 @@ pub async fn resolve(state: &AppState, company_id: &str, spec: &QuoteSpec<'_>) -
     let trial = match (spec.trial, spec.trial_term) {
         (Some(false), _) | (None, None) => None,
         (_, Some(t)) => Some(period("trial_term", t)?),
-        (Some(true), None) => return Err(ApiError::missing("trial_term")),
+        (Some(true), None) => return Err(Error::missing("trial_term")),
     };
     let term = spec.term.map(|t| period("term", t)).transpose()?;
     let unit_labels = pricings
@@ -308,7 +306,7 @@ pub async fn resolve(state: &AppState, company_id: &str, spec: &QuoteSpec<'_>) -
 }
 
 /// One selection per item of each plan, with quantities from `config_items`.
-fn plan_selections(plans: &[&PricingWithItems], config_items: &[order::ConfigItem]) -> ApiResult<Vec<Selection>> {
+fn plan_selections(plans: &[&PricingWithItems], config_items: &[order::ConfigItem]) -> ServiceResult<Vec<Selection>> {
     // (item id) → (quantity, chosen amount); a config item without an item id covers its whole plan.
     let mut per_item: HashMap<&str, (i64, Option<i64>)> = HashMap::new();
     let mut per_plan: HashMap<&str, i64> = HashMap::new();
@@ -316,7 +314,7 @@ fn plan_selections(plans: &[&PricingWithItems], config_items: &[order::ConfigIte
         let param = format!("config_items[{i}]");
         let plan = match &c.product_pricing_id {
             Some(id) => Some(plans.iter().find(|p| &p.pricing.id == id).ok_or_else(|| {
-                ApiError::invalid(
+                Error::invalid(
                     format!("{param}.product_pricing_id"),
                     format!("'{id}' is not one of `product_pricing_ids`."),
                 )
@@ -347,13 +345,13 @@ fn plan_selections(plans: &[&PricingWithItems], config_items: &[order::ConfigIte
                     (None, _) => false,
                 };
                 if !fits {
-                    return Err(ApiError::invalid(
+                    return Err(Error::invalid(
                         format!("{param}.product_metric_pricing_id"),
                         format!("'{item_id}' is not an item of the product pricings in this order."),
                     ));
                 }
                 if per_item.insert(item_id.as_str(), (quantity, c.custom_amount)).is_some() {
-                    return Err(ApiError::invalid(
+                    return Err(Error::invalid(
                         format!("{param}.product_metric_pricing_id"),
                         "This item is configured twice.",
                     ));
@@ -366,18 +364,18 @@ fn plan_selections(plans: &[&PricingWithItems], config_items: &[order::ConfigIte
                     (Some(p), _) => p,
                     (None, [only]) => only,
                     (None, _) => {
-                        return Err(ApiError::missing(format!("{param}.product_pricing_id"))
+                        return Err(Error::missing(format!("{param}.product_pricing_id"))
                             .with_message("With several plans in the order, say which one: `product_pricing_id`."));
                     }
                 };
                 if c.custom_amount.is_some() {
-                    return Err(ApiError::invalid(
+                    return Err(Error::invalid(
                         format!("{param}.custom_amount"),
                         "`custom_amount` needs `product_metric_pricing_id` naming the CUSTOMER_CHOSEN item.",
                     ));
                 }
                 if per_plan.insert(plan.pricing.id.as_str(), quantity).is_some() {
-                    return Err(ApiError::invalid(
+                    return Err(Error::invalid(
                         format!("{param}.product_pricing_id"),
                         "This plan is configured twice.",
                     ));
@@ -405,7 +403,7 @@ fn plan_selections(plans: &[&PricingWithItems], config_items: &[order::ConfigIte
                     .iter()
                     .position(|c| c.product_metric_pricing_id.as_deref() == Some(&row.id))
                     .unwrap_or(pi);
-                return Err(ApiError::invalid(
+                return Err(Error::invalid(
                     format!("config_items[{i}].custom_amount"),
                     format!("The amount must be between {min} and {max} minor units."),
                 ));
@@ -418,7 +416,7 @@ fn plan_selections(plans: &[&PricingWithItems], config_items: &[order::ConfigIte
                         .iter()
                         .position(|c| c.product_metric_pricing_id.as_deref() == Some(&row.id))
                         .unwrap_or(pi);
-                    return Err(ApiError::invalid(
+                    return Err(Error::invalid(
                         format!("config_items[{i}].custom_amount"),
                         "`custom_amount` applies only to CUSTOMER_CHOSEN items.",
                     ));
@@ -437,7 +435,7 @@ async fn onetime_selections(
     items: &[order::OneTimeItem],
     pricings: &HashMap<String, PricingWithItems>,
     currency: Currency,
-) -> ApiResult<Vec<Selection>> {
+) -> ServiceResult<Vec<Selection>> {
     let product_ids: Vec<String> =
         items.iter().filter_map(|o| o.custom_price.as_ref().map(|c| c.product_id.clone())).collect();
     let products: HashMap<String, _> = db::products::get_many(&state.db, company_id, &product_ids)
@@ -454,7 +452,7 @@ async fn onetime_selections(
             validate::opt_text(&format!("{param}.onetime_billable_id"), o.onetime_billable_id.as_deref(), 100)?;
         if let Some(cp) = &o.custom_price {
             let product = products.get(&cp.product_id).ok_or_else(|| {
-                ApiError::unknown_ref(format!("{param}.custom_price.product_id"), "product", &cp.product_id)
+                Error::unknown_ref(format!("{param}.custom_price.product_id"), "product", &cp.product_id)
             })?;
             let amount = discounts::money_in(&format!("{param}.custom_price.amount"), &cp.amount, currency)?;
             let name = validate::opt_text(
@@ -478,7 +476,7 @@ async fn onetime_selections(
         } else if let Some(id) = &o.product_pricing_id {
             let p = pricings.get(id).ok_or_else(|| unknown_pricing(format!("{param}.product_pricing_id"), id))?;
             if p.pricing.archived_at.is_some() {
-                return Err(ApiError::invalid(
+                return Err(Error::invalid(
                     format!("{param}.product_pricing_id"),
                     format!("The product pricing '{id}' is archived."),
                 ));
@@ -486,7 +484,7 @@ async fn onetime_selections(
             for row in &p.items {
                 let item = super::catalog::priced_item(row, &p.pricing.product_id)?;
                 if item.frequency != Frequency::OneTime {
-                    return Err(ApiError::invalid(
+                    return Err(Error::invalid(
                         format!("{param}.product_pricing_id"),
                         format!("'{id}' is billed every period; list it in `product_pricing_ids` instead."),
                     ));
@@ -510,7 +508,7 @@ fn scope_matches(scope: &DiscountScope, selections: &[Selection]) -> bool {
 
 /// A discount aimed at something not in the order is a mistake worth telling (it also covers
 /// ids of other companies, which can never be in the order).
-fn check_scope_matches(param: &str, discount: &Discount, selections: &[Selection]) -> ApiResult<()> {
+fn check_scope_matches(param: &str, discount: &Discount, selections: &[Selection]) -> ServiceResult<()> {
     if scope_matches(&discount.scope, selections) {
         return Ok(());
     }
@@ -521,7 +519,7 @@ fn check_scope_matches(param: &str, discount: &Discount, selections: &[Selection
         DiscountScope::OneTimeBillable(_) => "onetime_billable_id",
         DiscountScope::All => "coupon_id",
     };
-    Err(ApiError::invalid(validate::join(param, field), "This discount applies to nothing in the order."))
+    Err(Error::invalid(validate::join(param, field), "This discount applies to nothing in the order."))
 }
 
 /// Add waiting charges to a checkout's quote as due-today lines (and their batches'

@@ -11,8 +11,8 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::db::billing::Payment;
 use crate::db::{self, Tx};
-use crate::error::ApiResult;
 use crate::payments::SavedMethod;
+use crate::services::error::ServiceResult;
 use crate::services::events::{self, Event, PaymentRequiresRefund};
 use crate::services::fulfillment::{self, PaymentDone, Settlement};
 use crate::state::AppState;
@@ -59,7 +59,7 @@ pub async fn sweep(state: &AppState) -> usize {
 }
 
 /// Complete the checkout `payment` paid for, or report the payment for refund.
-pub async fn finish(state: &AppState, payment: &Payment) -> ApiResult<Reconciled> {
+pub async fn finish(state: &AppState, payment: &Payment) -> ServiceResult<Reconciled> {
     let Some(checkout_id) = payment.checkout_id.as_deref() else {
         return Ok(Reconciled::AlreadyDone);
     };
@@ -86,7 +86,7 @@ pub async fn finish(state: &AppState, payment: &Payment) -> ApiResult<Reconciled
             return refund(state, payment, "The order changed after it was paid; its total is no longer this amount.")
                 .await;
         }
-        Err(e) if e.status.is_client_error() => return refund(state, payment, &e.message).await,
+        Err(e) if e.is_refusal() => return refund(state, payment, &e.message).await,
         Err(e) => return Err(e),
     };
     let kept = payment.keep_method.as_deref().and_then(SavedMethod::from_json);
@@ -94,13 +94,13 @@ pub async fn finish(state: &AppState, payment: &Payment) -> ApiResult<Reconciled
     match fulfillment::fulfil(state, &session, &parsed, &priced, done).await {
         Ok(s) if s.payment_id.as_deref() == Some(payment.id.as_str()) => Ok(Reconciled::Completed),
         Ok(_) => refund(state, payment, "The checkout was completed with another payment.").await,
-        Err(e) if e.status.is_client_error() => refund(state, payment, &e.message).await,
+        Err(e) if e.is_refusal() => refund(state, payment, &e.message).await,
         Err(e) => Err(e),
     }
 }
 
 /// [`requires_refund_in`] in a transaction of its own.
-pub async fn refund(state: &AppState, payment: &Payment, reason: &str) -> ApiResult<Reconciled> {
+pub async fn refund(state: &AppState, payment: &Payment, reason: &str) -> ServiceResult<Reconciled> {
     let mut tx = state.db.begin().await?;
     requires_refund_in(&mut tx, payment, reason, state.clock.now()).await?;
     tx.commit().await?;
@@ -109,7 +109,7 @@ pub async fn refund(state: &AppState, payment: &Payment, reason: &str) -> ApiRes
 
 /// Tell the merchant, once, that `payment` took money for an order Kasse could not complete:
 /// `payment.requires_refund` with the reason, in the caller's transaction.
-pub async fn requires_refund_in(tx: &mut Tx, payment: &Payment, reason: &str, now: DateTime<Utc>) -> ApiResult<()> {
+pub async fn requires_refund_in(tx: &mut Tx, payment: &Payment, reason: &str, now: DateTime<Utc>) -> ServiceResult<()> {
     if db::billing::flag_requires_refund(tx, &payment.id, now).await? {
         let event = Event::PaymentRequiresRefund(PaymentRequiresRefund::of(payment, reason));
         events::raise(tx, &payment.company_id, event, now).await?;

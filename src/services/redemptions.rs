@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use crate::db::checkouts::CheckoutSession;
 use crate::db::{self, Tx};
 use crate::domain::redemption::Redemption;
-use crate::error::ApiResult;
+use crate::services::error::ServiceResult;
 use crate::state::AppState;
 
 /// What `session` counts now, as stored.
@@ -26,7 +26,7 @@ pub async fn hold_in(
     session: &CheckoutSession,
     wanted: Option<&Redemption>,
     now: DateTime<Utc>,
-) -> ApiResult<bool> {
+) -> ServiceResult<bool> {
     let current = counted(session);
     if current.as_ref() == wanted {
         return Ok(true);
@@ -43,7 +43,7 @@ pub async fn hold_in(
 }
 
 /// [`hold_in`] in a transaction of its own, committed only when the hold succeeded.
-pub async fn hold(state: &AppState, session: &CheckoutSession, wanted: Option<&Redemption>) -> ApiResult<bool> {
+pub async fn hold(state: &AppState, session: &CheckoutSession, wanted: Option<&Redemption>) -> ServiceResult<bool> {
     if counted(session).as_ref() == wanted {
         return Ok(true);
     }
@@ -58,7 +58,7 @@ pub async fn hold(state: &AppState, session: &CheckoutSession, wanted: Option<&R
 /// Give back what session `session_id` counts (a refused payment, a checkout closed unpaid),
 /// in the caller's transaction, reading the count there: a copy read earlier may predate the
 /// hold its own attempt took.
-pub async fn release_in(tx: &mut Tx, session_id: &str, now: DateTime<Utc>) -> ApiResult<()> {
+pub async fn release_in(tx: &mut Tx, session_id: &str, now: DateTime<Utc>) -> ServiceResult<()> {
     let stored = db::checkouts::redemption_counted(tx, session_id).await?;
     if let Some(c) = stored.as_deref().and_then(Redemption::from_json) {
         db::coupons::release_redemption(tx, session_id, &c, now).await?;
@@ -67,7 +67,7 @@ pub async fn release_in(tx: &mut Tx, session_id: &str, now: DateTime<Utc>) -> Ap
 }
 
 /// [`release_in`] in a transaction of its own.
-pub async fn release(state: &AppState, session_id: &str) -> ApiResult<()> {
+pub async fn release(state: &AppState, session_id: &str) -> ServiceResult<()> {
     let mut tx = state.db.begin().await?;
     release_in(&mut tx, session_id, state.clock.now()).await?;
     tx.commit().await?;

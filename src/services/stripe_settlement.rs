@@ -7,8 +7,8 @@
 
 use crate::db::{self, billing::Payment};
 use crate::domain::billing::PaymentStatus;
-use crate::error::{ApiError, ApiResult};
 use crate::payments::stripe::{IntentState, IntentStatus};
+use crate::services::error::{Error, ServiceResult};
 use crate::services::fulfillment::{self, PaymentDone, Settlement};
 use crate::services::invoicing;
 use crate::state::AppState;
@@ -25,19 +25,19 @@ pub enum Settled {
 }
 
 /// Read payment `payment`'s intent from Stripe and act on it.
-pub async fn settle(state: &AppState, payment: &Payment) -> ApiResult<Settled> {
+pub async fn settle(state: &AppState, payment: &Payment) -> ServiceResult<Settled> {
     let Some(client) = state.payments.stripe.as_ref() else {
-        return Err(ApiError::unavailable("Stripe is not configured on this server."));
+        return Err(Error::unavailable("Stripe is not configured on this server."));
     };
     let Some(reference) = payment.provider_ref.as_deref() else {
         return Ok(Settled::Waiting { failure: None });
     };
-    let intent = client.retrieve(reference).await.map_err(|e| ApiError::unavailable(e.0))?;
+    let intent = client.retrieve(reference).await.map_err(|e| Error::unavailable(e.0))?;
     apply(state, payment, &intent).await
 }
 
 /// Act on `intent` for `payment`, after checking that it is this payment's intent.
-pub async fn apply(state: &AppState, payment: &Payment, intent: &IntentState) -> ApiResult<Settled> {
+pub async fn apply(state: &AppState, payment: &Payment, intent: &IntentState) -> ServiceResult<Settled> {
     let ours = intent.payment_id.as_deref() == Some(payment.id.as_str());
     let amount_matches = if intent.reference.starts_with("seti_") {
         payment.amount == 0
@@ -48,7 +48,7 @@ pub async fn apply(state: &AppState, payment: &Payment, intent: &IntentState) ->
         tracing::error!(payment = payment.id, intent = intent.reference, "a Stripe intent does not match its payment");
         // Nothing is recorded from it; a 409 the webhook acknowledges (Stripe's retries would
         // not change it) and the return page explains.
-        return Err(ApiError::conflict(INTENT_MISMATCH, "The payment does not match its order."));
+        return Err(Error::conflict(INTENT_MISMATCH, "The payment does not match its order."));
     }
     match intent.status {
         IntentStatus::Succeeded => succeed(state, payment, intent, Settlement::Paid).await,
@@ -73,7 +73,7 @@ async fn succeed(
     payment: &Payment,
     intent: &IntentState,
     settlement: Settlement,
-) -> ApiResult<Settled> {
+) -> ServiceResult<Settled> {
     let now = state.clock.now();
     // A payment already attached to an invoice (an invoice's own payment, or a checkout's
     // debit that was processing): the invoice is what gets paid.
@@ -94,16 +94,16 @@ async fn succeed(
         }
         let invoice = db::billing::get_invoice(&state.db, &payment.company_id, invoice_id)
             .await?
-            .ok_or_else(|| ApiError::internal(format!("invoice {invoice_id} vanished")))?;
+            .ok_or_else(|| Error::internal(format!("invoice {invoice_id} vanished")))?;
         invoicing::settle(state, &invoice, &payment.id, &intent.reference).await?;
         return Ok(Settled::Done);
     }
     let Some(checkout_id) = &payment.checkout_id else {
-        return Err(ApiError::internal(format!("payment {} has neither checkout nor invoice", payment.id)));
+        return Err(Error::internal(format!("payment {} has neither checkout nor invoice", payment.id)));
     };
     let session = db::checkouts::get(&state.db, &payment.company_id, checkout_id)
         .await?
-        .ok_or_else(|| ApiError::internal(format!("checkout {checkout_id} vanished")))?;
+        .ok_or_else(|| Error::internal(format!("checkout {checkout_id} vanished")))?;
     let parsed = crate::services::checkout::parse(&session)?;
     let priced = crate::services::checkout::price(state, &session, &parsed.order, &parsed.entered).await?;
     let status = if settlement == Settlement::Paid {
@@ -123,7 +123,7 @@ async fn succeed(
             let reason = "The order changed after it was paid; its total is no longer this amount.";
             crate::services::reconcile::refund(state, payment, reason).await?;
         }
-        return Err(ApiError::conflict("order_changed", "The order changed after the payment; it needs a refund."));
+        return Err(Error::conflict("order_changed", "The order changed after the payment; it needs a refund."));
     }
     let saved = intent.method.clone().filter(|_| priced.keeps_method(&parsed.options));
     let done = PaymentDone { payment_id: Some(&payment.id), settlement, saved_method: saved.as_ref() };

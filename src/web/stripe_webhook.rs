@@ -13,9 +13,9 @@ use serde_json::json;
 
 use crate::db::{self, billing::Payment, provider_events};
 use crate::domain::billing::PaymentStatus;
-use crate::error::ApiResult;
 use crate::payments::stripe::events::{self, EventKind, StripeEvent};
 use crate::payments::stripe::signature;
+use crate::services::error::{Refusal, ServiceResult};
 use crate::services::events::{Event, PaymentFailed, PaymentRefunded, raise};
 use crate::state::AppState;
 
@@ -73,7 +73,7 @@ async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
 }
 
 /// Our payment the event is about: by the id in its metadata, else by the intent's id.
-async fn payment_of(state: &AppState, event: &StripeEvent, intent: Option<&str>) -> ApiResult<Option<Payment>> {
+async fn payment_of(state: &AppState, event: &StripeEvent, intent: Option<&str>) -> ServiceResult<Option<Payment>> {
     if let Some(id) = &event.payment_id
         && let Some(p) = db::billing::get_payment(&state.db, id).await?
     {
@@ -85,7 +85,7 @@ async fn payment_of(state: &AppState, event: &StripeEvent, intent: Option<&str>)
     }
 }
 
-async fn handle(state: &AppState, event: &StripeEvent) -> ApiResult<()> {
+async fn handle(state: &AppState, event: &StripeEvent) -> ServiceResult<()> {
     let now = state.clock.now();
     match &event.kind {
         EventKind::IntentChanged => {
@@ -96,7 +96,7 @@ async fn handle(state: &AppState, event: &StripeEvent) -> ApiResult<()> {
                     // Paid for an order that changed meanwhile: recorded and logged for a refund;
                     // Stripe's retries could not change that.
                     Ok(_) => {}
-                    Err(e) if e.status == axum::http::StatusCode::CONFLICT => {}
+                    Err(e) if e.refusal == Refusal::Conflict => {}
                     Err(e) => return Err(e),
                 }
             }
@@ -146,7 +146,7 @@ async fn handle(state: &AppState, event: &StripeEvent) -> ApiResult<()> {
 }
 
 /// Mark the event handled in a transaction of its own.
-async fn mark_handled(state: &AppState, event: &StripeEvent) -> ApiResult<()> {
+async fn mark_handled(state: &AppState, event: &StripeEvent) -> ServiceResult<()> {
     let mut tx = state.db.begin().await?;
     provider_events::mark_handled(&mut tx, &event.id, state.clock.now()).await?;
     tx.commit().await?;

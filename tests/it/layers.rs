@@ -359,6 +359,9 @@ fn forbidden(from: &str, to: &str) -> Option<&'static str> {
     if from == "services" && (ADAPTERS.contains(&to)) {
         return Some("services never import the adapters");
     }
+    if from == "services" && to == "error" {
+        return Some("services know no HTTP: they refuse with services::error, the adapters map it");
+    }
     if ADAPTERS.contains(&from) && ADAPTERS.contains(&to) {
         return Some("the adapters never import each other");
     }
@@ -412,4 +415,5 @@ fn the_reader_sees_use_trees_inline_paths_and_ignores_strings_comments_and_tests
     assert_eq!(cycles(&edges), vec![vec![vec!["a".to_string()], vec!["b".to_string()]]]);
     assert_eq!(forbidden("db", "api"), Some("db imports only domain"));
     assert_eq!(forbidden("services", "db"), None);
+    assert!(forbidden("services", "error").is_some());
 }

@@ -38,7 +38,7 @@ pub async fn visit(State(state): State<AppState>, Path(slug): Path<String>) -> R
     match session {
         Ok(s) => Redirect::to(&format!("/checkout/{}", s.token)).into_response(),
         // The catalog moved on (an archived plan): the link cannot sell any more.
-        Err(e) if e.status.is_client_error() => gone(StatusCode::GONE),
+        Err(e) if e.is_refusal() => gone(StatusCode::GONE),
         Err(e) => {
             tracing::error!(error = %e, "starting a session from a link failed");
             gone(StatusCode::SERVICE_UNAVAILABLE)

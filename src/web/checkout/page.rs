@@ -19,10 +19,10 @@ use crate::db::companies::Company;
 use crate::db::{self};
 use crate::domain::billing::InvoiceStatus;
 use crate::domain::checkout::Status;
-use crate::error::ApiError;
 use crate::i18n::{self, Locale, Texts};
 use crate::payments::{PagePayment, Provider};
 use crate::services::checkout::{self as session, Entered, Parsed, Priced};
+use crate::services::error::Error;
 use crate::state::AppState;
 use crate::web::checkout::view::{self as view, Choice, Form as FormView, LineView, Merchant, Summary};
 use crate::web::csrf;
@@ -273,13 +273,13 @@ pub(crate) async fn confirmation(state: &AppState, loaded: &Loaded, nonce: &str)
 }
 
 /// The config item a pricing error points at, as an adjustable-quantity key.
-pub(crate) fn quantity_key(e: &ApiError, parsed: &Parsed) -> Option<String> {
-    let param = e.param.as_deref()?;
+pub(crate) fn quantity_key(e: &Error, parsed: &Parsed) -> Option<String> {
+    let param = e.field.as_deref()?;
     let index: usize = param.strip_prefix("config_items[")?.split(']').next()?.parse().ok()?;
     session::config_key(&parsed.order, parsed.order.config_items.get(index)?)
 }
 
-fn promo_message(t: &Texts, e: &ApiError) -> String {
+fn promo_message(t: &Texts, e: &Error) -> String {
     match e.code {
         "promo_code_expired" => t.promo_code_expired.to_string(),
         "promo_code_exhausted" | "promo_code_inactive" => t.promo_code_unavailable.to_string(),
@@ -306,7 +306,7 @@ async fn price_for_page(
                         .map(|a| i18n::quantity_range(loaded.locale, a.min, a.max));
                     errors.insert(key, range.unwrap_or_else(|| loaded.t().invalid_quantity.to_string()));
                 }
-                _ if e.status.is_client_error() => return Err(closed_for_catalog(loaded)),
+                _ if e.is_refusal() => return Err(closed_for_catalog(loaded)),
                 _ => return Err(server_error(e.message)),
             },
         }

@@ -7,6 +7,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::db;
+use crate::services::error::Refusal;
 use crate::services::stripe_settlement::{self, Settled};
 use crate::state::AppState;
 use crate::web::checkout::page::checkout_place;
@@ -48,12 +49,10 @@ pub(crate) async fn checkout_return(
         }
         // Paid for an order that changed meanwhile: not fulfilled, and the customer is told the
         // truth (the money was taken) and whom to ask for it back.
-        Err(e) if e.status == StatusCode::CONFLICT => {
+        Err(e) if e.refusal == Refusal::Conflict => {
             problem(checkout_place(&loaded, &payment), nonce.0, StatusCode::CONFLICT, t.paid_order_changed, false)
         }
-        Err(e) if e.status == StatusCode::SERVICE_UNAVAILABLE => {
-            unavailable(checkout_place(&loaded, &payment), nonce.0)
-        }
+        Err(e) if e.refusal == Refusal::Unavailable => unavailable(checkout_place(&loaded, &payment), nonce.0),
         Err(e) => crate::web::errors::server_error(e.message),
     }
 }

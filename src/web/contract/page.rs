@@ -113,7 +113,7 @@ pub(crate) async fn price_order(
                 Some(key) if entered.quantities.remove(&key).is_some() => {
                     errors.entry(key).or_insert_with(|| c.t().invalid_quantity.to_string());
                 }
-                _ if e.status.is_client_error() => {
+                _ if e.is_refusal() => {
                     tracing::warn!(contract = %loaded.contract.id, error = %e.message, "contract order cannot be priced");
                     return Ok(None);
                 }

@@ -130,7 +130,7 @@ async fn update(request: Request<'_>, loaded: Loaded, fields: &HashMap<String, S
                 Some(key) => {
                     errors.insert(key.clone(), range_message(&loaded, &key));
                 }
-                None if e.status.is_client_error() => {
+                None if e.is_refusal() => {
                     let view = view.refused(loaded.ct().order_refused, StatusCode::UNPROCESSABLE_ENTITY);
                     return request.page(&loaded, view).await;
                 }

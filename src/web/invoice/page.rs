@@ -24,10 +24,10 @@ use crate::db::{self};
 use crate::domain::billing::{InvoiceStatus, PaymentStatus};
 use crate::domain::ids::{self, prefix};
 use crate::domain::money::Currency;
-use crate::error::ApiResult;
 use crate::i18n::{self, Locale, Texts};
 use crate::payments::{CardInput, PagePayment};
 use crate::services::checkout::Options;
+use crate::services::error::{Refusal, ServiceResult};
 use crate::services::invoicing::{self, Paid, PayWith};
 use crate::state::AppState;
 use crate::web::checkout::page::with_cookie;
@@ -368,7 +368,7 @@ pub(crate) async fn pay(
 async fn outcome(
     state: &AppState,
     loaded: &Loaded,
-    paid: ApiResult<Paid>,
+    paid: ServiceResult<Paid>,
     form: FormView,
     csrf: String,
     nonce: String,
@@ -387,7 +387,7 @@ async fn outcome(
         Ok(Paid::Unavailable) => {
             PageInput::refused(form, it.provider_unavailable.to_string(), StatusCode::SERVICE_UNAVAILABLE)
         }
-        Err(e) if e.status == StatusCode::NOT_FOUND => return not_found(),
+        Err(e) if e.refusal == Refusal::NotFound => return not_found(),
         Err(e) => return server_error(e.message),
     };
     render(state, loaded, input, csrf, nonce).await

@@ -6,6 +6,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
+use crate::services::error::Refusal;
 use crate::services::stripe_settlement::{self, Settled};
 use crate::state::AppState;
 use crate::web::invoice::page::invoice_place;
@@ -35,7 +36,7 @@ pub(crate) async fn invoice_return(
             let alert = Some(failure.unwrap_or_else(|| t.payment_not_completed.to_string()));
             page(&state, invoice_place(&loaded, &payment), &payment, nonce.0, alert).await
         }
-        Err(e) if e.status == StatusCode::SERVICE_UNAVAILABLE => unavailable(invoice_place(&loaded, &payment), nonce.0),
+        Err(e) if e.refusal == Refusal::Unavailable => unavailable(invoice_place(&loaded, &payment), nonce.0),
         Err(e) if e.code == stripe_settlement::INTENT_MISMATCH => {
             problem(invoice_place(&loaded, &payment), nonce.0, StatusCode::CONFLICT, t.payment_mismatch, false)
         }
