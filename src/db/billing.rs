@@ -5,6 +5,7 @@ use chrono::{DateTime, Datelike, Utc};
 
 use super::rows::{self, Hidden, Stored};
 use super::{Db, DbResult, Tx, exec_db, exec_tx, on_db, on_tx};
+use crate::domain::billing::PaymentStatus;
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct Subscription {
@@ -207,16 +208,7 @@ pub async fn set_keep_method(db: &Db, id: &str, method: &str, now: DateTime<Utc>
 /// its reason; false when it had already ended.
 pub async fn fail_payment(db: &Db, id: &str, reason: &str, now: DateTime<Utc>) -> DbResult<bool> {
     use crate::domain::billing::PaymentStatus::{Failed, Processing, RequiresAction};
-    set_payment_status(
-        db,
-        id,
-        &[Processing.as_str(), RequiresAction.as_str()],
-        Failed.as_str(),
-        None,
-        Some(reason),
-        now,
-    )
-    .await
+    set_payment_status(db, id, &[Processing, RequiresAction], Failed, None, Some(reason), now).await
 }
 
 /// Move a payment from one of `from` to `to`; false when it was not in one of them (someone
@@ -224,20 +216,27 @@ pub async fn fail_payment(db: &Db, id: &str, reason: &str, now: DateTime<Utc>) -
 pub async fn set_payment_status(
     db: &Db,
     id: &str,
-    from: &[&str],
-    to: &str,
+    from: &[PaymentStatus],
+    to: PaymentStatus,
     provider_ref: Option<&str>,
     failure_reason: Option<&str>,
     now: DateTime<Utc>,
 ) -> DbResult<bool> {
-    let from: Vec<String> = from.iter().map(|s| format!("'{s}'")).collect();
+    let from: Vec<String> = from.iter().map(|s| format!("'{}'", s.as_str())).collect();
     let sql = format!(
         "UPDATE payments SET status = $2, provider_ref = COALESCE($3, provider_ref), failure_reason = $4, \
          updated_at = $5 WHERE id = $1 AND status IN ({})",
         from.join(", ")
     );
-    let n = exec_db!(db, sqlx::query(&sql).bind(id).bind(to).bind(provider_ref).bind(failure_reason).bind(now))?;
+    let n =
+        exec_db!(db, sqlx::query(&sql).bind(id).bind(to.as_str()).bind(provider_ref).bind(failure_reason).bind(now))?;
     Ok(n == 1)
+}
+
+/// Claim the answer to a waiting challenge (REQUIRES_ACTION → PROCESSING): a second click or tab
+/// finds it claimed and takes nothing.
+pub async fn claim_challenge(db: &Db, id: &str, now: DateTime<Utc>) -> DbResult<bool> {
+    set_payment_status(db, id, &[PaymentStatus::RequiresAction], PaymentStatus::Processing, None, None, now).await
 }
 
 /// Tie a payment to the invoice fulfilment created (inside the fulfilment transaction).

@@ -238,8 +238,8 @@ pub async fn pay(state: &AppState, invoice: &Invoice, with: PayWith<'_>) -> Serv
             db::billing::set_payment_status(
                 &state.db,
                 &payment.id,
-                &[PaymentStatus::Processing.as_str()],
-                PaymentStatus::RequiresAction.as_str(),
+                &[PaymentStatus::Processing],
+                PaymentStatus::RequiresAction,
                 Some(&reference),
                 None,
                 now,
@@ -334,8 +334,8 @@ pub async fn answer_challenge(
     let claimed = db::billing::set_payment_status(
         &state.db,
         &payment.id,
-        &[PaymentStatus::RequiresAction.as_str()],
-        PaymentStatus::Processing.as_str(),
+        &[PaymentStatus::RequiresAction],
+        PaymentStatus::Processing,
         None,
         None,
         now,
@@ -367,22 +367,10 @@ pub(crate) async fn settle(
     let now = state.clock.now();
     // A provider may report success after we recorded a decline (another card on the same
     // Stripe page): the money taken is what counts.
-    let from = [
-        PaymentStatus::Processing.as_str(),
-        PaymentStatus::RequiresAction.as_str(),
-        PaymentStatus::Pending.as_str(),
-        PaymentStatus::Failed.as_str(),
-    ];
-    db::billing::set_payment_status(
-        &state.db,
-        payment_id,
-        &from,
-        PaymentStatus::Succeeded.as_str(),
-        Some(reference),
-        None,
-        now,
-    )
-    .await?;
+    let from =
+        [PaymentStatus::Processing, PaymentStatus::RequiresAction, PaymentStatus::Pending, PaymentStatus::Failed];
+    db::billing::set_payment_status(&state.db, payment_id, &from, PaymentStatus::Succeeded, Some(reference), None, now)
+        .await?;
     let mut tx = state.db.begin().await?;
     if !db::billing::close_invoice(&mut tx, &invoice.id, InvoiceStatus::Paid.as_str(), true, now).await? {
         drop(tx);

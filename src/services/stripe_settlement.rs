@@ -79,12 +79,12 @@ async fn succeed(
     // debit that was processing): the invoice is what gets paid.
     if let Some(invoice_id) = &payment.invoice_id {
         if settlement == Settlement::Open {
-            let from = [PaymentStatus::Processing.as_str(), PaymentStatus::RequiresAction.as_str()];
+            let from = [PaymentStatus::Processing, PaymentStatus::RequiresAction];
             db::billing::set_payment_status(
                 &state.db,
                 &payment.id,
                 &from,
-                PaymentStatus::Pending.as_str(),
+                PaymentStatus::Pending,
                 Some(&intent.reference),
                 None,
                 now,
@@ -106,13 +106,8 @@ async fn succeed(
         .ok_or_else(|| Error::internal(format!("checkout {checkout_id} vanished")))?;
     let parsed = crate::services::checkout::parse(&session)?;
     let priced = crate::services::checkout::price(state, &session, &parsed.order, &parsed.entered).await?;
-    let status = if settlement == Settlement::Paid {
-        PaymentStatus::Succeeded.as_str()
-    } else {
-        PaymentStatus::Pending.as_str()
-    };
-    let from =
-        [PaymentStatus::Processing.as_str(), PaymentStatus::RequiresAction.as_str(), PaymentStatus::Failed.as_str()];
+    let status = if settlement == Settlement::Paid { PaymentStatus::Succeeded } else { PaymentStatus::Pending };
+    let from = [PaymentStatus::Processing, PaymentStatus::RequiresAction, PaymentStatus::Failed];
     db::billing::set_payment_status(&state.db, &payment.id, &from, status, Some(&intent.reference), None, now).await?;
     if priced.quote.due_today.total != payment.amount {
         // The order changed after the money was taken (a waiting charge invoiced elsewhere):

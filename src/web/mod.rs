@@ -2,6 +2,7 @@
 
 pub mod checkout;
 pub mod client;
+pub mod context;
 pub mod contract;
 pub mod csrf;
 pub mod errors;

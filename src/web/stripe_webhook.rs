@@ -122,9 +122,10 @@ async fn handle(state: &AppState, event: &StripeEvent) -> ServiceResult<()> {
                 raise(&mut tx, &p.company_id, Event::PaymentFailed(data), now).await?;
             }
             tx.commit().await?;
-            if let Some(p) = payment {
-                let from = [PaymentStatus::RequiresAction.as_str(), PaymentStatus::Processing.as_str()];
-                db::billing::set_payment_status(&state.db, &p.id, &from, &p.status, None, Some(reason), now).await?;
+            // The status stays what it was (the customer may still finish); the reason is recorded.
+            if let Some((p, status)) = payment.and_then(|p| PaymentStatus::parse(&p.status).map(|s| (p, s))) {
+                let from = [PaymentStatus::RequiresAction, PaymentStatus::Processing];
+                db::billing::set_payment_status(&state.db, &p.id, &from, status, None, Some(reason), now).await?;
             }
             Ok(())
         }

@@ -1,8 +1,7 @@
 //! `GET /l/{slug}`: a reusable link starts a fresh checkout session for each visitor; and link previews.
 
-use axum::Extension;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::db::checkouts::CheckoutSession;
@@ -11,7 +10,7 @@ use crate::domain::order::Entered;
 use crate::services::checkout_create::{Checked, create_session, session_row};
 use crate::services::links::new_session_for;
 use crate::state::AppState;
-use crate::web::security_headers::CspNonce;
+use crate::web::context::{Found, PageCtx, PageResult, Preview};
 
 /// A link that cannot start a checkout: the error page (`web::errors`) with `status`.
 fn gone(status: StatusCode) -> Response {
@@ -47,22 +46,11 @@ pub async fn visit(State(state): State<AppState>, Path(slug): Path<String>) -> R
 }
 
 /// `GET /preview/link/{id}`: what a visitor would see, without creating a session.
-pub async fn preview(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    Query(q): Query<crate::services::preview_links::PreviewQuery>,
-    Extension(nonce): Extension<CspNonce>,
-    headers: HeaderMap,
-) -> Response {
-    let valid = q.holds_for(&state, &id);
-    let link = match db::links::by_id(&state.db, &id).await {
-        Ok(Some(l)) if valid => l,
-        _ => return gone(StatusCode::NOT_FOUND),
-    };
-    let new = match new_session_for(&state, &link).await {
-        Ok(n) => n,
-        Err(_) => return gone(StatusCode::GONE),
-    };
+pub async fn preview(Preview { page, id }: Preview) -> PageResult {
+    let PageCtx { state, nonce, headers } = page;
+    let link = db::links::by_id(&state.db, &id).await.found()?;
+    // A link that can no longer sell (an archived plan): what a visitor would see.
+    let new = new_session_for(&state, &link).await.map_err(|_| gone(StatusCode::GONE))?;
     // The session a visit would create, kept in memory only (previews record nothing); the
     // page prices it when it renders.
     let checked = Checked {
@@ -74,8 +62,6 @@ pub async fn preview(
     };
     let row = session_row(&link.company_id, new, checked, state.clock.now());
     let session = CheckoutSession { id: "preview".into(), token: String::new(), ..row };
-    match crate::web::checkout::page::load_session(&state, session, &headers).await {
-        Ok(loaded) => crate::web::checkout::page::show_preview(&state, &loaded, nonce.0).await,
-        Err(r) => r,
-    }
+    let loaded = crate::web::checkout::page::load_session(&state, session, &headers).await?;
+    Ok(crate::web::checkout::page::show_preview(&state, &loaded, nonce).await)
 }

@@ -9,9 +9,8 @@ use std::collections::HashMap;
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Extension;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::Path;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::db::checkouts::CheckoutSession;
@@ -25,9 +24,8 @@ use crate::services::checkout::{self as session, Entered, Parsed, Priced};
 use crate::services::error::Error;
 use crate::state::AppState;
 use crate::web::checkout::view::{self as view, Choice, Form as FormView, LineView, Merchant, Summary};
-use crate::web::csrf;
+use crate::web::context::{Found, PageCtx, PageResult, Preview, as_preview, well_formed, with_cookie};
 use crate::web::errors::{not_found, server_error};
-use crate::web::security_headers::CspNonce;
 
 /// A session with everything its pages need.
 #[derive(Clone)]
@@ -109,10 +107,8 @@ pub(crate) async fn load(
     headers: &HeaderMap,
     refresh: bool,
 ) -> Result<Loaded, Response> {
-    if token.len() != 32 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(not_found());
-    }
-    let session = db::checkouts::by_token(&state.db, token).await.map_err(server_error)?.ok_or_else(not_found)?;
+    well_formed(token)?;
+    let session = db::checkouts::by_token(&state.db, token).await.found()?;
     let session = if refresh {
         crate::services::expiry::refresh(state, session).await.map_err(|e| server_error(e.message))?
     } else {
@@ -128,8 +124,7 @@ pub(crate) async fn load(
 /// URL must not let anyone pay an order that is still being signed (or a draft). A contract past
 /// its expiration date is expired first, so it cannot be paid in the sweeper's gap.
 async fn contract_allows_payment(state: &AppState, session: &CheckoutSession) -> Result<(), Response> {
-    let contract =
-        db::contracts::by_checkout(&state.db, &session.id).await.map_err(server_error)?.ok_or_else(not_found)?;
+    let contract = db::contracts::by_checkout(&state.db, &session.id).await.found()?;
     let contract = crate::services::contracts::refresh(state, contract).await.map_err(|e| server_error(e.message))?;
     if contract.status() == crate::domain::contract::Status::PendingPayment { Ok(()) } else { Err(not_found()) }
 }
@@ -150,75 +145,36 @@ pub(crate) async fn load_session(
     Ok(Loaded { session, parsed, company, locale })
 }
 
-pub(crate) fn with_cookie(mut response: Response, cookie: Option<HeaderValue>) -> Response {
-    if let Some(c) = cookie {
-        response.headers_mut().append(header::SET_COOKIE, c);
-    }
-    // Pages carry per-customer data and a CSRF token: never cache them.
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
-}
-
-pub(crate) async fn show(
-    State(state): State<AppState>,
-    Path(token): Path<String>,
-    Extension(nonce): Extension<CspNonce>,
-    headers: HeaderMap,
-) -> Response {
-    let loaded = match load(&state, &token, &headers, true).await {
-        Ok(l) => l,
-        Err(r) => return r,
-    };
-    let (csrf_token, cookie) = csrf::token(&state, &headers);
-    let response = match loaded.session.status() {
-        Status::Completed => confirmation(&state, &loaded, &nonce.0).await,
-        Status::Expired | Status::Cancelled => closed(&loaded, &nonce.0),
-        Status::Created | Status::AwaitingPayment => {
-            let form = FormView::from_entered(&loaded.parsed.entered);
-            render(&state, &loaded, form, None, StatusCode::OK, csrf_token, nonce.0, false).await
-        }
-    };
-    with_cookie(response, cookie)
+pub(crate) async fn show(page: PageCtx, Path(token): Path<String>) -> PageResult {
+    let loaded = load(&page.state, &token, &page.headers, true).await?;
+    let (csrf_token, cookie) = page.csrf();
+    let response = for_status(&page.state, &loaded, csrf_token, page.nonce, false).await;
+    Ok(with_cookie(response, cookie))
 }
 
 /// `GET /preview/checkout/{id}`: the customer's page as it stands, for a sales rep. Nothing is
 /// recorded (not even an overdue expiry) and the form cannot be submitted.
-pub(crate) async fn preview(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    Query(q): Query<crate::services::preview_links::PreviewQuery>,
-    Extension(nonce): Extension<CspNonce>,
-    headers: HeaderMap,
-) -> Response {
-    if !q.holds_for(&state, &id) {
-        return not_found();
-    }
-    let session = match db::checkouts::by_id(&state.db, &id).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return not_found(),
-        Err(e) => return server_error(e),
-    };
-    let loaded = match load_session(&state, session, &headers).await {
-        Ok(l) => l,
-        Err(r) => return r,
-    };
-    show_preview(&state, &loaded, nonce.0).await
+pub(crate) async fn preview(Preview { page, id }: Preview) -> PageResult {
+    let session = db::checkouts::by_id(&page.state.db, &id).await.found()?;
+    let loaded = load_session(&page.state, session, &page.headers).await?;
+    Ok(show_preview(&page.state, &loaded, page.nonce).await)
 }
 
 /// Render `loaded` as a preview: the page of its status, with the banner and a dead form.
 pub(crate) async fn show_preview(state: &AppState, loaded: &Loaded, nonce: String) -> Response {
-    let response = match loaded.session.status() {
+    as_preview(for_status(state, loaded, String::new(), nonce, true).await)
+}
+
+/// The page of the session's status: the confirmation, the closed page, or the form.
+async fn for_status(state: &AppState, loaded: &Loaded, csrf: String, nonce: String, preview: bool) -> Response {
+    match loaded.session.status() {
         Status::Completed => confirmation(state, loaded, &nonce).await,
         Status::Expired | Status::Cancelled => closed(loaded, &nonce),
         Status::Created | Status::AwaitingPayment => {
             let form = FormView::from_entered(&loaded.parsed.entered);
-            render(state, loaded, form, None, StatusCode::OK, String::new(), nonce, true).await
+            render(state, loaded, form, None, StatusCode::OK, csrf, nonce, preview).await
         }
-    };
-    let mut response = response;
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response.headers_mut().insert("x-robots-tag", HeaderValue::from_static("noindex"));
-    response
+    }
 }
 
 pub(crate) fn closed(loaded: &Loaded, nonce: &str) -> Response {
@@ -465,6 +421,16 @@ pub(crate) async fn render(
         status
     };
     (status, page).into_response()
+}
+
+/// Payment `payment_id` of this session: the 404 page for anyone else's.
+pub(crate) async fn checkout_payment(
+    state: &AppState,
+    loaded: &Loaded,
+    payment_id: &str,
+) -> Result<crate::db::billing::Payment, Response> {
+    let payment = db::billing::get_payment(&state.db, payment_id).await.map_err(server_error)?;
+    payment.filter(|p| p.checkout_id.as_deref() == Some(loaded.session.id.as_str())).ok_or_else(not_found)
 }
 
 #[cfg(feature = "stripe")]

@@ -7,14 +7,10 @@
 use std::collections::HashMap;
 use std::time::Duration as StdDuration;
 
-use askama::Template;
-use askama_web::WebTemplate;
-use axum::Extension;
-use axum::extract::{Form, Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Form, Path};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Duration;
-use serde::Deserialize;
 
 use crate::db::billing::Payment;
 use crate::db::checkouts::CheckoutSession;
@@ -22,33 +18,20 @@ use crate::db::{self};
 use crate::domain::billing::PaymentStatus;
 use crate::domain::checkout::Status;
 use crate::domain::ids::{self, prefix};
-use crate::i18n::{self, Texts};
+use crate::i18n::{self};
 use crate::payments::{CardInput, ChargeRequest, Outcome, Payer, ProviderKind, SavedMethod};
 use crate::services::checkout::{self as session, CompletionAction, Entered, Priced};
 use crate::services::events::{self, Event, PaymentFailed};
 use crate::services::fulfillment::{self, PaymentDone, Settlement};
 use crate::state::AppState;
-use crate::web::checkout::page::{Loaded, closed, load, provider, render, with_cookie};
-use crate::web::checkout::view::{self as view, Form as FormView, Merchant};
-use crate::web::csrf;
-use crate::web::errors::{not_found, server_error};
-use crate::web::security_headers::CspNonce;
+use crate::web::checkout::page::{Loaded, checkout_payment, closed, load, provider, render};
+use crate::web::checkout::view::{self as view, Form as FormView};
+use crate::web::context::{PageCtx, PageResult, with_cookie};
+use crate::web::errors::server_error;
+use crate::web::payment::challenge::{self, ChallengeAnswer};
 
 /// How long a payment attempt may hold the session before another may try.
 const PAYMENT_LOCK: i64 = 60;
-
-/// The bank's challenge (sandbox 3-D Secure): approve or deny; the invoice page uses it too.
-#[derive(Template, WebTemplate)]
-#[template(path = "checkout/challenge.html")]
-pub(crate) struct ChallengeTemplate {
-    pub(crate) t: &'static Texts,
-    pub(crate) lang: &'static str,
-    pub(crate) nonce: String,
-    pub(crate) csrf: String,
-    pub(crate) action: String,
-    pub(crate) merchant: Merchant,
-    pub(crate) amount: String,
-}
 
 /// Check what paying needs; errors go beside their fields in `form`.
 fn check_for_payment(
@@ -277,18 +260,18 @@ pub(crate) async fn pay(
     let now = state.clock.now();
     match outcome {
         Ok(Outcome::Succeeded { reference }) => {
-            record_payment(state, &payment.id, PaymentStatus::Succeeded.as_str(), &reference).await;
+            record_payment(state, &payment.id, PaymentStatus::Succeeded, &reference).await;
             if let Some(pause) = state.pause_after_charge {
                 tokio::time::sleep(pause).await;
             }
             complete(state, &loaded, &priced, Some(&payment.id), Settlement::Paid, saved.as_ref(), &nonce).await
         }
         Ok(Outcome::Pending { reference }) => {
-            record_payment(state, &payment.id, PaymentStatus::Pending.as_str(), &reference).await;
+            record_payment(state, &payment.id, PaymentStatus::Pending, &reference).await;
             complete(state, &loaded, &priced, Some(&payment.id), Settlement::Open, None, &nonce).await
         }
         Ok(Outcome::RequiresAction { reference, url }) => {
-            record_payment(state, &payment.id, PaymentStatus::RequiresAction.as_str(), &reference).await;
+            record_payment(state, &payment.id, PaymentStatus::RequiresAction, &reference).await;
             // The challenge page never sees the card: the method to keep waits on the payment.
             if let Some(method) = &saved
                 && let Err(e) = db::billing::set_keep_method(&state.db, &payment.id, &method.to_json(), now).await
@@ -326,12 +309,12 @@ pub(crate) async fn pay(
 /// Record what the provider said about an attempt in flight. The money side is settled by
 /// then; if writing this fails, fulfilment (which rewrites the status) or the lock's expiry
 /// converges the rows, so the failure is logged rather than shown to the customer.
-async fn record_payment(state: &AppState, payment_id: &str, status: &str, reference: &str) {
+async fn record_payment(state: &AppState, payment_id: &str, status: PaymentStatus, reference: &str) {
     let now = state.clock.now();
     let stored = db::billing::set_payment_status(
         &state.db,
         payment_id,
-        &[PaymentStatus::Processing.as_str()],
+        &[PaymentStatus::Processing],
         status,
         Some(reference),
         None,
@@ -339,7 +322,7 @@ async fn record_payment(state: &AppState, payment_id: &str, status: &str, refere
     )
     .await;
     if let Err(e) = stored {
-        tracing::error!(error = %e, payment = payment_id, status, "recording a payment outcome failed");
+        tracing::error!(error = %e, payment = payment_id, status = status.as_str(), "recording a payment outcome failed");
     }
 }
 
@@ -453,110 +436,59 @@ async fn await_other_attempt(state: &AppState, loaded: &Loaded, csrf: String, no
     .await
 }
 
-pub(crate) async fn challenge(
-    State(state): State<AppState>,
-    Path((token, payment_id)): Path<(String, String)>,
-    Extension(nonce): Extension<CspNonce>,
-    headers: HeaderMap,
-) -> Response {
-    let loaded = match load(&state, &token, &headers, true).await {
-        Ok(l) => l,
-        Err(r) => return r,
-    };
-    let payment = db::billing::get_payment(&state.db, &payment_id).await.ok().flatten();
-    let Some(payment) = payment.filter(|p| p.checkout_id.as_deref() == Some(loaded.session.id.as_str())) else {
-        return not_found();
-    };
+pub(crate) async fn challenge(page: PageCtx, Path((token, payment_id)): Path<(String, String)>) -> PageResult {
+    let loaded = load(&page.state, &token, &page.headers, true).await?;
+    let payment = checkout_payment(&page.state, &loaded, &payment_id).await?;
     if payment.status != PaymentStatus::RequiresAction.as_str() || !loaded.session.status().is_open() {
-        return Redirect::to(&loaded.action()).into_response();
+        return Ok(Redirect::to(&loaded.action()).into_response());
     }
     #[cfg(feature = "stripe")]
     if payment.provider == ProviderKind::Stripe.as_str() {
         let place = crate::web::checkout::page::checkout_place(&loaded, &payment);
-        return crate::web::payment::stripe_step::page(&state, place, &payment, nonce.0, None).await;
+        return Ok(crate::web::payment::stripe_step::page(&page.state, place, &payment, page.nonce, None).await);
     }
-    let (csrf_token, cookie) = csrf::token(&state, &headers);
-    let amount = crate::domain::money::Currency::parse(&payment.currency)
-        .map(|c| view::money(payment.amount, c, loaded.locale))
-        .unwrap_or_default();
-    let page = ChallengeTemplate {
-        t: loaded.t(),
-        lang: loaded.locale.code(),
-        nonce: nonce.0,
-        csrf: csrf_token,
-        action: format!("/checkout/{token}/challenge/{payment_id}"),
-        merchant: loaded.merchant(),
-        amount,
-    };
-    with_cookie(page.into_response(), cookie)
-}
-
-#[derive(Deserialize)]
-pub(crate) struct ChallengeAnswer {
-    csrf: Option<String>,
-    answer: Option<String>,
+    let action = format!("/checkout/{token}/challenge/{payment_id}");
+    Ok(challenge::page(&page, (loaded.t(), loaded.locale), loaded.merchant(), &payment, action))
 }
 
 pub(crate) async fn answer_challenge(
-    State(state): State<AppState>,
+    page: PageCtx,
     Path((token, payment_id)): Path<(String, String)>,
-    Extension(nonce): Extension<CspNonce>,
-    headers: HeaderMap,
     Form(form): Form<ChallengeAnswer>,
-) -> Response {
-    let loaded = match load(&state, &token, &headers, true).await {
-        Ok(l) => l,
-        Err(r) => return r,
-    };
-    if !csrf::verify(&state, &headers, form.csrf.as_deref()) {
-        return crate::web::errors::forbidden(loaded.locale, loaded.merchant());
-    }
-    let payment = db::billing::get_payment(&state.db, &payment_id).await.ok().flatten();
-    let Some(payment) = payment.filter(|p| p.checkout_id.as_deref() == Some(loaded.session.id.as_str())) else {
-        return not_found();
-    };
+) -> PageResult {
+    let PageCtx { state, nonce, headers } = &page;
+    let loaded = load(state, &token, headers, true).await?;
+    page.check_csrf(form.csrf.as_deref(), loaded.locale, loaded.merchant())?;
+    let payment = checkout_payment(state, &loaded, &payment_id).await?;
     let now = state.clock.now();
     // Claim the answer: a second click or tab finds the payment no longer waiting.
-    match db::billing::set_payment_status(
-        &state.db,
-        &payment.id,
-        &[PaymentStatus::RequiresAction.as_str()],
-        PaymentStatus::Processing.as_str(),
-        None,
-        None,
-        now,
-    )
-    .await
-    {
-        Ok(true) => {}
-        Ok(false) => return Redirect::to(&loaded.action()).into_response(),
-        Err(e) => return server_error(e),
+    if !db::billing::claim_challenge(&state.db, &payment.id, now).await.map_err(server_error)? {
+        return Ok(Redirect::to(&loaded.action()).into_response());
     }
-    let (csrf_token, cookie) = csrf::token(&state, &headers);
-    let approved = form.answer.as_deref() == Some("approve");
+    let (csrf_token, cookie) = page.csrf();
+    let approved = form.approved();
     let reference = payment.provider_ref.clone().unwrap_or_default();
     // Price before the bank takes the money: while the customer was away the order may have
     // changed (a waiting charge invoiced elsewhere). Then nothing is taken.
-    let priced = match session::price(&state, &loaded.session, &loaded.parsed.order, &loaded.parsed.entered).await {
-        Ok(p) => p,
-        Err(e) => return with_cookie(server_error(e.message), cookie),
-    };
+    let priced = session::price(state, &loaded.session, &loaded.parsed.order, &loaded.parsed.entered)
+        .await
+        .map_err(|e| with_cookie(server_error(e.message), cookie.clone()))?;
     let unchanged = priced.quote.due_today.total == payment.amount;
-    let outcome = provider(&state, &loaded).confirm(&reference, approved && unchanged).await;
+    let outcome = provider(state, &loaded).confirm(&reference, approved && unchanged).await;
     let response = match outcome {
         Ok(Outcome::Failed { .. }) if approved && !unchanged => {
             let t = loaded.t();
-            failed(&state, &loaded, &payment, t.order_changed).await;
+            failed(state, &loaded, &payment, t.order_changed).await;
             let form = FormView::from_entered(&loaded.parsed.entered);
             let alert = Some(t.order_changed.to_string());
-            render(&state, &loaded, form, alert, StatusCode::CONFLICT, csrf_token, nonce.0, false).await
+            render(state, &loaded, form, alert, StatusCode::CONFLICT, csrf_token, nonce.clone(), false).await
         }
         Ok(Outcome::Succeeded { reference }) if loaded.session.status().is_open() => {
             let _ = db::billing::set_payment_status(
                 &state.db,
                 &payment.id,
-                &[PaymentStatus::Processing.as_str()],
-                PaymentStatus::Succeeded.as_str(),
+                &[PaymentStatus::Processing],
+                PaymentStatus::Succeeded,
                 Some(&reference),
                 None,
                 now,
@@ -564,19 +496,20 @@ pub(crate) async fn answer_challenge(
             .await;
             // The card the customer agreed to save, kept on the payment while the bank asked.
             let kept = payment.keep_method.as_deref().and_then(SavedMethod::from_json);
-            complete(&state, &loaded, &priced, Some(&payment.id), Settlement::Paid, kept.as_ref(), &nonce.0).await
+            complete(state, &loaded, &priced, Some(&payment.id), Settlement::Paid, kept.as_ref(), nonce).await
         }
         Ok(Outcome::Failed { reason }) | Err(crate::payments::ProviderError(reason)) => {
-            failed(&state, &loaded, &payment, &reason).await;
+            failed(state, &loaded, &payment, &reason).await;
             let alert = i18n::payment_declined(loaded.locale, &reason);
             let form = FormView::from_entered(&loaded.parsed.entered);
-            render(&state, &loaded, form, Some(alert), StatusCode::PAYMENT_REQUIRED, csrf_token, nonce.0, false).await
+            render(state, &loaded, form, Some(alert), StatusCode::PAYMENT_REQUIRED, csrf_token, nonce.clone(), false)
+                .await
         }
         // Approved, but the session closed meanwhile (expired): take nothing.
         _ => {
-            failed(&state, &loaded, &payment, "The checkout closed before the payment completed.").await;
+            failed(state, &loaded, &payment, "The checkout closed before the payment completed.").await;
             Redirect::to(&loaded.action()).into_response()
         }
     };
-    with_cookie(response, cookie)
+    Ok(with_cookie(response, cookie))
 }

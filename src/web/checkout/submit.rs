@@ -3,9 +3,8 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
-use axum::Extension;
-use axum::extract::{ConnectInfo, Form, Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{ConnectInfo, Form, Path};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::db;
@@ -13,38 +12,30 @@ use crate::domain::checkout::Status;
 use crate::i18n;
 use crate::services::checkout::{self as session, Entered};
 use crate::state::AppState;
-use crate::web::checkout::page::{Loaded, closed, load, render, with_cookie};
+use crate::web::checkout::page::{Loaded, closed, load, render};
 use crate::web::checkout::view::Form as FormView;
-use crate::web::csrf;
+use crate::web::context::{PageCtx, PageResult, with_cookie};
 use crate::web::errors::server_error;
-use crate::web::security_headers::CspNonce;
 
 pub(crate) async fn submit(
-    State(state): State<AppState>,
+    page: PageCtx,
     Path(token): Path<String>,
-    Extension(nonce): Extension<CspNonce>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
     Form(pairs): Form<Vec<(String, String)>>,
-) -> Response {
-    let loaded = match load(&state, &token, &headers, true).await {
-        Ok(l) => l,
-        Err(r) => return r,
-    };
-    let fields: HashMap<String, String> = pairs.into_iter().collect();
-    if !csrf::verify(&state, &headers, fields.get(csrf::FIELD).map(String::as_str)) {
-        return crate::web::errors::forbidden(loaded.locale, loaded.merchant());
-    }
-    let (csrf_token, cookie) = csrf::token(&state, &headers);
+) -> PageResult {
+    let PageCtx { state, nonce, headers } = &page;
+    let loaded = load(state, &token, headers, true).await?;
+    let fields = page.checked_form(pairs, loaded.locale, loaded.merchant())?;
+    let (csrf_token, cookie) = page.csrf();
     let response = match loaded.session.status() {
         Status::Completed => Redirect::to(&loaded.action()).into_response(),
-        Status::Expired | Status::Cancelled => closed(&loaded, &nonce.0),
+        Status::Expired | Status::Cancelled => closed(&loaded, nonce),
         Status::Created | Status::AwaitingPayment => {
-            submit_open(&state, loaded, &fields, crate::web::client::ip(&state, peer, &headers), csrf_token, nonce.0)
-                .await
+            let client = crate::web::client::ip(state, peer, headers);
+            submit_open(state, loaded, &fields, client, csrf_token, nonce.clone()).await
         }
     };
-    with_cookie(response, cookie)
+    Ok(with_cookie(response, cookie))
 }
 
 async fn submit_open(

@@ -7,22 +7,18 @@ use std::collections::HashMap;
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Extension;
-use axum::extract::{Path, State};
-use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
+use axum::extract::Path;
+use axum::response::IntoResponse;
 
 use crate::db::{self};
 use crate::domain::contract::Status;
 use crate::i18n::Texts;
-use crate::state::AppState;
-use crate::web::checkout::page::with_cookie;
 use crate::web::checkout::view::Merchant;
+use crate::web::context::{PageCtx, PageResult, with_cookie};
 use crate::web::contract::i18n::ContractTexts;
 use crate::web::contract::page::{load, price_order};
 use crate::web::contract::view::{EventRow, OrderView, SignatureBlock, event_rows, signature_blocks};
 use crate::web::errors::{not_found, server_error};
-use crate::web::security_headers::CspNonce;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "contract/certificate.html")]
@@ -45,30 +41,16 @@ struct CertificateTemplate {
     signed_offline: bool,
 }
 
-pub(crate) async fn show(
-    State(state): State<AppState>,
-    Path(token): Path<String>,
-    Extension(nonce): Extension<CspNonce>,
-    headers: HeaderMap,
-) -> Response {
-    let loaded = match load(&state, &token, &headers).await {
-        Ok(l) => l,
-        Err(r) => return r,
-    };
+pub(crate) async fn show(PageCtx { state, nonce, headers }: PageCtx, Path(token): Path<String>) -> PageResult {
+    let loaded = load(&state, &token, &headers).await?;
     let contract = &loaded.contract;
     // A draft has no frozen document and nothing to certify yet.
     if contract.status() == Status::Draft {
-        return not_found();
+        return Err(not_found().into());
     }
-    let events = match db::contracts::events_of(&state.db, &[contract.id.as_str()], None).await {
-        Ok(e) => e,
-        Err(e) => return server_error(e),
-    };
+    let events = db::contracts::events_of(&state.db, &[contract.id.as_str()], None).await.map_err(server_error)?;
     let mut quantity_errors = HashMap::new();
-    let priced = match price_order(&state, &loaded, &mut quantity_errors).await {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+    let priced = price_order(&state, &loaded, &mut quantity_errors).await?;
     let locale = loaded.locale();
     let ct = loaded.ct();
     let entered = &loaded.checkout.parsed.entered;
@@ -76,7 +58,7 @@ pub(crate) async fn show(
         t: loaded.checkout.t(),
         ct,
         lang: locale.code(),
-        nonce: nonce.0,
+        nonce,
         merchant: loaded.merchant(),
         back_url: format!("/contracts/{token}"),
         title: contract.title.clone(),
@@ -90,5 +72,5 @@ pub(crate) async fn show(
         signed_offline: contract.signed_offline,
     };
     // Per-contract data: never cached.
-    with_cookie(page.into_response(), None)
+    Ok(with_cookie(page.into_response(), None))
 }

@@ -11,9 +11,8 @@ use std::net::SocketAddr;
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Extension;
-use axum::extract::{ConnectInfo, Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::{ConnectInfo, Path};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::db::contracts::{Contract, Signer};
@@ -23,13 +22,12 @@ use crate::i18n::{Locale, Texts};
 use crate::services::checkout::{self as session, Entered, Priced};
 use crate::services::contracts::{self as signing, Actor};
 use crate::state::AppState;
-use crate::web::checkout::page::{self as checkout, quantity_key, with_cookie};
+use crate::web::checkout::page::{self as checkout, quantity_key};
 use crate::web::checkout::view::Merchant;
+use crate::web::context::{Found, PageCtx, PageResult, Preview, as_preview, well_formed, with_cookie};
 use crate::web::contract::i18n::{self as ci18n, ContractTexts};
 use crate::web::contract::view::{OrderView, SignForm, SignerView, signer_views, waiting_note};
-use crate::web::csrf;
-use crate::web::errors::{not_found, server_error};
-use crate::web::security_headers::CspNonce;
+use crate::web::errors::server_error;
 
 /// A contract with everything its pages need, as one signer sees it.
 pub(crate) struct Loaded {
@@ -64,10 +62,8 @@ impl Loaded {
 
 /// The signer behind `token`, their contract (expired first when overdue), and the rest.
 pub(crate) async fn load(state: &AppState, token: &str, headers: &HeaderMap) -> Result<Loaded, Response> {
-    if token.len() != 32 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(not_found());
-    }
-    let signer = db::contracts::signer_by_token(&state.db, token).await.map_err(server_error)?.ok_or_else(not_found)?;
+    well_formed(token)?;
+    let signer = db::contracts::signer_by_token(&state.db, token).await.found()?;
     let contract = db::contracts::by_id(&state.db, &signer.contract_id)
         .await
         .map_err(server_error)?
@@ -356,53 +352,30 @@ pub(crate) async fn render(
 
 /// `GET /contracts/{token}`: the contract as this signer sees it; records that they opened it.
 pub(crate) async fn show(
-    State(state): State<AppState>,
+    page: PageCtx,
     Path(token): Path<String>,
-    Extension(nonce): Extension<CspNonce>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-) -> Response {
-    let loaded = match load(&state, &token, &headers).await {
-        Ok(l) => l,
-        Err(r) => return r,
-    };
+) -> PageResult {
+    let loaded = load(&page.state, &token, &page.headers).await?;
     if let Some(signer) = &loaded.signer
         && loaded.contract.status() != Status::Draft
     {
         // A view that cannot be recorded does not keep the signer from reading the contract.
-        if let Err(e) = signing::record_view(&state, &loaded.contract, signer, &actor(&state, peer, &headers)).await {
+        let actor = actor(&page.state, peer, &page.headers);
+        if let Err(e) = signing::record_view(&page.state, &loaded.contract, signer, &actor).await {
             tracing::warn!(error = %e.message, contract = %loaded.contract.id, "recording a contract view failed");
         }
     }
-    let (csrf_token, cookie) = csrf::token(&state, &headers);
+    let (csrf_token, cookie) = page.csrf();
     let view = PageInput::new(&loaded);
-    with_cookie(render(&state, &loaded, view, csrf_token, nonce.0, false).await, cookie)
+    Ok(with_cookie(render(&page.state, &loaded, view, csrf_token, page.nonce, false).await, cookie))
 }
 
 /// `GET /preview/contract/{id}`: the page as its first signer sees it, for a sales rep. Nothing is
 /// recorded (no view, not even an overdue expiry) and the form cannot be submitted.
-pub(crate) async fn preview(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    Query(q): Query<crate::services::preview_links::PreviewQuery>,
-    Extension(nonce): Extension<CspNonce>,
-    headers: HeaderMap,
-) -> Response {
-    if !q.holds_for(&state, &id) {
-        return not_found();
-    }
-    let contract = match db::contracts::by_id(&state.db, &id).await {
-        Ok(Some(c)) => c,
-        Ok(None) => return not_found(),
-        Err(e) => return server_error(e),
-    };
-    let loaded = match load_contract(&state, contract, None, &headers).await {
-        Ok(l) => l,
-        Err(r) => return r,
-    };
+pub(crate) async fn preview(Preview { page, id }: Preview) -> PageResult {
+    let contract = db::contracts::by_id(&page.state.db, &id).await.found()?;
+    let loaded = load_contract(&page.state, contract, None, &page.headers).await?;
     let view = PageInput::new(&loaded);
-    let mut response = render(&state, &loaded, view, String::new(), nonce.0, true).await;
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response.headers_mut().insert("x-robots-tag", HeaderValue::from_static("noindex"));
-    response
+    Ok(as_preview(render(&page.state, &loaded, view, String::new(), page.nonce, true).await))
 }

@@ -5,8 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 
-use axum::Extension;
-use axum::extract::{ConnectInfo, Form, Path, State};
+use axum::extract::{ConnectInfo, Form, Path};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
@@ -16,13 +15,12 @@ use crate::i18n;
 use crate::services::checkout::{self as session, CompletionAction, Entered};
 use crate::services::contracts::{self as signing, Actor, Refusal, SignInput, Signed};
 use crate::state::AppState;
-use crate::web::checkout::page::{quantity_key, with_cookie};
+use crate::web::checkout::page::quantity_key;
+use crate::web::context::{PageCtx, PageResult, with_cookie};
 use crate::web::contract::i18n::ContractTexts;
 use crate::web::contract::page::{Loaded, PageInput, actor, load, render};
 use crate::web::contract::view::{SignForm, posted_quantities, redirect_with_id, signature_image};
-use crate::web::csrf;
 use crate::web::errors::{not_found, server_error};
-use crate::web::security_headers::CspNonce;
 
 /// What a request needs to answer with a page.
 struct Request<'a> {
@@ -42,29 +40,22 @@ impl Request<'_> {
 
 /// `POST /contracts/{token}`: `update` the quantities, `sign`, or `decline`.
 pub(crate) async fn submit(
-    State(state): State<AppState>,
+    page: PageCtx,
     Path(token): Path<String>,
-    Extension(nonce): Extension<CspNonce>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
     Form(pairs): Form<Vec<(String, String)>>,
-) -> Response {
-    let loaded = match load(&state, &token, &headers).await {
-        Ok(l) => l,
-        Err(r) => return r,
-    };
-    let fields: HashMap<String, String> = pairs.into_iter().collect();
-    if !csrf::verify(&state, &headers, fields.get(csrf::FIELD).map(String::as_str)) {
-        return crate::web::errors::forbidden(loaded.locale(), loaded.merchant());
-    }
-    let (csrf_token, cookie) = csrf::token(&state, &headers);
+) -> PageResult {
+    let PageCtx { state, nonce, headers } = &page;
+    let loaded = load(state, &token, headers).await?;
+    let fields = page.checked_form(pairs, loaded.locale(), loaded.merchant())?;
+    let (csrf_token, cookie) = page.csrf();
     let request = Request {
-        state: &state,
+        state,
         token: &token,
-        headers: &headers,
-        actor: actor(&state, peer, &headers),
+        headers,
+        actor: actor(state, peer, headers),
         csrf: csrf_token,
-        nonce: nonce.0,
+        nonce: nonce.clone(),
     };
     let response = match fields.get("action").map(String::as_str) {
         Some("sign") => sign(request, loaded, &fields).await,
@@ -72,7 +63,7 @@ pub(crate) async fn submit(
         Some("update") => update(request, loaded, &fields).await,
         _ => Redirect::to(&loaded.url()).into_response(),
     };
-    with_cookie(response, cookie)
+    Ok(with_cookie(response, cookie))
 }
 
 /// Why this signer cannot sign or decline now, as the page says it; `None` when they can. Checked
@@ -252,11 +243,10 @@ async fn decline(request: Request<'_>, loaded: Loaded, fields: &HashMap<String, 
 
 /// A refused signature or decline: the page as it is now, with why, keeping what was typed.
 async fn refused(request: Request<'_>, view: PageInput, message: &str, status: StatusCode) -> Response {
-    let loaded = match load(request.state, request.token, request.headers).await {
-        Ok(l) => l,
-        Err(r) => return r,
-    };
-    request.page(&loaded, view.refused(message, status)).await
+    match load(request.state, request.token, request.headers).await {
+        Ok(loaded) => request.page(&loaded, view.refused(message, status)).await,
+        Err(page) => page,
+    }
 }
 
 fn refusal_message(ct: &ContractTexts, refusal: &Refusal) -> &'static str {

@@ -7,15 +7,11 @@
 //! script only adds a print button). The language is `?lang=` when given, else Accept-Language;
 //! a chosen language is kept on every link, form and redirect of the page.
 
-use std::collections::HashMap;
-
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Extension;
-use axum::extract::{Form, Path, RawQuery, State};
+use axum::extract::{Form, Path, RawQuery};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use serde::Deserialize;
 
 use crate::db::billing::Invoice;
 use crate::db::companies::Company;
@@ -30,14 +26,12 @@ use crate::services::checkout::Options;
 use crate::services::error::{Refusal, ServiceResult};
 use crate::services::invoicing::{self, Paid, PayWith};
 use crate::state::AppState;
-use crate::web::checkout::page::with_cookie;
-use crate::web::checkout::pay::ChallengeTemplate;
 use crate::web::checkout::view::{Form as FormView, Merchant};
-use crate::web::csrf;
+use crate::web::context::{Found, PageCtx, PageResult, well_formed, with_cookie};
 use crate::web::errors::{not_found, server_error};
 use crate::web::invoice::i18n::{self as ii18n, InvoiceTexts};
 use crate::web::invoice::view::{self as view, Badge, BillTo, LineRow, Receipt, Totals};
-use crate::web::security_headers::CspNonce;
+use crate::web::payment::challenge::{self, ChallengeAnswer};
 
 /// An invoice with everything its pages need.
 pub(crate) struct Loaded {
@@ -93,11 +87,8 @@ pub(crate) async fn load(
     headers: &HeaderMap,
     query: Option<&str>,
 ) -> Result<Loaded, Response> {
-    // Tokens are 32 hex digits (`ids::token`); anything else is not worth a query.
-    if token.len() != 32 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(not_found());
-    }
-    let invoice = db::billing::invoice_by_token(&state.db, token).await.map_err(server_error)?.ok_or_else(not_found)?;
+    well_formed(token)?;
+    let invoice = db::billing::invoice_by_token(&state.db, token).await.found()?;
     let company = db::companies::get(&state.db, &invoice.company_id)
         .await
         .map_err(server_error)?
@@ -285,82 +276,57 @@ async fn render(state: &AppState, loaded: &Loaded, input: PageInput, csrf: Strin
 }
 
 /// `GET /invoices/{token}`: the invoice, with the card form while it is open.
-pub(crate) async fn show(
-    State(state): State<AppState>,
-    Path(token): Path<String>,
-    RawQuery(query): RawQuery,
-    Extension(nonce): Extension<CspNonce>,
-    headers: HeaderMap,
-) -> Response {
-    let loaded = match load(&state, &token, &headers, query.as_deref()).await {
-        Ok(l) => l,
-        Err(r) => return r,
-    };
-    let (csrf_token, cookie) = csrf::token(&state, &headers);
-    with_cookie(render(&state, &loaded, PageInput::new(), csrf_token, nonce.0).await, cookie)
+pub(crate) async fn show(page: PageCtx, Path(token): Path<String>, RawQuery(query): RawQuery) -> PageResult {
+    let loaded = load(&page.state, &token, &page.headers, query.as_deref()).await?;
+    let (csrf_token, cookie) = page.csrf();
+    Ok(with_cookie(render(&page.state, &loaded, PageInput::new(), csrf_token, page.nonce).await, cookie))
 }
 
 /// `GET /invoices/{token}/pay`: nothing to do here but go to the page.
-pub(crate) async fn back_to_page(
-    State(state): State<AppState>,
-    Path(token): Path<String>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Response {
-    match load(&state, &token, &headers, query.as_deref()).await {
-        Ok(loaded) => Redirect::to(&loaded.url()).into_response(),
-        Err(r) => r,
-    }
+pub(crate) async fn back_to_page(page: PageCtx, Path(token): Path<String>, RawQuery(query): RawQuery) -> PageResult {
+    let loaded = load(&page.state, &token, &page.headers, query.as_deref()).await?;
+    Ok(Redirect::to(&loaded.url()).into_response())
 }
 
 /// `POST /invoices/{token}/pay`: check the card fields, then charge the amount due once.
 pub(crate) async fn pay(
-    State(state): State<AppState>,
+    page: PageCtx,
     Path(token): Path<String>,
     RawQuery(query): RawQuery,
-    Extension(nonce): Extension<CspNonce>,
-    headers: HeaderMap,
     Form(pairs): Form<Vec<(String, String)>>,
-) -> Response {
-    let loaded = match load(&state, &token, &headers, query.as_deref()).await {
-        Ok(l) => l,
-        Err(r) => return r,
-    };
-    let fields: HashMap<String, String> = pairs.into_iter().collect();
-    if !csrf::verify(&state, &headers, fields.get(csrf::FIELD).map(String::as_str)) {
-        return crate::web::errors::forbidden(loaded.locale, loaded.merchant());
-    }
+) -> PageResult {
+    let PageCtx { state, nonce, headers } = &page;
+    let loaded = load(state, &token, headers, query.as_deref()).await?;
+    let fields = page.checked_form(pairs, loaded.locale, loaded.merchant())?;
     let invoice = &loaded.invoice;
     // Paid, voided or settled meanwhile (a second tab): the page says what it is now.
     if invoice.status != InvoiceStatus::Open.as_str() || invoice.amount_due <= 0 {
-        return Redirect::to(&loaded.url()).into_response();
+        return Ok(Redirect::to(&loaded.url()).into_response());
     }
-    let (csrf_token, cookie) = csrf::token(&state, &headers);
+    let (csrf_token, cookie) = page.csrf();
     let mut form = FormView::default();
     // The card number (and the security code) are never written back into a page: the customer
     // types them again, as on the checkout page.
     form.set("card_expiry", fields.get("card_expiry").map(|s| s.trim()));
-    let card_on_page = match invoicing::provider(&state, invoice).await {
-        Ok(p) => p.kind() == crate::payments::ProviderKind::Sandbox,
-        Err(e) => return server_error(e.message),
-    };
+    let provider = invoicing::provider(state, invoice).await.map_err(|e| server_error(e.message))?;
+    let card_on_page = provider.kind() == crate::payments::ProviderKind::Sandbox;
     if card_on_page {
         crate::web::payment::card::check_card(&fields, &mut form, loaded.t(), state.clock.now());
     }
     if form.has_errors() {
         let input = PageInput { form, alert: None, status: StatusCode::UNPROCESSABLE_ENTITY };
-        return with_cookie(render(&state, &loaded, input, csrf_token, nonce.0).await, cookie);
+        return Ok(with_cookie(render(state, &loaded, input, csrf_token, nonce.clone()).await, cookie));
     }
     let field = |name: &str| fields.get(name).map(|s| s.trim().to_string()).unwrap_or_default();
     let card = CardInput { number: field("card_number"), expiry: field("card_expiry"), cvc: field("card_cvc") };
     let shown = crate::web::payment::shown_total::amount(&fields);
-    let paid = invoicing::pay(&state, invoice, PayWith::Card(&card, shown)).await;
-    let response = outcome(&state, &loaded, paid, form, csrf_token, nonce.0, |reason| {
+    let paid = invoicing::pay(state, invoice, PayWith::Card(&card, shown)).await;
+    let response = outcome(state, &loaded, paid, form, csrf_token, nonce.clone(), |reason| {
         // The provider's reason, then what to do about it (as the checkout page says it).
         format!("{reason} {}.", loaded.t().try_another_card)
     })
     .await;
-    with_cookie(response, cookie)
+    Ok(with_cookie(response, cookie))
 }
 
 /// Where a payment attempt leaves the customer: on the page (with the receipt once paid), at their
@@ -431,82 +397,45 @@ pub(crate) async fn invoice_payment(
 
 /// `GET /invoices/{token}/challenge/{payment_id}`: the bank asks the customer to confirm.
 pub(crate) async fn challenge(
-    State(state): State<AppState>,
+    page: PageCtx,
     Path((token, payment_id)): Path<(String, String)>,
     RawQuery(query): RawQuery,
-    Extension(nonce): Extension<CspNonce>,
-    headers: HeaderMap,
-) -> Response {
-    let loaded = match load(&state, &token, &headers, query.as_deref()).await {
-        Ok(l) => l,
-        Err(r) => return r,
-    };
-    let payment = match invoice_payment(&state, &loaded, &payment_id).await {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+) -> PageResult {
+    let loaded = load(&page.state, &token, &page.headers, query.as_deref()).await?;
+    let payment = invoice_payment(&page.state, &loaded, &payment_id).await?;
     // Answered already, or the invoice closed: the page says where it stands.
     if payment.status != PaymentStatus::RequiresAction.as_str() || loaded.invoice.status != InvoiceStatus::Open.as_str()
     {
-        return Redirect::to(&loaded.url()).into_response();
+        return Ok(Redirect::to(&loaded.url()).into_response());
     }
     #[cfg(feature = "stripe")]
     if payment.provider == crate::payments::ProviderKind::Stripe.as_str() {
         let place = invoice_place(&loaded, &payment);
-        return crate::web::payment::stripe_step::page(&state, place, &payment, nonce.0, None).await;
+        return Ok(crate::web::payment::stripe_step::page(&page.state, place, &payment, page.nonce, None).await);
     }
-    let (csrf_token, cookie) = csrf::token(&state, &headers);
-    let amount = Currency::parse(&payment.currency)
-        .map(|c| crate::i18n::format::money(payment.amount, c, loaded.locale))
-        .unwrap_or_default();
-    let page = ChallengeTemplate {
-        t: loaded.t(),
-        lang: loaded.locale.code(),
-        nonce: nonce.0,
-        csrf: csrf_token,
-        action: format!("/invoices/{}/challenge/{}{}", token, payment.id, loaded.lang_query()),
-        merchant: loaded.merchant(),
-        amount,
-    };
-    with_cookie(page.into_response(), cookie)
+    let action = format!("/invoices/{}/challenge/{}{}", token, payment.id, loaded.lang_query());
+    Ok(challenge::page(&page, (loaded.t(), loaded.locale), loaded.merchant(), &payment, action))
 }
 
-#[derive(Deserialize)]
-pub(crate) struct ChallengeAnswer {
-    csrf: Option<String>,
-    answer: Option<String>,
-}
-
-/// `POST /invoices/{token}/challenge/{payment_id}`: the customer's answer; anything but
-/// `approve` denies, so a malformed post never takes money.
+/// `POST /invoices/{token}/challenge/{payment_id}`: the customer's answer.
 pub(crate) async fn answer_challenge(
-    State(state): State<AppState>,
+    page: PageCtx,
     Path((token, payment_id)): Path<(String, String)>,
     RawQuery(query): RawQuery,
-    Extension(nonce): Extension<CspNonce>,
-    headers: HeaderMap,
     Form(answer): Form<ChallengeAnswer>,
-) -> Response {
-    let loaded = match load(&state, &token, &headers, query.as_deref()).await {
-        Ok(l) => l,
-        Err(r) => return r,
-    };
-    if !csrf::verify(&state, &headers, answer.csrf.as_deref()) {
-        return crate::web::errors::forbidden(loaded.locale, loaded.merchant());
-    }
-    let payment = match invoice_payment(&state, &loaded, &payment_id).await {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    let (csrf_token, cookie) = csrf::token(&state, &headers);
-    let approved = answer.answer.as_deref() == Some("approve");
-    let paid = invoicing::answer_challenge(&state, &loaded.invoice, &payment.id, approved).await;
+) -> PageResult {
+    let PageCtx { state, nonce, headers } = &page;
+    let loaded = load(state, &token, headers, query.as_deref()).await?;
+    page.check_csrf(answer.csrf.as_deref(), loaded.locale, loaded.merchant())?;
+    let payment = invoice_payment(state, &loaded, &payment_id).await?;
+    let (csrf_token, cookie) = page.csrf();
+    let paid = invoicing::answer_challenge(state, &loaded.invoice, &payment.id, answer.approved()).await;
     let locale = loaded.locale;
-    let response = outcome(&state, &loaded, paid, FormView::default(), csrf_token, nonce.0, |reason| {
+    let response = outcome(state, &loaded, paid, FormView::default(), csrf_token, nonce.clone(), |reason| {
         i18n::payment_declined(locale, reason)
     })
     .await;
-    with_cookie(response, cookie)
+    Ok(with_cookie(response, cookie))
 }
 
 #[cfg(feature = "stripe")]

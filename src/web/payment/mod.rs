@@ -2,6 +2,7 @@
 //! total the customer was shown, and Stripe's payment step.
 
 pub mod card;
+pub mod challenge;
 pub mod shown_total;
 #[cfg(feature = "stripe")]
 pub mod stripe_step;
