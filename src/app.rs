@@ -94,7 +94,7 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/api/openapi.json", get(api::openapi::serve))
-        .merge(api::router(state.clone()))
+        .merge(api::routes::router(state.clone()))
         .merge(web::router())
         .fallback(web::errors::fallback)
         .layer(DefaultBodyLimit::max(body_limit))

@@ -1,8 +1,7 @@
 //! `…/webhook_endpoints`: where a company receives signed event notifications; create, get, list, disable.
 
+use axum::Json;
 use axum::extract::{Path, State};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -18,15 +17,6 @@ use crate::state::AppState;
 
 /// Longest endpoint URL accepted.
 pub const URL_MAX: usize = 2000;
-
-/// The routes of this module, merged into the authenticated API router.
-pub fn routes() -> Router<AppState> {
-    let base = "/api/v1/companies/{company_id}/webhook_endpoints";
-    Router::new()
-        .route(base, post(create).get(list))
-        .route(&format!("{base}/{{id}}"), get(get_one))
-        .route(&format!("{base}/{{id}}/disable"), post(disable))
-}
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -17,6 +17,7 @@ use crate::domain::ids::{self, prefix};
 use crate::payments::{CardInput, ChargeRequest, Outcome, Payer, Provider, ProviderKind, SavedMethod};
 use crate::services::error::{Error, ServiceResult};
 use crate::services::events::{self, Event, InvoiceEvent, PaymentFailed};
+use crate::services::payment_attempt;
 use crate::state::AppState;
 
 /// How long one payment attempt may hold an invoice.
@@ -268,21 +269,9 @@ async fn new_payment(
     provider: &Provider,
     now: DateTime<Utc>,
 ) -> ServiceResult<Payment> {
-    let payment = Payment {
-        id: ids::new_id(prefix::PAYMENT, now),
-        company_id: invoice.company_id.clone(),
-        checkout_id: None,
-        invoice_id: Some(invoice.id.clone()),
-        provider: provider.kind().as_str().to_string(),
-        provider_ref: None,
-        status: PaymentStatus::Processing.as_str().into(),
-        amount: invoice.amount_due,
-        currency: invoice.currency.clone(),
-        failure_reason: None,
-        created_at: now,
-        updated_at: now,
-        keep_method: None,
-    };
+    let of = payment_attempt::Of::Invoice(&invoice.id);
+    let kind = provider.kind().as_str();
+    let payment = payment_attempt::new(&invoice.company_id, of, kind, invoice.amount_due, &invoice.currency, now);
     if let Err(e) = db::billing::insert_payment(&state.db, &payment).await {
         let _ = db::billing::release_invoice(&state.db, &invoice.id, now).await;
         return Err(e.into());

@@ -37,6 +37,14 @@ pub(crate) struct Loaded {
 }
 
 impl Loaded {
+    /// The checkout as the payment use cases take it.
+    pub(crate) fn checkout(&self) -> crate::services::checkout_payment::Checkout<'_> {
+        crate::services::checkout_payment::Checkout {
+            session: &self.session,
+            parsed: &self.parsed,
+            company: &self.company,
+        }
+    }
     pub(crate) fn t(&self) -> &'static Texts {
         i18n::texts(self.locale)
     }
@@ -287,13 +295,7 @@ fn closed_for_catalog(loaded: &Loaded) -> Response {
 }
 
 pub(crate) fn provider(state: &AppState, loaded: &Loaded) -> Provider {
-    Provider::new(
-        &state.payments,
-        loaded.parsed.options.provider(&loaded.company.payment_provider),
-        format!("{}/checkout/{}/challenge", state.public_url, loaded.session.token),
-        loaded.parsed.options.payment_instructions.clone(),
-        loaded.company.sepa_debit,
-    )
+    crate::services::checkout_payment::provider(state, loaded.checkout())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -424,7 +426,7 @@ pub(crate) async fn render(
 }
 
 /// Payment `payment_id` of this session: the 404 page for anyone else's.
-pub(crate) async fn checkout_payment(
+pub(crate) async fn session_payment(
     state: &AppState,
     loaded: &Loaded,
     payment_id: &str,

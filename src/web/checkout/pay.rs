@@ -10,28 +10,21 @@ use std::time::Duration as StdDuration;
 use axum::extract::{Form, Path};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::Duration;
 
-use crate::db::billing::Payment;
 use crate::db::checkouts::CheckoutSession;
 use crate::db::{self};
 use crate::domain::billing::PaymentStatus;
 use crate::domain::checkout::Status;
-use crate::domain::ids::{self, prefix};
 use crate::i18n::{self};
-use crate::payments::{CardInput, ChargeRequest, Outcome, Payer, ProviderKind, SavedMethod};
-use crate::services::checkout::{self as session, CompletionAction, Entered, Priced};
-use crate::services::events::{self, Event, PaymentFailed};
-use crate::services::fulfillment::{self, PaymentDone, Settlement};
+use crate::payments::{CardInput, ProviderKind};
+use crate::services::checkout::{self as session, CompletionAction, Entered};
+use crate::services::checkout_payment::{self, Attempt};
 use crate::state::AppState;
-use crate::web::checkout::page::{Loaded, checkout_payment, closed, load, provider, render};
+use crate::web::checkout::page::{Loaded, closed, load, provider, render, session_payment};
 use crate::web::checkout::view::{self as view, Form as FormView};
 use crate::web::context::{PageCtx, PageResult, with_cookie};
 use crate::web::errors::server_error;
 use crate::web::payment::challenge::{self, ChallengeAnswer};
-
-/// How long a payment attempt may hold the session before another may try.
-const PAYMENT_LOCK: i64 = 60;
 
 /// Check what paying needs; errors go beside their fields in `form`.
 fn check_for_payment(
@@ -96,7 +89,7 @@ fn check_for_payment(
 
 pub(crate) async fn pay(
     state: &AppState,
-    mut loaded: Loaded,
+    loaded: Loaded,
     fields: &HashMap<String, String>,
     mut form: FormView,
     csrf: String,
@@ -122,27 +115,6 @@ pub(crate) async fn pay(
         return render(state, &loaded, form, alert, StatusCode::CONFLICT, csrf, nonce, false).await;
     }
 
-    let now = state.clock.now();
-    match db::checkouts::lock_for_payment(&state.db, &loaded.session.id, now, now + Duration::seconds(PAYMENT_LOCK))
-        .await
-    {
-        Ok(true) => {}
-        Ok(false) => return await_other_attempt(state, &loaded, csrf, nonce).await,
-        Err(e) => return server_error(e),
-    }
-    // Waiting charges priced above may have gone on an invoice before we held the lock (an
-    // invoice being created waits while we hold it): then show the order as it is now.
-    if !priced.billables.is_empty() {
-        let customer = loaded.session.customer_id.as_deref().unwrap_or_default();
-        let waiting = db::onetimes::pending(&state.db, customer, &loaded.session.currency).await;
-        let still: Vec<String> = waiting.map(|w| w.into_iter().map(|b| b.id).collect()).unwrap_or_default();
-        if still != priced.billables {
-            let _ = db::checkouts::release_payment_lock(&state.db, &loaded.session.id, now).await;
-            let alert = Some(t.order_changed.to_string());
-            return render(state, &loaded, form, alert, StatusCode::CONFLICT, csrf, nonce, false).await;
-        }
-    }
-    let amount = priced.quote.due_today.total;
     let card_input = CardInput {
         number: fields.get("card_number").cloned().unwrap_or_default(),
         expiry: fields.get("card_expiry").cloned().unwrap_or_default(),
@@ -154,215 +126,21 @@ pub(crate) async fn pay(
     } else {
         None
     };
-    // A payment that succeeded before a failure on our side is used, never charged again.
-    let earlier = db::billing::last_payment_of_checkout(&state.db, &loaded.session.id).await.ok().flatten();
-    let kind = provider.kind().as_str();
-    let reuses_succeeded = earlier
-        .as_ref()
-        .is_some_and(|p| p.status == PaymentStatus::Succeeded.as_str() && p.invoice_id.is_none() && p.amount == amount);
-    // Before anything is charged, the order's promo code and coupons are counted under their
-    // limits; when one was just used up, nothing is charged and the page says so. (Money already
-    // taken is never refused here: fulfilment settles its count.)
-    if !reuses_succeeded {
-        let wanted = priced.redemption();
-        match crate::services::redemptions::hold(state, &loaded.session, wanted.as_ref()).await {
-            Ok(true) => loaded.session.redemption_counted = wanted.map(|r| r.to_json()),
-            Ok(false) => {
-                let _ = db::checkouts::release_payment_lock(&state.db, &loaded.session.id, now).await;
-                let alert = Some(i18n::promo_used_up(loaded.locale).to_string());
-                return render(state, &loaded, form, alert, StatusCode::CONFLICT, csrf, nonce, false).await;
-            }
-            Err(e) => {
-                let _ = db::checkouts::release_payment_lock(&state.db, &loaded.session.id, now).await;
-                return server_error(e.message);
-            }
-        }
-    }
-    let payment = match earlier {
-        // A payment that succeeded before a failure on our side is used, never charged again.
-        Some(p) if p.status == PaymentStatus::Succeeded.as_str() && p.invoice_id.is_none() && p.amount == amount => {
-            return complete(state, &loaded, &priced, Some(&p.id), Settlement::Paid, saved.as_ref(), &nonce).await;
-        }
-        // Stripe's Payment Element page for this very amount is still open: go back to it,
-        // rather than create a second intent.
-        Some(p)
-            if p.status == PaymentStatus::RequiresAction.as_str()
-                && p.provider == "stripe"
-                && kind == "stripe"
-                && p.amount == amount =>
-        {
-            let _ = db::checkouts::release_payment_lock(&state.db, &loaded.session.id, now).await;
-            return Redirect::to(&format!("/checkout/{}/challenge/{}", loaded.session.token, p.id)).into_response();
-        }
-        // An attempt the provider never answered (a timeout): retried under the same payment
-        // id, which is the provider's idempotency key, so it can never charge twice.
-        Some(p)
-            if p.status == PaymentStatus::Processing.as_str()
-                && p.invoice_id.is_none()
-                && p.amount == amount
-                && p.provider == kind =>
-        {
-            p
-        }
-        _ => {
-            let payment = Payment {
-                id: ids::new_id(prefix::PAYMENT, now),
-                company_id: loaded.session.company_id.clone(),
-                checkout_id: Some(loaded.session.id.clone()),
-                invoice_id: None,
-                provider: kind.to_string(),
-                provider_ref: None,
-                status: PaymentStatus::Processing.as_str().into(),
-                amount,
-                currency: loaded.session.currency.clone(),
-                failure_reason: None,
-                created_at: now,
-                updated_at: now,
-                keep_method: None,
-            };
-            if let Err(e) = db::billing::insert_payment(&state.db, &payment).await {
-                let _ = db::checkouts::release_payment_lock(&state.db, &loaded.session.id, now).await;
-                return server_error(e);
-            }
-            payment
-        }
+    let checkout = loaded.checkout();
+    let attempt = checkout_payment::pay(state, checkout, &priced, card.then_some(&card_input), saved.as_ref()).await;
+    let (alert, status) = match attempt {
+        Ok(Attempt::Completed(session)) => return finish(state, &loaded, *session, &nonce).await,
+        Ok(Attempt::Busy) => return await_other_attempt(state, &loaded, csrf, nonce).await,
+        Ok(Attempt::RequiresAction { url }) => return Redirect::to(&url).into_response(),
+        Ok(Attempt::OrderChanged) => (t.order_changed.to_string(), StatusCode::CONFLICT),
+        Ok(Attempt::PromoUsedUp) => (i18n::promo_used_up(loaded.locale).to_string(), StatusCode::CONFLICT),
+        // The provider's reason, then what to do about it.
+        Ok(Attempt::Declined { reason }) => (format!("{reason} {}.", t.try_another_card), StatusCode::PAYMENT_REQUIRED),
+        Ok(Attempt::Unavailable) => (t.payment_failed.to_string(), StatusCode::SERVICE_UNAVAILABLE),
+        Ok(Attempt::AlreadyAnswered | Attempt::Closed) => return Redirect::to(&loaded.action()).into_response(),
+        Err(e) => return server_error(e.message),
     };
-    let entered = &loaded.parsed.entered;
-    let provider_customer = match loaded.session.customer_id.as_deref() {
-        Some(id) => db::customers::provider_ref(&state.db, id).await.ok().flatten(),
-        None => None,
-    };
-    let contract = if loaded.session.source == "CONTRACT" {
-        db::contracts::by_checkout(&state.db, &loaded.session.id).await.ok().flatten().map(|c| c.id)
-    } else {
-        None
-    };
-    let mut metadata = vec![("checkout_id", loaded.session.id.as_str())];
-    if let Some(c) = contract.as_deref() {
-        metadata.push(("contract_id", c));
-    }
-    let request = ChargeRequest {
-        payment_id: &payment.id,
-        amount,
-        currency: &payment.currency,
-        card: card.then_some(&card_input),
-        saved_method: None,
-        payer: Payer {
-            customer_id: loaded.session.customer_id.as_deref(),
-            provider_customer: provider_customer.as_deref(),
-            email: entered.email.as_deref(),
-            name: entered.name.as_deref(),
-        },
-        metadata: &metadata,
-        save_for_later: priced.keeps_method(&loaded.parsed.options),
-    };
-    let outcome = provider.charge(&request).await;
-    let now = state.clock.now();
-    match outcome {
-        Ok(Outcome::Succeeded { reference }) => {
-            record_payment(state, &payment.id, PaymentStatus::Succeeded, &reference).await;
-            if let Some(pause) = state.pause_after_charge {
-                tokio::time::sleep(pause).await;
-            }
-            complete(state, &loaded, &priced, Some(&payment.id), Settlement::Paid, saved.as_ref(), &nonce).await
-        }
-        Ok(Outcome::Pending { reference }) => {
-            record_payment(state, &payment.id, PaymentStatus::Pending, &reference).await;
-            complete(state, &loaded, &priced, Some(&payment.id), Settlement::Open, None, &nonce).await
-        }
-        Ok(Outcome::RequiresAction { reference, url }) => {
-            record_payment(state, &payment.id, PaymentStatus::RequiresAction, &reference).await;
-            // The challenge page never sees the card: the method to keep waits on the payment.
-            if let Some(method) = &saved
-                && let Err(e) = db::billing::set_keep_method(&state.db, &payment.id, &method.to_json(), now).await
-            {
-                tracing::error!(error = %e, payment = payment.id, "keeping the card to save failed");
-            }
-            let _ = db::checkouts::release_payment_lock(&state.db, &loaded.session.id, now).await;
-            Redirect::to(&url).into_response()
-        }
-        Ok(Outcome::Failed { reason }) => {
-            failed(state, &loaded, &payment, &reason).await;
-            loaded.session.redemption_counted = None;
-            // The provider's reason, then what to do about it.
-            let alert = format!("{reason} {}.", t.try_another_card);
-            render(state, &loaded, form, Some(alert), StatusCode::PAYMENT_REQUIRED, csrf, nonce, false).await
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "payment provider unavailable");
-            let _ = db::checkouts::release_payment_lock(&state.db, &loaded.session.id, now).await;
-            render(
-                state,
-                &loaded,
-                form,
-                Some(t.payment_failed.to_string()),
-                StatusCode::SERVICE_UNAVAILABLE,
-                csrf,
-                nonce,
-                false,
-            )
-            .await
-        }
-    }
-}
-
-/// Record what the provider said about an attempt in flight. The money side is settled by
-/// then; if writing this fails, fulfilment (which rewrites the status) or the lock's expiry
-/// converges the rows, so the failure is logged rather than shown to the customer.
-async fn record_payment(state: &AppState, payment_id: &str, status: PaymentStatus, reference: &str) {
-    let now = state.clock.now();
-    let stored = db::billing::set_payment_status(
-        &state.db,
-        payment_id,
-        &[PaymentStatus::Processing],
-        status,
-        Some(reference),
-        None,
-        now,
-    )
-    .await;
-    if let Err(e) = stored {
-        tracing::error!(error = %e, payment = payment_id, status = status.as_str(), "recording a payment outcome failed");
-    }
-}
-
-/// Record a refused payment, free the session for another try, tell the merchant.
-async fn failed(state: &AppState, loaded: &Loaded, payment: &Payment, reason: &str) {
-    let now = state.clock.now();
-    let _ = db::billing::fail_payment(&state.db, &payment.id, reason, now).await;
-    // The refused order's promo code is free for others again (before the lock goes, so a
-    // next attempt of this session finds its count settled).
-    if let Err(e) = crate::services::redemptions::release(state, &loaded.session.id).await {
-        tracing::error!(error = %e.message, "giving back a refused order's redemptions failed");
-    }
-    let _ = db::checkouts::release_payment_lock(&state.db, &loaded.session.id, now).await;
-    let data = PaymentFailed::of(payment, loaded.session.customer_id.as_deref(), reason);
-    let event = async {
-        let mut tx = state.db.begin().await?;
-        events::raise(&mut tx, &loaded.session.company_id, Event::PaymentFailed(data), now).await?;
-        tx.commit().await
-    };
-    if let Err(e) = event.await {
-        tracing::error!(error = %e, "recording payment.failed failed");
-    }
-}
-
-/// Fulfil, then finish as the session asks: redirect to the merchant, or the confirmation.
-async fn complete(
-    state: &AppState,
-    loaded: &Loaded,
-    priced: &Priced,
-    payment_id: Option<&str>,
-    settlement: Settlement,
-    saved_method: Option<&SavedMethod>,
-    nonce: &str,
-) -> Response {
-    let payment = PaymentDone { payment_id, settlement, saved_method };
-    let done = fulfillment::fulfil(state, &loaded.session, &loaded.parsed, priced, payment).await;
-    match done {
-        Ok(session) => finish(state, loaded, session, nonce).await,
-        Err(e) => server_error(e.message),
-    }
+    render(state, &loaded, form, Some(alert), status, csrf, nonce, false).await
 }
 
 /// Where a completed session sends the customer.
@@ -438,7 +216,7 @@ async fn await_other_attempt(state: &AppState, loaded: &Loaded, csrf: String, no
 
 pub(crate) async fn challenge(page: PageCtx, Path((token, payment_id)): Path<(String, String)>) -> PageResult {
     let loaded = load(&page.state, &token, &page.headers, true).await?;
-    let payment = checkout_payment(&page.state, &loaded, &payment_id).await?;
+    let payment = session_payment(&page.state, &loaded, &payment_id).await?;
     if payment.status != PaymentStatus::RequiresAction.as_str() || !loaded.session.status().is_open() {
         return Ok(Redirect::to(&loaded.action()).into_response());
     }
@@ -459,57 +237,22 @@ pub(crate) async fn answer_challenge(
     let PageCtx { state, nonce, headers } = &page;
     let loaded = load(state, &token, headers, true).await?;
     page.check_csrf(form.csrf.as_deref(), loaded.locale, loaded.merchant())?;
-    let payment = checkout_payment(state, &loaded, &payment_id).await?;
-    let now = state.clock.now();
-    // Claim the answer: a second click or tab finds the payment no longer waiting.
-    if !db::billing::claim_challenge(&state.db, &payment.id, now).await.map_err(server_error)? {
-        return Ok(Redirect::to(&loaded.action()).into_response());
-    }
+    let payment = session_payment(state, &loaded, &payment_id).await?;
     let (csrf_token, cookie) = page.csrf();
-    let approved = form.approved();
-    let reference = payment.provider_ref.clone().unwrap_or_default();
-    // Price before the bank takes the money: while the customer was away the order may have
-    // changed (a waiting charge invoiced elsewhere). Then nothing is taken.
-    let priced = session::price(state, &loaded.session, &loaded.parsed.order, &loaded.parsed.entered)
-        .await
-        .map_err(|e| with_cookie(server_error(e.message), cookie.clone()))?;
-    let unchanged = priced.quote.due_today.total == payment.amount;
-    let outcome = provider(state, &loaded).confirm(&reference, approved && unchanged).await;
-    let response = match outcome {
-        Ok(Outcome::Failed { .. }) if approved && !unchanged => {
-            let t = loaded.t();
-            failed(state, &loaded, &payment, t.order_changed).await;
-            let form = FormView::from_entered(&loaded.parsed.entered);
-            let alert = Some(t.order_changed.to_string());
-            render(state, &loaded, form, alert, StatusCode::CONFLICT, csrf_token, nonce.clone(), false).await
+    let attempt = checkout_payment::answer_challenge(state, loaded.checkout(), &payment, form.approved()).await;
+    let t = loaded.t();
+    let (alert, status) = match attempt {
+        Ok(Attempt::Completed(session)) => {
+            return Ok(with_cookie(finish(state, &loaded, *session, nonce).await, cookie));
         }
-        Ok(Outcome::Succeeded { reference }) if loaded.session.status().is_open() => {
-            let _ = db::billing::set_payment_status(
-                &state.db,
-                &payment.id,
-                &[PaymentStatus::Processing],
-                PaymentStatus::Succeeded,
-                Some(&reference),
-                None,
-                now,
-            )
-            .await;
-            // The card the customer agreed to save, kept on the payment while the bank asked.
-            let kept = payment.keep_method.as_deref().and_then(SavedMethod::from_json);
-            complete(state, &loaded, &priced, Some(&payment.id), Settlement::Paid, kept.as_ref(), nonce).await
+        Ok(Attempt::OrderChanged) => (t.order_changed.to_string(), StatusCode::CONFLICT),
+        Ok(Attempt::Declined { reason }) => {
+            (i18n::payment_declined(loaded.locale, &reason), StatusCode::PAYMENT_REQUIRED)
         }
-        Ok(Outcome::Failed { reason }) | Err(crate::payments::ProviderError(reason)) => {
-            failed(state, &loaded, &payment, &reason).await;
-            let alert = i18n::payment_declined(loaded.locale, &reason);
-            let form = FormView::from_entered(&loaded.parsed.entered);
-            render(state, &loaded, form, Some(alert), StatusCode::PAYMENT_REQUIRED, csrf_token, nonce.clone(), false)
-                .await
-        }
-        // Approved, but the session closed meanwhile (expired): take nothing.
-        _ => {
-            failed(state, &loaded, &payment, "The checkout closed before the payment completed.").await;
-            Redirect::to(&loaded.action()).into_response()
-        }
+        Ok(_) => return Ok(with_cookie(Redirect::to(&loaded.action()).into_response(), cookie)),
+        Err(e) => return Err(with_cookie(server_error(e.message), cookie).into()),
     };
+    let form = FormView::from_entered(&loaded.parsed.entered);
+    let response = render(state, &loaded, form, Some(alert), status, csrf_token, nonce.clone(), false).await;
     Ok(with_cookie(response, cookie))
 }

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect};
 use crate::db;
 use crate::services::error::Refusal;
 use crate::services::stripe_settlement::{self, Settled};
-use crate::web::checkout::page::{checkout_payment, checkout_place, load};
+use crate::web::checkout::page::{checkout_place, load, session_payment};
 use crate::web::context::{PageCtx, PageResult};
 use crate::web::payment::stripe_step::{page, problem, unavailable};
 
@@ -19,7 +19,7 @@ pub(crate) async fn checkout_return(
 ) -> PageResult {
     // Not refreshed: a session paid just before its expiry must still complete.
     let loaded = load(&state, &token, &headers, false).await?;
-    let payment = checkout_payment(&state, &loaded, &payment_id).await?;
+    let payment = session_payment(&state, &loaded, &payment_id).await?;
     let t = loaded.t();
     Ok(match stripe_settlement::settle(&state, &payment).await {
         Ok(Settled::Done) => {
