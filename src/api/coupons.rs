@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use validator::Validate;
 
 use super::discounts::{self, DiscountType, DurationKind, MoneyBody};
 use super::extract::{ApiJson, ApiQuery, CompanyCtx, ListQuery};
@@ -20,19 +21,20 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::services::validate;
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct CreatePromoCode {
     /// 3 to 40 letters, digits, `-` or `_`; matched case-insensitively, unique per company.
     #[schema(min_length = 3, max_length = 40)]
     pub code: String,
+    #[validate(range(min = 1, max = 1_000_000_000))]
     pub max_redemptions: Option<i64>,
     /// A date (valid through that day, UTC) or an RFC 3339 timestamp.
     #[schema(max_length = 35)]
     pub expiration_date: Option<String>,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct CreateCoupon {
     #[schema(min_length = 1, max_length = 200)]
@@ -58,8 +60,10 @@ pub struct CreateCoupon {
     /// Last day the coupon can be redeemed.
     #[schema(max_length = 35)]
     pub expiration_date: Option<String>,
+    #[validate(range(min = 1, max = 1_000_000_000))]
     pub max_redemptions: Option<i64>,
     #[serde(default)]
+    #[validate(length(max = 100), nested)]
     pub promo_codes: Vec<CreatePromoCode>,
 }
 
@@ -150,9 +154,9 @@ fn response(c: CouponWithCodes) -> ApiResult<CouponResponse> {
     })
 }
 
-fn redemptions(param: &str, n: Option<i64>) -> ApiResult<Option<i32>> {
-    Ok(n.map(|n| validate::count(param, n, 1, 1_000_000_000).map(|n| i32::try_from(n).unwrap_or(i32::MAX)))
-        .transpose()?)
+/// A redemption limit (1 to 10^9, checked with the body) as stored.
+fn redemptions(n: Option<i64>) -> Option<i32> {
+    n.map(|n| i32::try_from(n).unwrap_or(i32::MAX))
 }
 
 #[utoipa::path(post, path = "/api/v1/companies/{company_id}/coupons", tag = "catalog",
@@ -168,6 +172,7 @@ pub async fn create(
 
 /// Validate and store; shared by the API and `kasse demo`.
 pub async fn create_coupon(state: &AppState, company_id: &str, body: CreateCoupon) -> ApiResult<CouponResponse> {
+    body.validate().map_err(super::extract::invalid_fields)?;
     let name = validate::text("name", &body.name, validate::NAME_MAX)?;
     // Amount and cap are money, so they fix the coupon's currency; both must agree.
     let currency = match (&body.amount, &body.cap) {
@@ -210,11 +215,10 @@ pub async fn create_coupon(state: &AppState, company_id: &str, body: CreateCoupo
     let (duration, duration_periods) = discounts::coupon_duration("", body.duration, body.duration_periods)?;
     let expires_at =
         body.expiration_date.as_deref().map(|d| discounts::parse_expiry("expiration_date", d)).transpose()?;
-    let max_redemptions = redemptions("max_redemptions", body.max_redemptions)?;
+    let max_redemptions = redemptions(body.max_redemptions);
 
     let now = state.clock.now();
     let coupon_id = ids::new_id(prefix::COUPON, now);
-    validate::list_len("promo_codes", &body.promo_codes)?;
     let mut seen = HashSet::new();
     let mut codes = Vec::with_capacity(body.promo_codes.len());
     for (i, pc) in body.promo_codes.iter().enumerate() {
@@ -235,7 +239,7 @@ pub async fn create_coupon(state: &AppState, company_id: &str, body: CreateCoupo
             coupon_id: coupon_id.clone(),
             code: code.to_string(),
             code_key: code_key(code),
-            max_redemptions: redemptions(&format!("{param}.max_redemptions"), pc.max_redemptions)?,
+            max_redemptions: redemptions(pc.max_redemptions),
             times_redeemed: 0,
             expires_at: pc
                 .expiration_date

@@ -361,3 +361,83 @@ impl utoipa::PartialSchema for Timestamp {
     }
 }
 impl utoipa::ToSchema for Timestamp {}
+
+/// The declarative rules of a request type (`#[derive(Validate)]`) that failed, as the envelope:
+/// one field, named by its exact path (`items[2].tiers[1].up_to`). When several fail, the first
+/// path in order is reported, so the answer is the same on every try.
+pub fn invalid_fields(errors: validator::ValidationErrors) -> ApiError {
+    let mut failed = Vec::new();
+    collect_failures(&errors, String::new(), &mut failed);
+    failed.sort_by_cached_key(|(path, _)| request_order(path));
+    let Some((param, error)) = failed.into_iter().next() else {
+        return ApiError::internal("validation failed without a field");
+    };
+    let message = match &error.message {
+        Some(message) => format!("`{param}`: {message}"),
+        None => rule_message(&param, &error),
+    };
+    ApiError::invalid(param, message)
+}
+
+/// A sort key that puts paths in the order of the request: list indices compare as numbers
+/// (`items[2]` before `items[10]`).
+fn request_order(path: &str) -> String {
+    path.split('[')
+        .map(|part| match part.split_once(']') {
+            Some((index, rest)) => format!("{index:>12}]{rest}"),
+            None => part.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("[")
+}
+
+fn collect_failures(
+    errors: &validator::ValidationErrors,
+    at: String,
+    out: &mut Vec<(String, validator::ValidationError)>,
+) {
+    use validator::ValidationErrorsKind;
+    for (field, kind) in errors.errors() {
+        let path = if at.is_empty() { field.to_string() } else { format!("{at}.{field}") };
+        match kind {
+            ValidationErrorsKind::Field(list) => out.extend(list.iter().map(|e| (path.clone(), e.clone()))),
+            ValidationErrorsKind::Struct(inner) => collect_failures(inner, path, out),
+            ValidationErrorsKind::List(items) => {
+                for (index, inner) in items {
+                    collect_failures(inner, format!("{path}[{index}]"), out);
+                }
+            }
+        }
+    }
+}
+
+/// The sentence for a failed rule without a message of its own; `code = "amount"` marks a
+/// range of minor units.
+fn rule_message(param: &str, error: &validator::ValidationError) -> String {
+    let bound = |name: &str| error.params.get(name).map(|v| v.to_string());
+    let value = error.params.get("value").and_then(serde_json::Value::as_i64);
+    match (error.code.as_ref(), bound("min"), bound("max")) {
+        ("amount", _, Some(max)) if value.is_some_and(|v| v >= 0) => {
+            format!("`{param}` must be at most {max} minor units.")
+        }
+        ("amount", _, _) => format!("`{param}` must not be negative."),
+        ("range", Some(min), Some(max)) => format!("`{param}` must be between {min} and {max}."),
+        ("range", Some(min), None) => format!("`{param}` must be at least {min}."),
+        ("range", None, Some(max)) => format!("`{param}` must be at most {max}."),
+        ("length", Some(min), Some(max)) => format!("`{param}` must have {min} to {max} entries."),
+        ("length", None, Some(max)) => format!("`{param}` may have at most {max} entries."),
+        _ => format!("`{param}` is not valid."),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failed_fields_are_reported_in_the_order_of_the_request() {
+        let mut paths = vec!["items[10].name", "items[2].tiers[1].up_to", "items[2].tiers[0].up_to", "currency"];
+        paths.sort_by_cached_key(|p| request_order(p));
+        assert_eq!(paths, ["currency", "items[2].tiers[0].up_to", "items[2].tiers[1].up_to", "items[10].name"]);
+    }
+}

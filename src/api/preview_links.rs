@@ -7,18 +7,19 @@ use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use validator::Validate;
 
 use super::extract::CompanyCtx;
 use crate::db;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::services::validate;
 use crate::state::AppState;
 
 /// How long a preview link stays valid.
-#[derive(Debug, Default, Deserialize, ToSchema)]
+#[derive(Debug, Default, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct PreviewLinkRequest {
     /// Hours until the preview link expires: 1 to 720, default 168 (a week).
+    #[validate(range(min = 1, max = 720))]
     pub expires_in_hours: Option<i64>,
 }
 
@@ -63,7 +64,9 @@ impl FromRequest<AppState> for PreviewAsk {
         let bytes = axum::body::Bytes::from_request(Request::from_parts(parts, body), state)
             .await
             .map_err(|e| ApiError::bad_request("body_unreadable", e.body_text()))?;
-        Ok(PreviewAsk { state: state.clone(), company, id, request: optional_body(&bytes)? })
+        let request: PreviewLinkRequest = optional_body(&bytes)?;
+        request.validate().map_err(super::extract::invalid_fields)?;
+        Ok(PreviewAsk { state: state.clone(), company, id, request })
     }
 }
 
@@ -78,16 +81,15 @@ impl PreviewAsk {
         };
         let what = if kind == "link" { "checkout link" } else { kind };
         let id = found.ok_or_else(|| ApiError::not_found(what, id))?;
-        Ok(Json(link(&self.state, kind, &id, &self.request)?))
+        Ok(Json(link(&self.state, kind, &id, &self.request)))
     }
 }
 
 /// A preview URL of `kind` for `id`.
-fn link(state: &AppState, kind: &str, id: &str, request: &PreviewLinkRequest) -> ApiResult<PreviewLink> {
-    let hours = validate::count("expires_in_hours", request.expires_in_hours.unwrap_or(168), 1, 720)?;
-    let expires_at = state.clock.now() + Duration::hours(hours);
+fn link(state: &AppState, kind: &str, id: &str, request: &PreviewLinkRequest) -> PreviewLink {
+    let expires_at = state.clock.now() + Duration::hours(request.expires_in_hours.unwrap_or(168));
     let query = crate::services::preview_links::query(&state.secret, id, expires_at);
-    Ok(PreviewLink { url: format!("{}/preview/{kind}/{id}?{query}", state.public_url), expires_at })
+    PreviewLink { url: format!("{}/preview/{kind}/{id}?{query}", state.public_url), expires_at }
 }
 
 #[utoipa::path(post, path = "/api/v1/companies/{company_id}/checkout/{id}/preview_link", tag = "checkout",

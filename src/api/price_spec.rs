@@ -7,6 +7,7 @@
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use validator::Validate;
 
 use crate::db::pricings::ItemPricing;
 use crate::domain::money::MAX_MINOR;
@@ -14,7 +15,7 @@ use crate::domain::pricing::{PriceModel, Tier};
 use crate::domain::term::{Frequency, Period, PeriodUnit};
 use crate::error::ApiError;
 pub use crate::services::catalog::{frequency_of, model_config, model_of, priced_item};
-use crate::services::validate;
+use crate::services::validate::{self, QUANTITY_MAX};
 
 /// How an item's price follows from its quantity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -98,18 +99,18 @@ impl From<PeriodUnit> for FrequencyUnit {
 }
 
 /// A span of time: `count` × `frequency`, e.g. `{"count": 1, "frequency": "MONTH"}`.
-#[derive(Clone, Copy, Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct PeriodBody {
+    #[validate(range(min = 1, max = 1000))]
     pub count: i64,
     pub frequency: FrequencyUnit,
 }
 
 impl PeriodBody {
-    /// Check the count (1 to 1000) and turn it into the engine's period.
-    pub fn to_period(self, param: &str) -> Result<Period, ApiError> {
-        let count = validate::count(&format!("{param}.count"), self.count, 1, 1000)?;
-        Ok(Period { count: u32::try_from(count).unwrap_or(1), unit: self.frequency.into() })
+    /// The engine's period; the count (1 to 1000) was checked with the body (`Validate`).
+    pub fn to_period(self) -> Period {
+        Period { count: u32::try_from(self.count).unwrap_or(1), unit: self.frequency.into() }
     }
 }
 
@@ -132,12 +133,14 @@ impl From<Period> for PeriodBody {
 }
 
 /// One price tier. `up_to` is inclusive; the last tier has `up_to: null`.
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct TierBody {
+    #[validate(range(max = QUANTITY_MAX))]
     pub up_to: Option<i64>,
     /// Price per unit in this tier, in minor units.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[validate(range(min = 0, max = MAX_MINOR, code = "amount"))]
     pub unit_amount: Option<i64>,
     /// Fractional price per unit, in minor units, as a decimal string (`"0.25"`). Alternative to `unit_amount`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -145,21 +148,25 @@ pub struct TierBody {
     pub unit_amount_decimal: Option<String>,
     /// A fixed amount added when the quantity reaches this tier.
     #[serde(default)]
+    #[validate(range(min = 0, max = MAX_MINOR, code = "amount"))]
     pub flat_amount: Option<i64>,
 }
 
 /// The range a customer may choose an amount in.
-#[derive(Clone, Copy, Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct CustomPriceBody {
+    #[validate(range(min = 0, max = MAX_MINOR, code = "amount"))]
     pub min: i64,
+    #[validate(range(min = 0, max = MAX_MINOR, code = "amount"))]
     pub max: i64,
     /// The amount shown before the customer changes it.
+    #[validate(range(min = 0, max = MAX_MINOR, code = "amount"))]
     pub preset: i64,
 }
 
 /// A priced item of a product pricing, as created.
-#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct ItemPricingInput {
     #[schema(min_length = 1, max_length = 200)]
@@ -169,23 +176,31 @@ pub struct ItemPricingInput {
     #[schema(max_length = 40)]
     pub unit_label: Option<String>,
     /// FLAT: the fee. PACKAGE: the price of one package.
+    #[validate(range(min = 0, max = MAX_MINOR, code = "amount"))]
     pub amount: Option<i64>,
     /// PER_UNIT: price per unit in minor units.
+    #[validate(range(min = 0, max = MAX_MINOR, code = "amount"))]
     pub unit_amount: Option<i64>,
     /// PER_UNIT: fractional price per unit in minor units, as a decimal string.
     #[schema(max_length = 40)]
     pub unit_amount_decimal: Option<String>,
     /// PACKAGE: units per package.
+    #[validate(range(min = 1, max = QUANTITY_MAX))]
     pub package_size: Option<i64>,
-    /// GRADUATED, VOLUME, STAIR_STEP.
+    /// GRADUATED, VOLUME, STAIR_STEP: 1 to 50 tiers.
+    #[validate(length(min = 1, max = 50), nested)]
     pub tiers: Option<Vec<TierBody>>,
     /// CUSTOMER_CHOSEN.
+    #[validate(nested)]
     pub custom_price: Option<CustomPriceBody>,
     /// How often it is charged; `null` or absent means once.
+    #[validate(nested)]
     pub billing_period: Option<PeriodBody>,
     /// Units included for free each period before pricing applies.
+    #[validate(range(min = 0, max = QUANTITY_MAX))]
     pub included_units: Option<i64>,
     /// The least charged per period when the quantity is above zero.
+    #[validate(range(min = 0, max = MAX_MINOR, code = "amount"))]
     pub minimum_spend: Option<i64>,
     /// Usage-metered: shown at checkout, billed in arrears from reported usage.
     pub metered: Option<bool>,
@@ -265,8 +280,7 @@ pub fn validate_item(p: &str, input: &ItemPricingInput) -> Result<ValidItem, Api
             refuse("tiers", input.tiers.is_some())?;
             refuse("custom_price", input.custom_price.is_some())?;
             let size = input.package_size.ok_or_else(|| ApiError::missing(format!("{p}.package_size")))?;
-            let package_size = validate::count(&format!("{p}.package_size"), size, 1, validate::QUANTITY_MAX)?;
-            PriceModel::Package { package_size, amount: required_amount(p, "amount", input.amount)? }
+            PriceModel::Package { package_size: size, amount: required_amount(p, "amount", input.amount)? }
         }
         PricingModel::Graduated | PricingModel::Volume | PricingModel::StairStep => {
             refuse("amount", input.amount.is_some())?;
@@ -288,9 +302,7 @@ pub fn validate_item(p: &str, input: &ItemPricingInput) -> Result<ValidItem, Api
             refuse("tiers", input.tiers.is_some())?;
             refuse("metered", input.metered == Some(true))?;
             let range = input.custom_price.ok_or_else(|| ApiError::missing(format!("{p}.custom_price")))?;
-            let min = validate::amount(&format!("{p}.custom_price.min"), range.min)?;
-            let max = validate::amount(&format!("{p}.custom_price.max"), range.max)?;
-            let preset = validate::amount(&format!("{p}.custom_price.preset"), range.preset)?;
+            let CustomPriceBody { min, max, preset } = range;
             if min > max {
                 return Err(ApiError::invalid(format!("{p}.custom_price.max"), "`max` must not be below `min`."));
             }
@@ -307,7 +319,7 @@ pub fn validate_item(p: &str, input: &ItemPricingInput) -> Result<ValidItem, Api
 
     let frequency = match input.billing_period {
         None => Frequency::OneTime,
-        Some(period) => Frequency::Every(period.to_period(&format!("{p}.billing_period"))?),
+        Some(period) => Frequency::Every(period.to_period()),
     };
     let metered = input.metered.unwrap_or(false);
     if metered && matches!(kind, PricingModel::Flat | PricingModel::StairStep) {
@@ -316,21 +328,14 @@ pub fn validate_item(p: &str, input: &ItemPricingInput) -> Result<ValidItem, Api
     if metered && frequency == Frequency::OneTime {
         return Err(ApiError::invalid(format!("{p}.billing_period"), "A metered item needs a billing_period."));
     }
-    let included_units = match input.included_units {
-        None => 0,
-        Some(n) => validate::count(&format!("{p}.included_units"), n, 0, validate::QUANTITY_MAX)?,
-    };
-    let minimum_spend = match input.minimum_spend {
-        None => None,
-        Some(a) => Some(validate::amount(&format!("{p}.minimum_spend"), a)?),
-    };
+    let included_units = input.included_units.unwrap_or(0);
+    let minimum_spend = input.minimum_spend;
     Ok(ValidItem { name, unit_label, model, frequency, included_units, minimum_spend, metered })
 }
 
 fn required_amount(p: &str, field: &str, value: Option<i64>) -> Result<i64, ApiError> {
     let param = format!("{p}.{field}");
-    let value = value.ok_or_else(|| ApiError::missing(param.clone()))?;
-    Ok(validate::amount(&param, value)?)
+    value.ok_or_else(|| ApiError::missing(param))
 }
 
 /// `unit_amount` or `unit_amount_decimal`, not both.
@@ -340,16 +345,13 @@ fn unit_price(p: &str, whole: Option<i64>, decimal: Option<&str>) -> Result<Opti
             format!("{p}.unit_amount_decimal"),
             "Give either `unit_amount` or `unit_amount_decimal`, not both.",
         )),
-        (Some(a), None) => Ok(Some(Decimal::from(validate::amount(&format!("{p}.unit_amount"), a)?))),
+        (Some(a), None) => Ok(Some(Decimal::from(a))),
         (None, Some(d)) => Ok(Some(validate::decimal_amount(&format!("{p}.unit_amount_decimal"), d)?)),
         (None, None) => Ok(None),
     }
 }
 
 fn validate_tiers(p: &str, tiers: &[TierBody], stair_step: bool) -> Result<Vec<Tier>, ApiError> {
-    if tiers.is_empty() || tiers.len() > 50 {
-        return Err(ApiError::invalid(format!("{p}.tiers"), "`tiers` must have 1 to 50 entries."));
-    }
     let mut out = Vec::with_capacity(tiers.len());
     let mut previous = 0i64;
     for (i, t) in tiers.iter().enumerate() {
@@ -367,12 +369,6 @@ fn validate_tiers(p: &str, tiers: &[TierBody], stair_step: bool) -> Result<Vec<T
                 ));
             }
             (Some(up_to), false) => {
-                if up_to > validate::QUANTITY_MAX {
-                    return Err(ApiError::invalid(
-                        format!("{tp}.up_to"),
-                        format!("A tier's `up_to` is at most {} (the largest quantity).", validate::QUANTITY_MAX),
-                    ));
-                }
                 if up_to <= previous {
                     return Err(ApiError::invalid(
                         format!("{tp}.up_to"),
@@ -389,7 +385,7 @@ fn validate_tiers(p: &str, tiers: &[TierBody], stair_step: bool) -> Result<Vec<T
         let flat_amount = match t.flat_amount {
             None if stair_step => return Err(ApiError::missing(format!("{tp}.flat_amount"))),
             None => 0,
-            Some(a) => validate::amount(&format!("{tp}.flat_amount"), a)?,
+            Some(a) => a,
         };
         if !stair_step && unit.is_none() && t.flat_amount.is_none() {
             return Err(ApiError::missing(format!("{tp}.unit_amount")));

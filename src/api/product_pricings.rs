@@ -5,6 +5,7 @@ use axum::extract::{Path, State};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
 
 use super::extract::{ApiJson, ApiQuery, CompanyCtx, ListQuery};
 use super::list::{List, State as ItemState};
@@ -15,7 +16,7 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::services::validate;
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct CreateProductPricing {
     #[schema(max_length = 64)]
@@ -26,6 +27,7 @@ pub struct CreateProductPricing {
     #[schema(min_length = 3, max_length = 3)]
     pub currency: String,
     /// 1 to 50 priced items.
+    #[validate(length(min = 1, max = 50), nested)]
     pub items: Vec<ItemPricingInput>,
 }
 
@@ -75,11 +77,9 @@ pub async fn create_product_pricing(
     company_id: &str,
     body: CreateProductPricing,
 ) -> ApiResult<ProductPricingResponse> {
+    body.validate().map_err(super::extract::invalid_fields)?;
     let name = validate::text("name", &body.name, validate::NAME_MAX)?;
     let currency = validate::currency("currency", &body.currency)?;
-    if body.items.is_empty() || body.items.len() > 50 {
-        return Err(ApiError::invalid("items", "`items` must have 1 to 50 entries."));
-    }
     let valid = body
         .items
         .iter()

@@ -612,6 +612,11 @@ on_both_stores! {
     async fn a_preview_shows_the_customer_page_without_its_token_and_records_nothing(app) {
         let c = catalog(app).await;
         let (id, path) = create(app, &order(&c, |b| b["expires_in_hours"] = json!(1))).await;
+        for hours in [0, 721] {
+            let r = app.post_company(&format!("/checkout/{id}/preview_link"), &json!({"expires_in_hours": hours})).await;
+            r.assert_error(422, "expires_in_hours");
+            assert_eq!(r.body["error"]["message"], "`expires_in_hours` must be between 1 and 720.");
+        }
         let link = app.post_company(&format!("/checkout/{id}/preview_link"), &json!({"expires_in_hours": 3})).await;
         let url = link.ok()["url"].as_str().unwrap().to_string();
         let preview = url.strip_prefix(&app.base).unwrap().to_string();

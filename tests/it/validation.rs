@@ -296,6 +296,26 @@ on_both_stores! {
         assert_eq!(snapshot(app).await, before);
     }
 
+    async fn a_rule_broken_deep_in_a_list_names_the_exact_path_and_says_what_holds(app) {
+        let product = app.product("Thing").await;
+        let fine = json!({"name": "F", "pricing_model": "FLAT", "amount": 100});
+        let tiers = json!([{"up_to": 10, "unit_amount": 5}, {"up_to": 20, "unit_amount": 4},
+                           {"up_to": null, "unit_amount": 3, "flat_amount": -7}]);
+        let graduated = json!({"name": "G", "pricing_model": "GRADUATED", "tiers": tiers});
+        let body = json!({"product_id": product, "name": "Plan", "currency": "USD", "items": [fine, graduated]});
+        let before = snapshot(app).await;
+        let r = app.post_company("/product_pricings", &body).await;
+        refused(&r, 422, "items[1].tiers[2].flat_amount");
+        assert_eq!(r.body["error"]["message"], "`items[1].tiers[2].flat_amount` must not be negative.");
+        let mut body = body;
+        body["items"][1]["tiers"][1]["up_to"] = json!(2_000_000_000_i64);
+        let r = app.post_company("/product_pricings", &body).await;
+        // Two rules broken: the first path in order is named, the same on every try.
+        refused(&r, 422, "items[1].tiers[1].up_to");
+        assert_eq!(r.body["error"]["message"], "`items[1].tiers[1].up_to` must be at most 1000000000.");
+        assert_eq!(snapshot(app).await, before);
+    }
+
     async fn an_absurd_amount_is_422(app) {
         let product = app.product("Thing").await;
         let before = snapshot(app).await;
