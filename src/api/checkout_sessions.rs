@@ -14,9 +14,10 @@ use axum::extract::{Path, State};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use validator::Validate;
 
 use super::checkout::{CheckoutFilter, NewSession, create_session, session_url};
-use super::extract::{ApiJson, ApiQuery, ListQuery, Tenant};
+use super::extract::{ApiJson, ApiQuery, ListQuery, Tenant, invalid_fields, plain_text};
 use super::list::List;
 use crate::db::{self, checkouts::CheckoutSession};
 use crate::domain::checkout::Status;
@@ -25,49 +26,56 @@ use crate::domain::term::PeriodUnit;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::payments::ProviderKind;
 use crate::services::checkout::Options;
-use crate::services::validate;
+use crate::services::validate::{self, QUANTITY_MAX};
 use crate::state::AppState;
 
-#[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
+#[derive(Clone, Debug, Deserialize, Serialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct Customization {
     #[schema(value_type = Option<Object>)]
     pub price_entry: Option<serde_json::Value>,
+    /// Accepted.
     #[schema(max_length = 200)]
+    #[validate(length(max = 200), custom(function = "plain_text"))]
     pub name: Option<String>,
 }
 
-#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[derive(Clone, Debug, Deserialize, Serialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct AddOn {
     /// A product pricing id.
     #[schema(min_length = 1, max_length = 64)]
     pub add_on_id: String,
+    #[validate(nested)]
     pub customization: Option<Customization>,
+    #[validate(range(min = 1, max = QUANTITY_MAX))]
     pub quantity: Option<i64>,
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
+#[derive(Clone, Debug, Deserialize, Serialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct ComponentParameters {
     /// Accepted: the plan's own billing period applies.
     #[schema(max_length = 40)]
+    #[validate(length(max = 40), custom(function = "plain_text"))]
     pub billing_period: Option<String>,
     pub committed_capacity: Option<i64>,
     /// The quantity of the item.
+    #[validate(range(min = 0, max = QUANTITY_MAX))]
     pub initial_slot_count: Option<i64>,
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
+#[derive(Clone, Debug, Deserialize, Serialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct ParameterizedComponent {
     /// An item pricing id of the plan.
     #[schema(min_length = 1, max_length = 64)]
     pub component_id: String,
+    #[validate(nested)]
     pub parameters: Option<ComponentParameters>,
 }
 
-#[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct Components {
     #[serde(default)]
@@ -77,6 +85,7 @@ pub struct Components {
     #[schema(value_type = Vec<Object>)]
     pub overridden_components: Vec<serde_json::Value>,
     #[serde(default)]
+    #[validate(nested)]
     pub parameterized_components: Vec<ParameterizedComponent>,
     /// Item pricing ids of the plan to leave out.
     #[serde(default)]
@@ -109,7 +118,7 @@ pub struct PaymentMethodsConfig {
 }
 
 /// The body of seed 001.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct CreateCheckoutSession {
     /// Customer id or your identifier (alias).
@@ -119,18 +128,22 @@ pub struct CreateCheckoutSession {
     #[schema(min_length = 1, max_length = 64)]
     pub plan_version_id: String,
     #[serde(default)]
+    #[validate(length(max = 100), nested)]
     pub add_ons: Vec<AddOn>,
     /// Accepted.
     pub auto_advance_invoices: Option<bool>,
     /// Day of the month (1–31) renewals fall on.
+    #[validate(range(min = 1, max = 31))]
     pub billing_day_anchor: Option<i64>,
     #[schema(max_length = 35)]
     pub billing_start_date: Option<String>,
     /// false: payment by invoice, no card.
     pub charge_automatically: Option<bool>,
+    #[validate(nested)]
     pub components: Option<Components>,
-    /// A promo code.
+    /// A promo code (accepted; stored coupons are `coupon_ids`).
     #[schema(max_length = 40)]
+    #[validate(length(max = 40), custom(function = "plain_text"))]
     pub coupon_code: Option<String>,
     #[serde(default)]
     #[schema(value_type = Vec<super::extract::IdRef>, inline)]
@@ -142,14 +155,17 @@ pub struct CreateCheckoutSession {
     #[schema(max_length = 2000)]
     pub invoice_memo: Option<String>,
     #[schema(max_length = 200)]
+    #[validate(length(max = 200), custom(function = "plain_text"))]
     pub invoice_threshold: Option<String>,
     #[schema(value_type = Object)]
     pub metadata: Option<serde_json::Value>,
     /// Days until a manual invoice is due.
+    #[validate(range(min = 0, max = 365))]
     pub net_terms: Option<i64>,
     pub payment_methods_config: Option<PaymentMethodsConfig>,
     #[schema(max_length = 200)]
     pub purchase_order: Option<String>,
+    #[validate(range(min = 0, max = 3650))]
     pub trial_duration_days: Option<i64>,
 }
 
@@ -244,16 +260,8 @@ pub async fn create(
     Tenant(company): Tenant,
     ApiJson(b): ApiJson<CreateCheckoutSession>,
 ) -> ApiResult<Json<SessionResponse>> {
+    b.validate().map_err(invalid_fields)?;
     let plan_id = b.plan_version_id.trim().to_string();
-    validate::list_len("add_ons", &b.add_ons)?;
-    validate::ignored(
-        "",
-        &[("coupon_code", b.coupon_code.as_deref(), 40), ("invoice_threshold", b.invoice_threshold.as_deref(), 200)],
-    )?;
-    for (i, a) in b.add_ons.iter().enumerate() {
-        let name = a.customization.as_ref().and_then(|c| c.name.as_deref());
-        validate::ignored(&format!("add_ons[{i}].customization"), &[("name", name, 200)])?;
-    }
     // Which add-ons are recurring decides where they go: one query for all of them.
     let mut wanted: Vec<String> = b.add_ons.iter().map(|a| a.add_on_id.clone()).collect();
     wanted.push(plan_id.clone());
@@ -270,8 +278,7 @@ pub async fn create(
             .iter()
             .find(|p| p.pricing.id == add_on.add_on_id)
             .ok_or_else(|| ApiError::unknown_ref(format!("{param}.add_on_id"), "add-on", &add_on.add_on_id))?;
-        let quantity =
-            validate::count(&format!("{param}.quantity"), add_on.quantity.unwrap_or(1), 1, validate::QUANTITY_MAX)?;
+        let quantity = add_on.quantity.unwrap_or(1);
         let one_time = p.items.iter().all(|it| it.period_unit.is_none());
         if one_time {
             order.onetime_items.push(OneTimeItem {
@@ -295,10 +302,7 @@ pub async fn create(
         if !plan.items.iter().any(|it| it.id == c.component_id) {
             return Err(ApiError::invalid(format!("{param}.component_id"), "Not a component of this plan version."));
         }
-        let period = c.parameters.as_ref().and_then(|p| p.billing_period.as_deref());
-        validate::ignored(&format!("{param}.parameters"), &[("billing_period", period, 40)])?;
         let q = c.parameters.as_ref().and_then(|p| p.initial_slot_count).unwrap_or(1);
-        let q = validate::count(&format!("{param}.parameters.initial_slot_count"), q, 0, validate::QUANTITY_MAX)?;
         order.config_items.push(config(Some(plan_id.clone()), Some(c.component_id.clone()), q));
     }
     for (i, id) in components.remove_components.iter().enumerate() {
@@ -312,14 +316,12 @@ pub async fn create(
     }
     order.coupon_ids = b.coupon_ids.clone();
     if let Some(days) = b.trial_duration_days {
-        let days = validate::count("trial_duration_days", days, 0, 3650)?;
         if days > 0 {
             order.trial = Some(true);
             order.trial_term = Some(Span { count: days, frequency: PeriodUnit::Day });
         }
     }
-    let anchor = b.billing_day_anchor.map(|d| validate::count("billing_day_anchor", d, 1, 31)).transpose()?;
-    let net_terms = b.net_terms.map(|d| validate::count("net_terms", d, 0, 365)).transpose()?;
+    let (anchor, net_terms) = (b.billing_day_anchor, b.net_terms);
     let billing_start_date = date("billing_start_date", &b.billing_start_date)?;
     let end_date = date("end_date", &b.end_date)?;
     let online = b.payment_methods_config.as_ref().is_none_or(|pm| {

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use serde::Deserialize;
 use utoipa::ToSchema;
+use validator::Validate;
 
 use super::contract_response::{ContractResponse, respond, respond_many};
 use super::contracts::{SIGNERS_MAX, SignatoryBody, signer_row, signers_from};
@@ -185,9 +186,10 @@ pub async fn file(
 }
 
 /// Add counter-signatories to a DRAFT contract.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct AddCounterSignatories {
+    #[validate(nested)]
     pub counter_signatories: Vec<SignatoryBody>,
 }
 
@@ -214,6 +216,7 @@ pub async fn add_counter_signatories(
 ) -> ApiResult<Json<ContractResponse>> {
     let c = load(&state, ctx.id(), &id).await?;
     draft_only(&c)?;
+    body.validate().map_err(super::extract::invalid_fields)?;
     let mut new = signers_from("counter_signatories", &body.counter_signatories)?;
     if new.is_empty() {
         return Err(ApiError::missing("counter_signatories").with_message("Give at least one counter-signatory."));

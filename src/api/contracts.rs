@@ -9,11 +9,13 @@ use axum::Json;
 use axum::extract::State;
 use serde::Deserialize;
 use utoipa::ToSchema;
+use validator::Validate;
 
 use super::checkout::{CheckoutOptionsBody, NewSession, build_session, options_from};
 use super::contract_response::{ContractResponse, respond};
 use super::contract_templates::template_error;
 use super::discounts::{parse_expiry, parse_start};
+use super::extract::plain_text;
 use super::extract::{ApiJson, CompanyCtx};
 use super::price_spec::PeriodBody;
 use super::quote_spec::order_body;
@@ -36,7 +38,7 @@ pub const SIGNERS_MAX: usize = 20;
 /// A person who signs (seed `signatories[]`). `declined`, `signature_id`, `signature_link`,
 /// `signed`, `signed_date` and `view_timestamps` are read-only: accepted on create (so a
 /// contract read back can be sent again) and ignored.
-#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[derive(Clone, Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct SignatoryBody {
     #[schema(min_length = 1, max_length = 200)]
@@ -47,14 +49,18 @@ pub struct SignatoryBody {
     #[schema(max_length = 200)]
     pub title: Option<String>,
     /// Signing order (1 first) when `sequential_signing`; default: the list order.
+    #[validate(range(min = 1, max = 1000))]
     pub position: Option<i64>,
     pub declined: Option<bool>,
     #[schema(max_length = 64)]
+    #[validate(length(max = 64), custom(function = "plain_text"))]
     pub signature_id: Option<String>,
     #[schema(max_length = 2000)]
+    #[validate(length(max = 2000), custom(function = "plain_text"))]
     pub signature_link: Option<String>,
     pub signed: Option<bool>,
     #[schema(max_length = 35)]
+    #[validate(length(max = 35), custom(function = "plain_text"))]
     pub signed_date: Option<String>,
     #[serde(default)]
     #[schema(value_type = Vec<super::extract::Timestamp>, inline)]
@@ -64,7 +70,7 @@ pub struct SignatoryBody {
 order_body! {
     /// Create a contract (the body of seed 003, plus Kasse's fields marked below). Fields marked
     /// "accepted" are taken for compatibility and have no effect in Kasse.
-    #[derive(Debug, Deserialize, ToSchema)]
+    #[derive(Debug, Deserialize, ToSchema, Validate)]
     #[serde(deny_unknown_fields)]
     pub struct CreateContract {
         /// false: no card is collected; the customer gets an open invoice with payment instructions.
@@ -77,6 +83,7 @@ order_body! {
         /// Values for the template's `{{custom.<key>}}` variables (strings, numbers or booleans).
         #[serde(default)]
         #[schema(value_type = Object)]
+        #[validate(length(max = 100))]
         pub custom_variables: BTreeMap<String, serde_json::Value>,
         /// The customer who signs (id or your identifier). Required.
         #[schema(max_length = 64)]
@@ -85,6 +92,7 @@ order_body! {
         #[schema(max_length = 35)]
         pub expiration_date: Option<String>,
         #[serde(default)]
+        #[validate(length(max = 100))]
         pub metadata: BTreeMap<String, serde_json::Value>,
         pub options: Option<CheckoutOptionsBody>,
         /// Your sales rep (echoed back).
@@ -94,6 +102,7 @@ order_body! {
         /// order is fulfilled at the last signature with an open invoice.
         pub require_payment_method: Option<bool>,
         #[serde(default)]
+        #[validate(nested)]
         pub signatories: Vec<SignatoryBody>,
         /// When the contract starts (default: now); shown as `{{contract.start_date}}`.
         #[schema(max_length = 35)]
@@ -112,6 +121,7 @@ order_body! {
         pub kind: Option<String>,
         /// Kasse: the merchant's signers, who sign after every customer signatory.
         #[serde(default)]
+        #[validate(nested)]
         pub counter_signatories: Vec<SignatoryBody>,
         /// Kasse: sign in `position` order (default false: any order).
         pub sequential_signing: Option<bool>,
@@ -138,21 +148,11 @@ pub fn signers_from(param: &str, list: &[SignatoryBody]) -> ApiResult<Vec<NewSig
     let mut out: Vec<NewSigner> = Vec::with_capacity(list.len());
     for (i, s) in list.iter().enumerate() {
         let at = |field: &str| format!("{param}[{i}].{field}");
-        validate::ignored(
-            &format!("{param}[{i}]"),
-            &[
-                ("signature_id", s.signature_id.as_deref(), 64),
-                ("signature_link", s.signature_link.as_deref(), 2000),
-                ("signed_date", s.signed_date.as_deref(), 35),
-            ],
-        )?;
         for (j, t) in s.view_timestamps.iter().enumerate() {
             validate::opt_text(&at(&format!("view_timestamps[{j}]")), Some(t), 35)?;
         }
-        let position = match s.position {
-            Some(p) => validate::count(&at("position"), p, 1, 1000)?,
-            None => i64::try_from(i).unwrap_or(0) + 1,
-        };
+        // 1 to 1000, checked with the body.
+        let position = s.position.unwrap_or_else(|| i64::try_from(i).unwrap_or(0) + 1);
         if out.iter().any(|o| o.position == position) {
             return Err(ApiError::invalid(at("position"), "Two signatories cannot share a `position`."));
         }
@@ -318,6 +318,7 @@ pub async fn create(
 /// Check and store a contract with its checkout session, signers and first audit entries;
 /// shared by the API and `kasse demo`.
 pub async fn create_contract(state: &AppState, company: &Company, body: CreateContract) -> ApiResult<Contract> {
+    body.validate().map_err(super::extract::invalid_fields)?;
     if body.kind.as_deref().is_some_and(|k| k != "CONTRACT") {
         return Err(ApiError::invalid("type", "`type` must be CONTRACT."));
     }
@@ -340,8 +341,6 @@ pub async fn create_contract(state: &AppState, company: &Company, body: CreateCo
     }
     let signatories = signers_from("signatories", &body.signatories)?;
     let counters = signers_from("counter_signatories", &body.counter_signatories)?;
-    validate::list_len("metadata", &body.metadata.keys().collect::<Vec<_>>())?;
-    validate::list_len("custom_variables", &body.custom_variables.keys().collect::<Vec<_>>())?;
     let mut custom = BTreeMap::new();
     for (key, value) in &body.custom_variables {
         let param = format!("custom_variables.{key}");

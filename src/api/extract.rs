@@ -373,10 +373,19 @@ pub fn invalid_fields(errors: validator::ValidationErrors) -> ApiError {
         return ApiError::internal("validation failed without a field");
     };
     let message = match &error.message {
-        Some(message) => format!("`{param}`: {message}"),
+        Some(message) => message.to_string(),
         None => rule_message(&param, &error),
     };
     ApiError::invalid(param, message)
+}
+
+/// `#[validate(custom(function = "plain_text"))]`: no control characters but tab and newline.
+pub fn plain_text(value: &str) -> Result<(), validator::ValidationError> {
+    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        Err(validator::ValidationError::new("control_characters"))
+    } else {
+        Ok(())
+    }
 }
 
 /// A sort key that puts paths in the order of the request: list indices compare as numbers
@@ -425,7 +434,11 @@ fn rule_message(param: &str, error: &validator::ValidationError) -> String {
         ("range", Some(min), None) => format!("`{param}` must be at least {min}."),
         ("range", None, Some(max)) => format!("`{param}` must be at most {max}."),
         ("length", Some(min), Some(max)) => format!("`{param}` must have {min} to {max} entries."),
+        ("length", None, Some(max)) if error.params.get("value").is_some_and(serde_json::Value::is_string) => {
+            format!("`{param}` must be at most {max} characters.")
+        }
         ("length", None, Some(max)) => format!("`{param}` may have at most {max} entries."),
+        ("control_characters", _, _) => format!("`{param}` must not contain control characters."),
         _ => format!("`{param}` is not valid."),
     }
 }

@@ -7,6 +7,7 @@ use axum::extract::{Path, State};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use validator::Validate;
 
 use super::extract::{ApiJson, ApiQuery, CompanyCtx, ListQuery};
 use super::list::List;
@@ -191,7 +192,7 @@ pub async fn mark_paid(
 }
 
 /// Invoice a customer's waiting (NEXT) one-time charges now.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct CreateInvoice {
     /// The customer's id or your identifier for them.
@@ -204,6 +205,7 @@ pub struct CreateInvoice {
     #[schema(max_length = 35)]
     pub invoice_date: Option<String>,
     /// Days from the invoice date to its due date (default 0: due on receipt).
+    #[validate(range(min = 0, max = super::onetimes::DUE_DAYS_MAX))]
     pub invoice_due_date_from_creation: Option<i64>,
     #[schema(max_length = 5000)]
     pub invoice_payment_instructions: Option<String>,
@@ -222,6 +224,7 @@ pub async fn create(
     ctx: CompanyCtx,
     ApiJson(body): ApiJson<CreateInvoice>,
 ) -> ApiResult<Json<InvoiceResponse>> {
+    body.validate().map_err(super::extract::invalid_fields)?;
     let company_id = ctx.id();
     let customer = super::onetimes::customer(&state, company_id, body.customer_id.as_deref()).await?;
     let currency = match body.currency.as_deref() {

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::ToSchema;
+use validator::Validate;
 
 use super::discounts::{self, DiscountBody};
 use super::extract::{ApiJson, CompanyCtx};
@@ -29,7 +30,7 @@ use crate::services::validate;
 use crate::state::AppState;
 
 /// The longest payment term an invoice may give, in days.
-const DUE_DAYS_MAX: i64 = 3650;
+pub const DUE_DAYS_MAX: i64 = 3650;
 
 /// IMMEDIATE or NEXT.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
@@ -51,7 +52,7 @@ impl OneTimeType {
 }
 
 /// One charge (seed `onetime_items[]`).
-#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OneTimeRequestItem {
     /// The quantity (default 1).
@@ -66,12 +67,13 @@ pub struct OneTimeRequestItem {
 }
 
 /// Seed 002's body.
-#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[derive(Clone, Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct CreateOneTimes {
     /// The customer's id or your identifier for them.
     #[schema(max_length = 64)]
     pub customer_id: Option<String>,
+    #[validate(length(min = 1, max = 100, message = "Name 1 to 100 charges."))]
     pub onetime_items: Vec<OneTimeRequestItem>,
     #[serde(rename = "type")]
     pub kind: Option<OneTimeType>,
@@ -83,11 +85,13 @@ pub struct CreateOneTimes {
     #[schema(max_length = 35)]
     pub invoice_date: Option<String>,
     /// Days from the invoice date to its due date (default 0: due on receipt).
+    #[validate(range(min = 0, max = DUE_DAYS_MAX))]
     pub invoice_due_date_from_creation: Option<i64>,
     #[schema(max_length = 5000)]
     pub invoice_payment_instructions: Option<String>,
     #[serde(default)]
     #[schema(value_type = Object)]
+    #[validate(length(max = 100))]
     pub metadata: BTreeMap<String, Value>,
     #[schema(max_length = 5000)]
     pub notes: Option<String>,
@@ -145,13 +149,9 @@ pub async fn create_onetimes(
     company_id: &str,
     body: CreateOneTimes,
 ) -> ApiResult<Vec<BillableResponse>> {
+    body.validate().map_err(super::extract::invalid_fields)?;
     let now = state.clock.now();
     let customer = customer(state, company_id, body.customer_id.as_deref()).await?;
-    if body.onetime_items.is_empty() {
-        return Err(ApiError::invalid("onetime_items", "Name at least one charge."));
-    }
-    validate::list_len("onetime_items", &body.onetime_items)?;
-    validate::list_len("metadata", &body.metadata.keys().collect::<Vec<_>>())?;
     let kind = body.kind.unwrap_or(OneTimeType::Immediate);
     let auto_charges = body.auto_charges.unwrap_or(false);
     if kind == OneTimeType::Next && auto_charges {
@@ -289,9 +289,8 @@ pub(crate) fn terms(
 ) -> ApiResult<Terms> {
     Ok(Terms {
         issued_at: invoice_date.map(|d| discounts::parse_start("invoice_date", d)).transpose()?,
-        due_days: due_days
-            .map(|d| validate::count("invoice_due_date_from_creation", d, 0, DUE_DAYS_MAX))
-            .transpose()?,
+        // 0 to DUE_DAYS_MAX, checked with the body.
+        due_days,
         payment_instructions: validate::opt_text("invoice_payment_instructions", instructions, validate::TEXT_MAX)?,
         notes: validate::opt_text("notes", notes, validate::TEXT_MAX)?,
     })

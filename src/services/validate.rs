@@ -1,4 +1,8 @@
-//! Field checks shared by the API's request types; every failure names its field.
+//! Field checks the use cases make on whatever reaches them (a request body, a page's form, a
+//! stored order), returning the value to store: trimmed text (empty is absent, no control
+//! characters), e-mail, currency, locale, metadata, quantities and amounts. Rules only a request
+//! body has, that only check, are declared on the API's request types with `validator`
+//! (`api::extract::invalid_fields`). Every failure names its field.
 
 use std::collections::BTreeMap;
 

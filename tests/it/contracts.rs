@@ -205,6 +205,9 @@ on_both_stores! {
         let same = json!([{"name": "A", "title": "x", "position": 1}, {"name": "B", "position": 1}]);
         app.post_company("/contracts", &body(&c, &cus, &t, |b| b["signatories"] = same)).await
             .assert_error(422, "signatories[1].position");
+        let outside = json!([{"name": "A", "position": 1}, {"name": "B", "position": 1001}]);
+        app.post_company("/contracts", &body(&c, &cus, &t, |b| b["counter_signatories"] = outside)).await
+            .assert_error(422, "counter_signatories[1].position");
         app.post_company("/contracts", &body(&c, &cus, &t, |b| b["status"] = json!("COMPLETE"))).await
             .assert_error(422, "status");
         app.post_company("/contracts", &body(&c, &cus, &t, |b| b["customer_id"] = json!("cus_nope"))).await

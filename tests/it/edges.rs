@@ -88,6 +88,9 @@ on_both_stores! {
             (json!({"coupon_code": "C".repeat(41)}), "coupon_code"),
             (json!({"invoice_threshold": long}), "invoice_threshold"),
             (json!({"add_ons": [{"add_on_id": c.onboarding, "customization": {"name": long}}]}), "add_ons[0].customization.name"),
+            (json!({"coupon_code": "SAVE\u{1}10"}), "coupon_code"),
+            (json!({"add_ons": [{"add_on_id": c.onboarding}, {"add_on_id": c.onboarding, "quantity": 0}]}), "add_ons[1].quantity"),
+            (json!({"trial_duration_days": 3651}), "trial_duration_days"),
         ] {
             app.post("/api/v1/checkout-sessions", &session(extra)).await.assert_error(422, param);
         }
