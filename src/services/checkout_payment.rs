@@ -10,12 +10,12 @@ use crate::db::checkouts::CheckoutSession;
 use crate::db::companies::Company;
 use crate::db::{self};
 use crate::domain::billing::PaymentStatus;
-use crate::payments::{CardInput, ChargeRequest, Outcome, Payer, Provider, ProviderKind, SavedMethod};
+use crate::payments::{CardInput, ChargeRequest, Outcome, Payer, Provider, SavedMethod};
 use crate::services::checkout::{self as session, Parsed, Priced};
 use crate::services::error::ServiceResult;
 use crate::services::events::{self, Event, PaymentFailed};
 use crate::services::fulfillment::{self, PaymentDone, Settlement};
-use crate::services::payment_attempt;
+use crate::services::payment_attempt::{self, Earlier, Reuse};
 use crate::state::AppState;
 
 /// How long a payment attempt may hold the session before another may try.
@@ -96,15 +96,15 @@ pub async fn pay(
     }
     let amount = priced.quote.due_today.total;
     let kind = provider.kind().as_str();
-    let earlier = db::billing::last_payment_of_checkout(&state.db, &session.id).await?;
-    let same = |p: &Payment, status: PaymentStatus| p.status == status.as_str() && p.amount == amount;
-    // A payment that succeeded before a failure on our side is used, never charged again.
-    let succeeded = |p: &Payment| same(p, PaymentStatus::Succeeded) && p.invoice_id.is_none();
+    // Only the session's last attempt, and only one not yet on an invoice (a fulfilled order's).
+    let last = db::billing::last_payment_of_checkout(&state.db, &session.id).await?;
+    let attempts: Vec<Payment> = last.into_iter().filter(|p| p.invoice_id.is_none()).collect();
+    let earlier = payment_attempt::earlier(&attempts, amount, kind, Reuse { paid: true, open_page: true });
     let mut session = session.clone();
     // Before anything is charged, the order's promo code and coupons are counted under their
     // limits; when one was just used up, nothing is charged. (Money already taken is never
     // refused here: fulfilment settles its count.)
-    if !earlier.as_ref().is_some_and(succeeded) {
+    if !matches!(earlier, Some(Earlier::Paid(_))) {
         let wanted = priced.redemption();
         match crate::services::redemptions::hold(state, &session, wanted.as_ref()).await {
             Ok(true) => session.redemption_counted = wanted.map(|r| r.to_json()),
@@ -120,21 +120,13 @@ pub async fn pay(
     }
     let checkout = Checkout { session: &session, ..checkout };
     let payment = match earlier {
-        Some(p) if succeeded(&p) => return complete(state, checkout, priced, &p, Settlement::Paid, saved).await,
-        // Stripe's Payment Element page for this very amount is still open: go back to it,
-        // rather than create a second intent.
-        Some(p)
-            if same(&p, PaymentStatus::RequiresAction)
-                && p.provider == kind
-                && kind == ProviderKind::Stripe.as_str() =>
-        {
+        Some(Earlier::Paid(p)) => return complete(state, checkout, priced, &p, Settlement::Paid, saved).await,
+        Some(Earlier::OpenAtProvider(p)) => {
             release().await;
             return Ok(Attempt::RequiresAction { url: format!("/checkout/{}/challenge/{}", session.token, p.id) });
         }
-        // An attempt the provider never answered (a timeout): retried under the same payment
-        // id, which is the provider's idempotency key, so it can never charge twice.
-        Some(p) if same(&p, PaymentStatus::Processing) && p.invoice_id.is_none() && p.provider == kind => p,
-        _ => {
+        Some(Earlier::Unanswered(p)) => p,
+        None => {
             let of = payment_attempt::Of::Checkout(&session.id);
             let payment = payment_attempt::new(&session.company_id, of, kind, amount, &session.currency, now);
             if let Err(e) = db::billing::insert_payment(&state.db, &payment).await {

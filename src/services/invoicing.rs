@@ -17,7 +17,7 @@ use crate::domain::ids::{self, prefix};
 use crate::payments::{CardInput, ChargeRequest, Outcome, Payer, Provider, ProviderKind, SavedMethod};
 use crate::services::error::{Error, ServiceResult};
 use crate::services::events::{self, Event, InvoiceEvent, PaymentFailed};
-use crate::services::payment_attempt;
+use crate::services::payment_attempt::{self, Earlier, Reuse};
 use crate::state::AppState;
 
 /// How long one payment attempt may hold an invoice.
@@ -194,21 +194,15 @@ pub async fn pay(state: &AppState, invoice: &Invoice, with: PayWith<'_>) -> Serv
     let provider = provider(state, &invoice).await?;
     let kind = provider.kind().as_str();
     let attempts = db::billing::payments_of_invoice(&state.db, &invoice.id).await?;
-    let same = |p: &&Payment, status: &str| p.status == status && p.amount == invoice.amount_due && p.provider == kind;
-    // Stripe's Payment Element for this amount is still open (an automatic charge that needs the
-    // customer's bank, or an earlier visit): the customer finishes that intent, not a second one.
-    if matches!(with, PayWith::Card(..))
-        && kind == ProviderKind::Stripe.as_str()
-        && let Some(open) = attempts.iter().rev().find(|p| same(p, PaymentStatus::RequiresAction.as_str()))
-    {
-        db::billing::release_invoice(&state.db, &invoice.id, now).await?;
-        return Ok(Paid::RequiresAction { url: challenge_url(state, &invoice, &open.id) });
-    }
-    // An attempt the provider never answered (a timeout) is retried under the same payment id,
-    // which is the provider's idempotency key: a retry never charges twice.
-    let earlier = attempts.iter().rev().find(|p| same(p, PaymentStatus::Processing.as_str())).cloned();
-    let payment = match earlier {
-        Some(p) => p,
+    // A customer at the page resumes an open provider page; an automatic charge does not.
+    let reuse = Reuse { paid: false, open_page: matches!(with, PayWith::Card(..)) };
+    let payment = match payment_attempt::earlier(&attempts, invoice.amount_due, kind, reuse) {
+        Some(Earlier::OpenAtProvider(open)) => {
+            db::billing::release_invoice(&state.db, &invoice.id, now).await?;
+            return Ok(Paid::RequiresAction { url: challenge_url(state, &invoice, &open.id) });
+        }
+        // (`Paid` is not asked for: an invoice its money paid is closed already.)
+        Some(Earlier::Unanswered(p) | Earlier::Paid(p)) => p,
         None => new_payment(state, &invoice, &provider, now).await?,
     };
     let payer_row = payer(state, &invoice).await?;
