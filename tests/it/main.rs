@@ -21,6 +21,7 @@ mod ops;
 mod preview;
 #[cfg(feature = "stripe")]
 mod provider_contract;
+mod query_plans;
 mod receiver;
 #[cfg(feature = "stripe")]
 mod stripe;
