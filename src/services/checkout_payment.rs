@@ -97,7 +97,13 @@ pub async fn pay(
     let amount = priced.quote.due_today.total;
     let kind = provider.kind().as_str();
     // Only the session's last attempt, and only one not yet on an invoice (a fulfilled order's).
-    let last = db::billing::last_payment_of_checkout(&state.db, &session.id).await?;
+    let last = match db::billing::last_payment_of_checkout(&state.db, &session.id).await {
+        Ok(last) => last,
+        Err(e) => {
+            release().await;
+            return Err(e.into());
+        }
+    };
     let attempts: Vec<Payment> = last.into_iter().filter(|p| p.invoice_id.is_none()).collect();
     let earlier = payment_attempt::earlier(&attempts, amount, kind, Reuse { paid: true, open_page: true });
     let mut session = session.clone();
