@@ -9,6 +9,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::services::error::Error as Refused;
+
 /// The broad class of an error, mirrored in `error.type`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -58,44 +60,23 @@ impl ApiError {
 
     /// A field that failed validation: 422 with the field named.
     pub fn invalid(param: impl Into<String>, message: impl Into<String>) -> Self {
-        ApiError {
-            param: Some(param.into()),
-            ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorType::InvalidRequestError, "parameter_invalid", message)
-        }
+        Refused::invalid(param, message).into()
     }
 
     /// A required field that was not given.
     pub fn missing(param: impl Into<String>) -> Self {
-        let param = param.into();
-        ApiError {
-            message: format!("`{param}` is required."),
-            param: Some(param),
-            ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorType::InvalidRequestError, "parameter_missing", "")
-        }
+        Refused::missing(param).into()
     }
 
     /// An id that names nothing this company owns. Another tenant's ids land here too,
     /// so nobody can learn that they exist.
     pub fn not_found(what: &str, id: &str) -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            ErrorType::InvalidRequestError,
-            "resource_missing",
-            format!("No such {what}: '{id}'."),
-        )
+        Refused::not_found(what, id).into()
     }
 
     /// Like [`ApiError::not_found`], but for an id given in the request body: 422 naming the field.
     pub fn unknown_ref(param: impl Into<String>, what: &str, id: &str) -> Self {
-        ApiError {
-            param: Some(param.into()),
-            ..Self::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                ErrorType::InvalidRequestError,
-                "resource_missing",
-                format!("No such {what}: '{id}'."),
-            )
-        }
+        Refused::unknown_ref(param, what, id).into()
     }
 
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
@@ -107,23 +88,17 @@ impl ApiError {
     }
 
     pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::CONFLICT, ErrorType::InvalidRequestError, code, message)
+        Refused::conflict(code, message).into()
     }
 
     /// A service we depend on (a payment provider) did not answer: 503, retry later.
     pub fn unavailable(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::SERVICE_UNAVAILABLE, ErrorType::ApiError, "provider_unavailable", message)
+        Refused::unavailable(message).into()
     }
 
     /// Something broke inside Kasse. The cause goes to the log, never to the client.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
-        tracing::error!(error = %cause, "internal error");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            ErrorType::ApiError,
-            "internal_error",
-            "Something went wrong on our side. Please retry; if it persists, contact support with the request id.",
-        )
+        Refused::internal(cause).into()
     }
 
     /// Replace the human-readable message, keeping everything else.
@@ -173,15 +148,7 @@ impl IntoResponse for ApiError {
 
 impl From<crate::db::DbError> for ApiError {
     fn from(err: crate::db::DbError) -> Self {
-        match err {
-            crate::db::DbError::InvalidText(_) => ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                ErrorType::InvalidRequestError,
-                "parameter_invalid",
-                "Text must not contain NUL characters.",
-            ),
-            err => ApiError::internal(err),
-        }
+        Refused::from(err).into()
     }
 }
 
