@@ -2,10 +2,11 @@
 //! Nothing imports it; `main.rs` and the tests start Kasse through it.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderName, Request, StatusCode};
 use axum::routing::get;
 use tokio::net::TcpListener;
@@ -17,6 +18,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::Db;
+use crate::db::statements::Tally;
 use crate::state::{AppState, StartError};
 use crate::{api, ops, web};
 
@@ -28,6 +30,10 @@ pub struct App {
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+/// How many SQL statements the request sent, and how many transactions it began (only with
+/// `KASSE_STATEMENT_HEADER=1`).
+pub const STATEMENTS: HeaderName = HeaderName::from_static("kasse-statements");
+pub const TRANSACTIONS: HeaderName = HeaderName::from_static("kasse-transactions");
 
 impl App {
     /// Bind the listener (port 0 picks a free one) and assemble the state. The store must be migrated.
@@ -98,7 +104,7 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .merge(web::router())
         .fallback(web::errors::fallback)
         .layer(DefaultBodyLimit::max(body_limit))
-        .layer(axum::middleware::from_fn(run_to_completion))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), run_to_completion))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, request_timeout))
         .layer(CatchPanicLayer::custom(web::errors::panicked))
         // Outside the panic catcher, so a panic too is answered with the error page (or the
@@ -111,7 +117,14 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request<_>| {
                     let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
-                    tracing::info_span!("request", id = %id, method = %req.method(), path = %req.uri().path())
+                    tracing::info_span!(
+                        "request",
+                        id = %id,
+                        method = %req.method(),
+                        path = %req.uri().path(),
+                        statements = tracing::field::Empty,
+                        transactions = tracing::field::Empty
+                    )
                 })
                 .on_request(())
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
@@ -127,14 +140,33 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
 /// sqlx cannot tidy up a `BEGIN` cancelled after the database ran it (the connection would go
 /// back to the pool still inside a transaction, and on SQLite hold the write lock), and a
 /// payment or signature must not stop half way either. A panic is passed on to the panic catcher.
-async fn run_to_completion(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+///
+/// The task counts the SQL statements and transactions it sends (`db::statements`): the
+/// request's log line says how many, and with `KASSE_STATEMENT_HEADER=1` (tests, the benchmark)
+/// so does the response.
+async fn run_to_completion(
+    State(state): State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
     use tracing::Instrument;
-    match tokio::spawn(next.run(req).in_current_span()).await {
+    let tally = Arc::new(Tally::default());
+    let task = crate::db::statements::counted(tally.clone(), next.run(req));
+    let mut response = match tokio::spawn(task.in_current_span()).await {
         Ok(response) => response,
         Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
         // The runtime is shutting down.
         Err(_) => axum::response::IntoResponse::into_response(StatusCode::SERVICE_UNAVAILABLE),
+    };
+    let span = tracing::Span::current();
+    span.record("statements", tally.statements());
+    span.record("transactions", tally.transactions());
+    if state.statement_header {
+        let headers = response.headers_mut();
+        headers.insert(STATEMENTS, tally.statements().into());
+        headers.insert(TRANSACTIONS, tally.transactions().into());
     }
+    response
 }
 
 /// A client may bring its own `x-request-id` to trace a call through; it goes into every log

@@ -35,6 +35,9 @@ pub struct Config {
     /// this long between a card payment's success and its fulfilment, so a test can kill the
     /// process in exactly that window.
     pub pause_after_charge: Option<Duration>,
+    /// `KASSE_STATEMENT_HEADER=1`: answer every request with `Kasse-Statements`, the number of
+    /// SQL statements it sent (for the tests and the benchmark; the log line always has it).
+    pub statement_header: bool,
 }
 
 /// A configuration value that cannot be used, in words fit for a one-line CLI error.
@@ -76,6 +79,7 @@ impl Config {
             )
             .map_err(ConfigError::TrustedProxies)?,
             pause_after_charge: None,
+            statement_header: std::env::var("KASSE_STATEMENT_HEADER").is_ok_and(|v| v.trim() == "1"),
         })
         .and_then(|mut config: Config| {
             if let Ok(ms) = std::env::var("KASSE_FAULT_PAUSE_AFTER_CHARGE_MS") {

@@ -68,6 +68,7 @@ pub async fn checkout(state: &AppState, seed: &DemoSeed) -> Result<String, SeedE
         metadata: json!({"demo": "true"}),
         locale: None,
         expires_in_hours: 24,
+        cache_version: None,
     };
     let session = crate::services::checkout_create::create_session(state, &seed.company_id, new).await?;
     Ok(crate::services::checkout_create::session_url(state, &session.token))

@@ -31,6 +31,10 @@ pub struct AppState {
     pub trusted_proxies: Arc<[ipnet::IpNet]>,
     /// The crash-test hook (`KASSE_FAULT_PAUSE_AFTER_CHARGE_MS`); `None` in every real setup.
     pub pause_after_charge: Option<Duration>,
+    /// Product pricings kept in memory (checked against the company's catalog version).
+    pub pricings: Arc<crate::db::pricings::Cache>,
+    /// Whether responses carry `Kasse-Statements` (`Config::statement_header`).
+    pub statement_header: bool,
     /// The payment providers' connections (the Stripe account, when `STRIPE_SECRET_KEY` is set).
     pub payments: crate::payments::Connections,
 }
@@ -61,6 +65,8 @@ impl AppState {
             outbox_poll: config.outbox_poll,
             trusted_proxies: config.trusted_proxies.clone().into(),
             pause_after_charge: config.pause_after_charge,
+            statement_header: config.statement_header,
+            pricings: Arc::default(),
             payments: crate::payments::Connections {
                 #[cfg(feature = "stripe")]
                 stripe: match &config.stripe {

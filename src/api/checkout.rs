@@ -204,6 +204,7 @@ pub async fn create(
         metadata: serde_json::Value::Object(body.metadata.into_iter().collect()),
         locale: body.locale,
         expires_in_hours: body.expires_in_hours.unwrap_or(24),
+        cache_version: Some(ctx.0.cache_version),
     };
     let session = create_session(&state, ctx.id(), new).await?;
     Ok(Json(CreatedCheckout { url: Some(session_url(&state, &session.token)), id: session.id }))

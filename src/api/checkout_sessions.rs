@@ -369,6 +369,7 @@ pub async fn create(
         metadata,
         locale: None,
         expires_in_hours: b.expires_in_hours.unwrap_or(24),
+        cache_version: Some(company.cache_version),
     };
     let session = create_session(&state, &company.id, new).await.map_err(|e| {
         // The promo code was given as `coupon_code`: name that field.

@@ -188,6 +188,7 @@ pub fn signer_row(contract: &Contract, s: &NewSigner, role: Role, now: chrono::D
         decline_reason: None,
         created_at: now,
         updated_at: now,
+        last_viewed_at: None,
     }
 }
 
@@ -404,6 +405,7 @@ pub async fn create_contract(state: &AppState, company: &Company, body: CreateCo
         metadata: serde_json::Value::Object(body.metadata.clone().into_iter().collect()),
         locale: body.locale,
         expires_in_hours: 0,
+        cache_version: None,
     };
     let (session, quote) = build_session(state, &company.id, new).await?;
     let mut contract = Contract {

@@ -160,7 +160,11 @@ pub async fn preview(
 ) -> ApiResult<Json<QuoteBody>> {
     let now = body.start_date.as_deref().map(|d| discounts::parse_start("start_date", d)).transpose()?;
     let order = body.order()?;
-    let spec = QuoteSpec { now, ..quote::of_order(&order, body.promo_code.as_deref()) };
+    let spec = QuoteSpec {
+        now,
+        cache_version: Some(ctx.0.cache_version),
+        ..quote::of_order(&order, body.promo_code.as_deref())
+    };
     let resolved = quote::resolve(&state, ctx.id(), &spec).await?;
     let quote = pricing::quote(&resolved.input).map_err(pricing_error)?;
     Ok(Json(quote_body(quote, resolved.promo.map(|(_, code)| code))))

@@ -3,8 +3,13 @@
 
 use chrono::{DateTime, Datelike, Utc};
 
+use sqlx::{FromRow, Row};
+
+use super::companies::Company;
+use super::customers::Customer;
 use super::rows::{self, Hidden, Stored};
-use super::{Db, DbResult, Tx, exec_db, exec_tx, on_db, on_tx};
+use super::tx::{Tx, exec_tx, on_tx};
+use super::{Db, DbResult, exec_db, on_db};
 use crate::domain::billing::PaymentStatus;
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -297,6 +302,36 @@ pub async fn close_invoice(tx: &mut Tx, id: &str, to: &str, lock_holder: bool, n
 /// The invoice a hosted invoice page's token opens.
 pub async fn invoice_by_token(db: &Db, token: &str) -> DbResult<Option<Invoice>> {
     rows::by(db, "token", token).await
+}
+
+/// The invoice behind `token` with its company and its customer (`None` when that row is gone),
+/// in one query: what the hosted invoice page starts from.
+pub async fn invoice_by_token_with_parties(
+    db: &Db,
+    token: &str,
+) -> DbResult<Option<(Invoice, Company, Option<Customer>)>> {
+    let columns: Vec<String> = INVOICE_COLUMNS.split(", ").map(|c| format!("i.{}", c.trim())).collect();
+    let sql = format!(
+        "SELECT {}, {}, {} FROM invoices i JOIN companies co ON co.id = i.company_id \
+         LEFT JOIN customers cu ON cu.company_id = i.company_id AND cu.id = i.customer_id WHERE i.token = $1",
+        columns.join(", "),
+        Company::JOINED_COLUMNS,
+        Customer::JOINED_COLUMNS
+    );
+    let row = on_db!(db, |pool| match sqlx::query(&sql).bind(token).fetch_optional(pool).await {
+        Ok(Some(row)) => (|| {
+            let invoice = Invoice::from_row(&row)?;
+            let company = Company::from_joined(&row)?;
+            let customer = match row.try_get::<Option<String>, _>("cu_id")? {
+                Some(_) => Some(Customer::from_joined(&row)?),
+                None => None,
+            };
+            Ok(Some((invoice, company, customer)))
+        })(),
+        Ok(None) => Ok(None),
+        Err(e) => Err(e),
+    })?;
+    Ok(row)
 }
 
 /// Take an OPEN invoice's payment lock until `until`; false when it is not OPEN or another

@@ -6,8 +6,12 @@
 
 use chrono::{DateTime, Utc};
 
+use sqlx::FromRow;
+
+use super::companies::Company;
 use super::rows::{self, Hidden, Stored};
-use super::{Db, DbResult, Page, Tx, exec_db, exec_tx, on_db, on_tx};
+use super::tx::{Tx, exec_tx, on_tx};
+use super::{Db, DbResult, Page, exec_db, on_db};
 use crate::domain::checkout::Status;
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -41,6 +45,10 @@ pub struct CheckoutSession {
     pub updated_at: DateTime<Utc>,
     /// `domain::redemption::Redemption` as JSON: the codes this order counts (see migration 0008).
     pub redemption_counted: Option<String>,
+    /// The company's `cache_version` when the session was read together with its company
+    /// ([`by_token_with_company`]): lets pricing trust the in-memory pricings. Not a column.
+    #[sqlx(default)]
+    pub cache_version: Option<i64>,
 }
 
 impl CheckoutSession {
@@ -109,6 +117,40 @@ pub async fn insert_in(tx: &mut Tx, s: &CheckoutSession) -> DbResult<()> {
 
 pub async fn by_token(db: &Db, token: &str) -> DbResult<Option<CheckoutSession>> {
     rows::by(db, "token", token).await
+}
+
+/// The session behind `token` and its company, in one query: what every hosted page starts from.
+pub async fn by_token_with_company(db: &Db, token: &str) -> DbResult<Option<(CheckoutSession, Company)>> {
+    with_company(db, "s.token = $1", &[token]).await
+}
+
+/// Session `id` of `company_id` and the company, in one query (a contract's page).
+pub async fn get_with_company(db: &Db, company_id: &str, id: &str) -> DbResult<Option<(CheckoutSession, Company)>> {
+    with_company(db, "s.company_id = $1 AND s.id = $2", &[company_id, id]).await
+}
+
+async fn with_company(db: &Db, filter: &str, binds: &[&str]) -> DbResult<Option<(CheckoutSession, Company)>> {
+    let columns: Vec<String> = COLUMNS.split(", ").map(|c| format!("s.{}", c.trim())).collect();
+    let sql = format!(
+        "SELECT {}, co.cache_version AS cache_version, {} FROM checkout_sessions s \
+         JOIN companies co ON co.id = s.company_id WHERE {filter}",
+        columns.join(", "),
+        Company::JOINED_COLUMNS
+    );
+    let row = on_db!(db, |pool| {
+        let mut q = sqlx::query(&sql);
+        for b in binds {
+            q = q.bind(*b);
+        }
+        match q.fetch_optional(pool).await {
+            Ok(Some(row)) => {
+                CheckoutSession::from_row(&row).and_then(|s| Ok((s, Company::from_joined(&row)?))).map(Some)
+            }
+            Ok(None) => Ok(None),
+            Err(e) => Err(e),
+        }
+    })?;
+    Ok(row)
 }
 
 /// A session by id alone, for signed preview links (the signature stands in for the tenant check).

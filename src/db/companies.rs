@@ -19,6 +19,9 @@ pub struct Company {
     pub payment_provider: String,
     /// Stripe checkouts in euros also offer SEPA Direct Debit (activated in the Stripe account).
     pub sepa_debit: bool,
+    /// Bumped when one of its product pricings changes: whether a cached pricing is current
+    /// (see `db::pricings::Cache`).
+    pub cache_version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -32,8 +35,15 @@ pub struct NewCompany<'a> {
     pub support_email: Option<&'a str>,
 }
 
-const COMPANY_COLUMNS: &str = "id, name, legal_name, currency, brand_color, logo_url, support_email, payment_provider, sepa_debit, created_at, \
-     updated_at";
+const COMPANY_COLUMNS: &str = "id, name, legal_name, currency, brand_color, logo_url, support_email, payment_provider, sepa_debit, \
+     cache_version, created_at, updated_at";
+
+// The company read beside the row a page starts from (its session, its invoice).
+super::rows::joined_row!(Company, "co",
+    id: String, name: String, legal_name: Option<String>, currency: String, brand_color: Option<String>,
+    logo_url: Option<String>, support_email: Option<String>, payment_provider: String, sepa_debit: bool,
+    cache_version: i64, created_at: DateTime<Utc>, updated_at: DateTime<Utc>,
+);
 
 pub async fn create(db: &Db, new: &NewCompany<'_>, now: DateTime<Utc>) -> DbResult<Company> {
     let id = ids::new_id(prefix::COMPANY, now);
@@ -61,6 +71,7 @@ pub async fn create(db: &Db, new: &NewCompany<'_>, now: DateTime<Utc>) -> DbResu
         support_email: new.support_email.map(str::to_string),
         payment_provider: "sandbox".into(),
         sepa_debit: false,
+        cache_version: 0,
         created_at: now,
         updated_at: now,
     })
@@ -142,8 +153,7 @@ pub async fn ensure_api_key(db: &Db, company_id: &str, key: &str, now: DateTime<
 /// The company an unrevoked API key belongs to.
 pub async fn company_for_key(db: &Db, key: &str) -> DbResult<Option<Company>> {
     let sql = "SELECT c.id, c.name, c.legal_name, c.currency, c.brand_color, c.logo_url, c.support_email, c.payment_provider, \
-               c.sepa_debit, \
-               c.created_at, c.updated_at FROM api_keys k JOIN companies c ON c.id = k.company_id \
+               c.sepa_debit, c.cache_version, c.created_at, c.updated_at FROM api_keys k JOIN companies c ON c.id = k.company_id \
                WHERE k.key_hash = $1 AND k.revoked_at IS NULL";
     let hash = hash_key(key);
     Ok(on_db!(db, |pool| sqlx::query_as::<_, Company>(sql).bind(&hash).fetch_optional(pool).await)?)

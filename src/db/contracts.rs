@@ -8,7 +8,8 @@
 use chrono::{DateTime, Utc};
 
 use super::rows::{self, Hidden, Stored};
-use super::{Db, DbResult, Page, Tx, exec_db, exec_tx, on_db, on_tx, placeholders};
+use super::tx::{Tx, exec_tx, on_tx};
+use super::{Db, DbResult, Page, exec_db, on_db, placeholders};
 use crate::domain::contract::Status;
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -89,6 +90,10 @@ pub struct Signer {
     pub decline_reason: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// When this signer last opened their page (the newest VIEWED event); read only by
+    /// [`signers_with_views`], else `None`. Not a column.
+    #[sqlx(default)]
+    pub last_viewed_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -230,6 +235,15 @@ pub async fn get(db: &Db, company_id: &str, id: &str) -> DbResult<Option<Contrac
 /// A contract by id alone, for signed preview links and signer tokens (already tenant-bound).
 pub async fn by_id(db: &Db, id: &str) -> DbResult<Option<Contract>> {
     rows::by(db, "id", id).await
+}
+
+/// The contract of the signer behind `token`, in one query: what a signing page starts from.
+pub async fn by_signer_token(db: &Db, token: &str) -> DbResult<Option<Contract>> {
+    let sql = format!(
+        "SELECT {} FROM contracts WHERE id = (SELECT contract_id FROM contract_signers WHERE token = $1)",
+        <Contract as Stored>::COLUMNS
+    );
+    Ok(on_db!(db, |pool| sqlx::query_as::<_, Contract>(&sql).bind(token).fetch_optional(pool).await)?)
 }
 
 /// The contract whose order lives in checkout session `checkout_id`.
@@ -379,6 +393,16 @@ pub async fn signers_of(db: &Db, contract_ids: &[&str]) -> DbResult<Vec<Signer>>
     })?)
 }
 
+/// The signers of `contract_id` as [`signers_of`] orders them, each with when they last viewed
+/// their page (searched by the index on `contract_events (signer_id, kind, at)`).
+pub async fn signers_with_views(db: &Db, contract_id: &str) -> DbResult<Vec<Signer>> {
+    let sql = format!(
+        "SELECT {SIGNER_COLUMNS}, (SELECT MAX(e.at) FROM contract_events e WHERE e.signer_id = contract_signers.id \
+         AND e.kind = 'VIEWED') AS last_viewed_at FROM contract_signers WHERE contract_id = $1 {SIGNER_ORDER}"
+    );
+    Ok(on_db!(db, |pool| sqlx::query_as::<_, Signer>(&sql).bind(contract_id).fetch_all(pool).await)?)
+}
+
 /// The signers of one contract, read inside `tx` (after `lock`).
 pub async fn signers_in(tx: &mut Tx, contract_id: &str) -> DbResult<Vec<Signer>> {
     let sql = format!("SELECT {SIGNER_COLUMNS} FROM contract_signers WHERE contract_id = $1 {SIGNER_ORDER}");
@@ -464,12 +488,6 @@ pub async fn events_of(db: &Db, contract_ids: &[&str], kind: Option<&str>) -> Db
         }
         q.bind(kind).fetch_all(pool).await
     })?)
-}
-
-/// When `signer_id` last opened their page, if ever.
-pub async fn last_view(db: &Db, signer_id: &str) -> DbResult<Option<DateTime<Utc>>> {
-    let sql = "SELECT MAX(at) FROM contract_events WHERE signer_id = $1 AND kind = 'VIEWED'";
-    Ok(on_db!(db, |pool| sqlx::query_scalar::<_, Option<DateTime<Utc>>>(sql).bind(signer_id).fetch_one(pool).await)?)
 }
 
 // ---- files -----------------------------------------------------------------------------------

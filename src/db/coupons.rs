@@ -3,7 +3,8 @@
 use chrono::{DateTime, Utc};
 
 use super::rows::{self, Hidden, Stored};
-use super::{Db, DbResult, Page, Tx, exec_tx, on_db, placeholders};
+use super::tx::{Tx, exec_tx};
+use super::{Db, DbResult, Page, on_db, placeholders};
 use crate::domain::redemption::Redemption;
 
 #[derive(Clone, Debug, sqlx::FromRow)]

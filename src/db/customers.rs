@@ -3,7 +3,8 @@
 use chrono::{DateTime, Utc};
 
 use super::rows::{self, Hidden, Stored};
-use super::{Db, DbResult, Page, Tx, exec_tx, on_db};
+use super::tx::{Tx, exec_tx};
+use super::{Db, DbResult, Page, on_db};
 
 #[derive(Clone, Debug, Default, sqlx::FromRow)]
 pub struct Customer {
@@ -30,6 +31,15 @@ pub struct Customer {
 
 const COLUMNS: &str = "id, company_id, email, name, org_name, identifier, phone, address_line1, address_line2, \
      address_city, address_state, address_postal_code, address_country, metadata, archived_at, created_at, updated_at";
+
+// The customer read beside its invoice (the hosted invoice's bill-to).
+super::rows::joined_row!(Customer, "cu",
+    id: String, company_id: String, email: Option<String>, name: Option<String>, org_name: Option<String>,
+    identifier: Option<String>, phone: Option<String>, address_line1: Option<String>, address_line2: Option<String>,
+    address_city: Option<String>, address_state: Option<String>, address_postal_code: Option<String>,
+    address_country: Option<String>, metadata: String, archived_at: Option<DateTime<Utc>>, created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+);
 
 impl Stored for Customer {
     const TABLE: &'static str = "customers";

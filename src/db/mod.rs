@@ -1,7 +1,7 @@
 //! The store: one `Db` enum over SQLite and PostgreSQL, transactions, migrations; all SQL lives in db/.
 //!
 //! Each statement is written once with `$1…` placeholders, which both drivers accept, and
-//! run through [`on_db!`] / [`on_tx!`], which expand to a `match` with one arm per driver
+//! run through [`on_db!`] / `tx::on_tx!`, which expand to a `match` with one arm per driver
 //! (the query builder is generic, so each arm type-checks against its own driver).
 //! We do not use `sqlx::Any`: it cannot carry timestamps.
 
@@ -20,6 +20,8 @@ pub mod provider_events;
 pub mod rate_limits;
 pub mod rows;
 pub mod settings;
+pub mod statements;
+pub mod tx;
 pub mod webhooks;
 
 use std::str::FromStr;
@@ -68,35 +70,15 @@ pub enum Db {
     Postgres(PgPool),
 }
 
-/// An open transaction on either store. Dropped without `commit` it rolls back.
-pub enum Tx {
-    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
-    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
-}
-
 /// Run `$body` with `$pool` bound to the concrete pool of `$db`.
 macro_rules! on_db {
-    ($db:expr, |$pool:ident| $body:expr) => {
+    ($db:expr, |$pool:ident| $body:expr) => {{
+        $crate::db::statements::count();
         match $db {
             $crate::db::Db::Sqlite($pool) => $body,
             $crate::db::Db::Postgres($pool) => $body,
         }
-    };
-}
-/// Run `$body` with `$conn` bound to the concrete connection of the transaction `$tx`.
-macro_rules! on_tx {
-    ($tx:expr, |$conn:ident| $body:expr) => {
-        match $tx {
-            $crate::db::Tx::Sqlite(t) => {
-                let $conn = &mut **t;
-                $body
-            }
-            $crate::db::Tx::Postgres(t) => {
-                let $conn = &mut **t;
-                $body
-            }
-        }
-    };
+    }};
 }
 /// Execute the statement `$query` (an `sqlx::query(…)` with its binds) on the pool of `$db`,
 /// answering how many rows it changed.
@@ -105,13 +87,7 @@ macro_rules! exec_db {
         $crate::db::on_db!($db, |pool| $query.execute(pool).await.map(|r| r.rows_affected()))
     };
 }
-/// Execute the statement `$query` inside the transaction `$tx`, answering how many rows it changed.
-macro_rules! exec_tx {
-    ($tx:expr, $query:expr) => {
-        $crate::db::on_tx!($tx, |conn| $query.execute(conn).await.map(|r| r.rows_affected()))
-    };
-}
-pub(crate) use {exec_db, exec_tx, on_db, on_tx};
+pub(crate) use {exec_db, on_db};
 
 /// Why the store could not be opened, in words fit for a one-line CLI error.
 #[derive(Debug, thiserror::Error)]
@@ -137,8 +113,11 @@ impl Db {
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
+            // No ping before each use (`test_before_acquire`): it was a round trip per query, and
+            // a SQLite file does not go away under an open connection.
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
+                .test_before_acquire(false)
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(options)
                 .await
@@ -146,8 +125,12 @@ impl Db {
             Ok(Db::Sqlite(pool))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let options = PgConnectOptions::from_str(url).map_err(|e| ConnectError::Url(e.to_string()))?;
+            // No ping before each use (`test_before_acquire`): a round trip per query. A connection
+            // PostgreSQL dropped fails its next statement and is discarded by the pool; `/readyz`
+            // runs `SELECT 1` on every call, so a dead server is still noticed there.
             let pool = PgPoolOptions::new()
                 .max_connections(16)
+                .test_before_acquire(false)
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(options)
                 .await
@@ -167,16 +150,6 @@ impl Db {
         result.map_err(|e| ConnectError::Migrate(e.to_string()))
     }
 
-    /// Begin a write transaction. On SQLite it takes the write lock up front (`BEGIN IMMEDIATE`):
-    /// a deferred transaction that reads and then writes can fail with SQLITE_BUSY when
-    /// another writer got in between, and busy_timeout cannot help with that.
-    pub async fn begin(&self) -> DbResult<Tx> {
-        Ok(match self {
-            Db::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
-            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
-        })
-    }
-
     /// One round trip, for `/readyz`.
     pub async fn ping(&self) -> DbResult<()> {
         exec_db!(self, sqlx::query("SELECT 1"))?;
@@ -189,16 +162,6 @@ impl Db {
 
     pub fn is_postgres(&self) -> bool {
         matches!(self, Db::Postgres(_))
-    }
-}
-
-impl Tx {
-    pub async fn commit(self) -> DbResult<()> {
-        match self {
-            Tx::Sqlite(t) => t.commit().await?,
-            Tx::Postgres(t) => t.commit().await?,
-        }
-        Ok(())
     }
 }
 

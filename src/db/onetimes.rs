@@ -3,7 +3,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Db, DbResult, Tx, exec_tx, on_db, on_tx};
+use super::tx::{Tx, exec_tx, on_tx};
+use super::{Db, DbResult, on_db};
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct Billable {

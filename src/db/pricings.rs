@@ -4,10 +4,14 @@
 //! prices: a price change is a new pricing, so quotes and past invoices never shift under
 //! anyone. Only the name and the archived flag of a pricing change.
 
+use std::collections::HashMap;
+use std::sync::{Arc, PoisonError, RwLock};
+
 use chrono::{DateTime, Utc};
 
 use super::rows::{self, Hidden, Stored};
-use super::{Db, DbResult, Page, exec_tx, on_db, placeholders};
+use super::tx::exec_tx;
+use super::{Db, DbResult, Page, on_db, placeholders};
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct ProductPricing {
@@ -144,9 +148,71 @@ async fn attach_items(db: &Db, company_id: &str, pricings: Vec<ProductPricing>) 
         .collect())
 }
 
+/// Archive a pricing (once; again keeps the first time) and bump its company's
+/// `cache_version` in the same transaction, so no instance sells it from memory afterwards.
 pub async fn archive(db: &Db, company_id: &str, id: &str, now: DateTime<Utc>) -> DbResult<Option<PricingWithItems>> {
-    rows::archive::<ProductPricing>(db, company_id, id, now).await?;
+    let mut tx = db.begin().await?;
+    let archive = "UPDATE product_pricings SET archived_at = $3, updated_at = $3 \
+                   WHERE company_id = $1 AND id = $2 AND archived_at IS NULL";
+    if exec_tx!(&mut tx, sqlx::query(archive).bind(company_id).bind(id).bind(now))? == 1 {
+        let bump = "UPDATE companies SET cache_version = cache_version + 1 WHERE id = $1";
+        exec_tx!(&mut tx, sqlx::query(bump).bind(company_id))?;
+    }
+    tx.commit().await?;
     get(db, company_id, id).await
+}
+
+/// Pricings kept in memory, keyed by id. A pricing never changes but for its archived flag,
+/// and archiving bumps the company's `cache_version`: an entry is used only by a reader that
+/// knows the company's current version (read with the page's own rows) and only when it was
+/// read under that version, so every instance sees an archive on its next request.
+#[derive(Default)]
+pub struct Cache {
+    entries: RwLock<HashMap<String, (i64, Arc<PricingWithItems>)>>,
+}
+
+/// Entries kept at most; a full cache starts over (pricings are few, and reading one is cheap).
+const CACHE_LIMIT: usize = 10_000;
+
+impl Cache {
+    /// The pricings of `company_id` among `ids`, as of `cache_version`: from memory where they
+    /// were read under that version, the rest in one round of [`get_many`].
+    pub async fn get_many(
+        &self,
+        db: &Db,
+        company_id: &str,
+        cache_version: i64,
+        ids: &[String],
+    ) -> DbResult<Vec<PricingWithItems>> {
+        let mut found = Vec::with_capacity(ids.len());
+        let mut missing = Vec::new();
+        {
+            let entries = self.entries.read().unwrap_or_else(PoisonError::into_inner);
+            for id in ids {
+                match entries.get(id) {
+                    Some((version, p)) if *version == cache_version && p.pricing.company_id == company_id => {
+                        found.push(PricingWithItems::clone(p));
+                    }
+                    _ => missing.push(id.clone()),
+                }
+            }
+        }
+        if missing.is_empty() {
+            return Ok(found);
+        }
+        let fresh = get_many(db, company_id, &missing).await?;
+        {
+            let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
+            if entries.len() + fresh.len() > CACHE_LIMIT {
+                entries.clear();
+            }
+            for p in &fresh {
+                entries.insert(p.pricing.id.clone(), (cache_version, Arc::new(p.clone())));
+            }
+        }
+        found.extend(fresh);
+        Ok(found)
+    }
 }
 
 /// Whether `id` is an item pricing of `company_id`.

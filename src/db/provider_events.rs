@@ -3,7 +3,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Db, DbResult, Tx, exec_db, exec_tx, on_db};
+use super::tx::{Tx, exec_tx};
+use super::{Db, DbResult, exec_db, on_db};
 
 /// What storing an event found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

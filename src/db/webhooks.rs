@@ -1,15 +1,16 @@
 //! Merchant webhook endpoints, the event outbox, and the delivery queue the outbox worker claims from.
 //!
-//! An event is written by [`enqueue`] inside the transaction of the change it reports, together
-//! with one `webhook_deliveries` row per subscribed endpoint, so an event exists exactly when its
-//! change does. The worker ([`crate::services::outbox`]) then claims due deliveries with [`claim_due`] and
+//! An event is queued by [`enqueue`] on the transaction of the change it reports and written when
+//! it commits (`db::tx`), together with one `webhook_deliveries` row per subscribed endpoint, so an
+//! event exists exactly when its change does. The worker ([`crate::services::outbox`]) then claims due deliveries with [`claim_due`] and
 //! records the outcome with [`mark_delivered`] or [`mark_failed`].
 
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 use super::rows::{self, Hidden, Stored};
-use super::{Db, DbError, DbResult, Page, Tx, exec_db, exec_tx, on_db, on_tx};
+use super::tx::{Queued, Tx, exec_tx};
+use super::{Db, DbError, DbResult, Page, exec_db, on_db};
 use crate::domain::ids::{self, prefix};
 
 /// Delivery states, as stored in `webhook_deliveries.status`.
@@ -28,20 +29,13 @@ pub struct Endpoint {
     pub id: String,
     pub company_id: String,
     pub url: String,
-    /// The event types sent here; empty means every type.
+    /// The event types sent here; empty means every type (`db::tx` applies the rule).
     pub event_types: Vec<String>,
     pub secret: String,
     pub description: Option<String>,
     pub enabled: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-}
-
-impl Endpoint {
-    /// Whether an event of `event_type` goes to this endpoint.
-    pub fn wants(&self, event_type: &str) -> bool {
-        self.event_types.is_empty() || self.event_types.iter().any(|t| t == event_type)
-    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -152,12 +146,13 @@ struct Envelope<'a> {
     data: serde_json::Value,
 }
 
-/// Record an event of `company_id` and queue one delivery per enabled endpoint subscribed to
-/// `event_type`, inside `tx` (the transaction of the change the event reports). Returns the event id.
+/// Record an event of `company_id` with one delivery per enabled endpoint subscribed to
+/// `event_type`, as part of `tx` (the transaction of the change the event reports): written when
+/// `tx` commits, together with every other event it raised (see `db::tx`). Returns the event id.
 ///
 /// The payload is serialized once here and sent byte for byte on every attempt, so a signature
 /// always covers exactly what is stored.
-pub async fn enqueue(
+pub fn enqueue(
     tx: &mut Tx,
     company_id: &str,
     event_type: &str,
@@ -167,32 +162,13 @@ pub async fn enqueue(
     let event_id = ids::new_id(prefix::EVENT, now);
     let envelope = Envelope { id: &event_id, event_type, created: now.timestamp(), company_id, data };
     let payload = serde_json::to_string(&envelope).map_err(|e| DbError::Corrupt(format!("event payload: {e}")))?;
-    let insert_event = "INSERT INTO outbox_events (id, company_id, event_type, payload, created_at) \
-                        VALUES ($1, $2, $3, $4, $5)";
-    exec_tx!(tx, sqlx::query(insert_event).bind(&event_id).bind(company_id).bind(event_type).bind(&payload).bind(now))?;
-
-    let select = format!("SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE company_id = $1 AND enabled = $2");
-    let rows =
-        on_tx!(tx, |conn| sqlx::query_as::<_, EndpointRow>(&select).bind(company_id).bind(true).fetch_all(conn).await)?;
-    let insert_delivery = "INSERT INTO webhook_deliveries (id, company_id, event_id, endpoint_id, status, attempts, \
-                           next_attempt_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 0, $6, $6, $6)";
-    for row in rows {
-        let endpoint = Endpoint::try_from(row)?;
-        if !endpoint.wants(event_type) {
-            continue;
-        }
-        let delivery_id = ids::new_id(prefix::DELIVERY, now);
-        exec_tx!(
-            tx,
-            sqlx::query(insert_delivery)
-                .bind(&delivery_id)
-                .bind(company_id)
-                .bind(&event_id)
-                .bind(&endpoint.id)
-                .bind(status::PENDING)
-                .bind(now)
-        )?;
-    }
+    tx.queue(Queued {
+        id: event_id.clone(),
+        company_id: company_id.to_string(),
+        event_type: event_type.to_string(),
+        payload,
+        at: now,
+    });
     Ok(event_id)
 }
 

@@ -182,7 +182,11 @@ pub async fn price(
     let promo = entered.promo_code.as_deref().filter(|c| !c.trim().is_empty() && session.source != "CONTRACT");
     // The redemptions this session already holds do not count against their own limits.
     let counted = crate::services::redemptions::counted(session);
-    let spec = |promo| QuoteSpec { counted: counted.as_ref(), ..quote_spec::of_order(&order, promo) };
+    let spec = |promo| QuoteSpec {
+        counted: counted.as_ref(),
+        cache_version: session.cache_version,
+        ..quote_spec::of_order(&order, promo)
+    };
     let (resolved, promo_error) = match quote_spec::resolve(state, &session.company_id, &spec(promo)).await {
         Ok(r) => (r, None),
         Err(e) if promo.is_some() && e.field.as_deref() == Some("promo_code") => {

@@ -50,6 +50,9 @@ pub struct NewSession {
     pub locale: Option<String>,
     /// Hours until expiry; 0 = never.
     pub expires_in_hours: i64,
+    /// The company's `cache_version` when the caller read the company (the API's tenant):
+    /// the order's pricings may then come from memory.
+    pub cache_version: Option<i64>,
 }
 
 /// Check a new session (customer, catalog ids, quantities, discounts, promo code: the whole
@@ -81,12 +84,11 @@ pub async fn build_session(
     };
     let expires_in_hours = validate::count("expires_in_hours", new.expires_in_hours, 0, 24 * 365)?;
     let locale = validate::locale("locale", new.locale.as_deref())?;
-    let resolved = crate::services::quote::resolve(
-        state,
-        company_id,
-        &crate::services::quote::of_order(&new.order, new.promo_code.as_deref()),
-    )
-    .await?;
+    let spec = crate::services::quote::QuoteSpec {
+        cache_version: new.cache_version,
+        ..crate::services::quote::of_order(&new.order, new.promo_code.as_deref())
+    };
+    let resolved = crate::services::quote::resolve(state, company_id, &spec).await?;
     let quote = crate::domain::pricing::quote(&resolved.input).map_err(crate::services::quote::pricing_error)?;
 
     let now = state.clock.now();
@@ -136,6 +138,7 @@ pub fn session_row(company_id: &str, new: NewSession, checked: Checked, now: Dat
         created_at: now,
         updated_at: now,
         redemption_counted: None,
+        cache_version: None,
     }
 }
 

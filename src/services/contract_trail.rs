@@ -3,9 +3,9 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::db::Tx;
 use crate::db::billing::Invoice;
 use crate::db::contracts::{self as store, Contract, Signer};
+use crate::db::tx::Tx;
 use crate::domain::contract::Status;
 use crate::domain::ids::{self, prefix};
 use crate::services::error::ServiceResult;

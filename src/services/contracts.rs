@@ -10,7 +10,8 @@
 use chrono::{DateTime, Duration, Utc};
 
 use crate::db::contracts::{self as store, Contract, Signer};
-use crate::db::{self, Tx};
+use crate::db::tx::Tx;
+use crate::db::{self};
 use crate::domain::checkout::Status as CheckoutStatus;
 use crate::domain::contract::{self, Role, Status, Turn};
 use crate::domain::document;
@@ -477,10 +478,12 @@ pub async fn mark_signed_offline(
 }
 
 /// Record that a signer opened their page (never for previews). Views within a few minutes
-/// of the last one count once.
+/// of the last one count once: `signer` comes from `db::contracts::signers_with_views`, which
+/// read its last view with it.
 pub async fn record_view(state: &AppState, contract: &Contract, signer: &Signer, actor: &Actor) -> ServiceResult<()> {
     let now = state.clock.now();
-    if store::last_view(&state.db, &signer.id).await?.is_some_and(|at| now - at < Duration::minutes(VIEW_WINDOW)) {
+    // `last_viewed_at` as the page read it with the signers (`signers_with_views`).
+    if signer.last_viewed_at.is_some_and(|at| now - at < Duration::minutes(VIEW_WINDOW)) {
         return Ok(());
     }
     let mut tx = state.db.begin().await?;

@@ -9,7 +9,8 @@ use utoipa::ToSchema;
 use crate::db::billing::{Invoice, Payment};
 use crate::db::checkouts::CheckoutSession;
 use crate::db::contracts::{Contract, Signer};
-use crate::db::{self, DbResult, Tx};
+use crate::db::tx::Tx;
+use crate::db::{self, DbResult};
 
 /// An event and its payload. The serde tag is the `type` endpoints subscribe to
 /// ([`super::outbox::EVENT_TYPES`] lists the same names); the content is the envelope's `data`.
@@ -79,7 +80,7 @@ pub async fn raise(tx: &mut Tx, company_id: &str, event: Event, now: DateTime<Ut
         _ => return Err(db::DbError::Corrupt("an event without its type".into())),
     };
     let data = tagged.remove("data").unwrap_or_default();
-    db::webhooks::enqueue(tx, company_id, &kind, data, now).await
+    db::webhooks::enqueue(tx, company_id, &kind, data, now)
 }
 
 /// `checkout.completed`: a customer finished a checkout, paid or with an open invoice.

@@ -3,7 +3,8 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::db::{self, Tx, checkouts::CheckoutSession};
+use crate::db::tx::Tx;
+use crate::db::{self, checkouts::CheckoutSession};
 use crate::domain::checkout::Status;
 use crate::services::error::{Error, ServiceResult};
 use crate::services::events::{self, CheckoutExpired, Event};

@@ -10,8 +10,10 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 
 use crate::db::billing::{Invoice, Payment};
+use crate::db::companies::Company;
 use crate::db::onetimes::{Billable, PaymentMethod};
-use crate::db::{self, Tx};
+use crate::db::tx::Tx;
+use crate::db::{self};
 use crate::domain::billing::{InvoiceStatus, PaymentStatus};
 use crate::domain::ids::{self, prefix};
 use crate::payments::{CardInput, ChargeRequest, Outcome, Payer, Provider, ProviderKind, SavedMethod};
@@ -149,10 +151,15 @@ pub enum Paid {
 /// an action (a challenge, Stripe's Payment Element) live under the hosted invoice page.
 pub async fn provider(state: &AppState, invoice: &Invoice) -> ServiceResult<Provider> {
     let company = db::companies::get(&state.db, &invoice.company_id).await?;
-    let sepa_debit = company.as_ref().is_some_and(|c| c.sepa_debit);
+    Ok(provider_of(state, invoice, company.as_ref()))
+}
+
+/// [`provider`] with the invoice's company already read (the hosted page reads it with the invoice).
+pub fn provider_of(state: &AppState, invoice: &Invoice, company: Option<&Company>) -> Provider {
+    let sepa_debit = company.is_some_and(|c| c.sepa_debit);
     let kind = company.and_then(|c| ProviderKind::parse(&c.payment_provider)).unwrap_or(ProviderKind::Sandbox);
     let base = format!("{}/invoices/{}/challenge", state.public_url, invoice.token);
-    Ok(Provider::new(&state.payments, kind, base, None, sepa_debit))
+    Provider::new(&state.payments, kind, base, None, sepa_debit)
 }
 
 /// Where the customer completes payment `payment_id` of `invoice` (a challenge, Stripe's element).

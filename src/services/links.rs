@@ -134,5 +134,6 @@ pub async fn new_session_for(state: &AppState, link: &CheckoutLink) -> ServiceRe
         metadata: serde_json::json!({}),
         locale: spec.locale.clone(),
         expires_in_hours: 24,
+        cache_version: None,
     })
 }

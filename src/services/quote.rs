@@ -41,6 +41,7 @@ pub fn of_order<'a>(order: &'a Order, promo_code: Option<&'a str>) -> QuoteSpec<
         trial_term: order.trial_term,
         now: order.start_date,
         counted: None,
+        cache_version: None,
     }
 }
 
@@ -76,6 +77,9 @@ pub struct QuoteSpec<'a> {
     /// What this order already counts in its codes' `times_redeemed` (a checkout holding its
     /// redemption): its own count does not use up the limit it is checked against.
     pub counted: Option<&'a Redemption>,
+    /// The company's `cache_version` as this request read it: the pricings may then come
+    /// from memory (`db::pricings::Cache`). `None` reads them from the store.
+    pub cache_version: Option<i64>,
 }
 
 /// The order resolved: the engine input plus what was redeemed.
@@ -156,11 +160,12 @@ pub async fn resolve(state: &AppState, company_id: &str, spec: &QuoteSpec<'_>) -
     wanted.extend(spec.onetime_items.iter().filter_map(|o| o.product_pricing_id.clone()));
     wanted.sort();
     wanted.dedup();
-    let pricings: HashMap<String, PricingWithItems> = db::pricings::get_many(&state.db, company_id, &wanted)
-        .await?
-        .into_iter()
-        .map(|p| (p.pricing.id.clone(), p))
-        .collect();
+    let pricings = match spec.cache_version {
+        Some(version) => state.pricings.get_many(&state.db, company_id, version, &wanted).await,
+        None => db::pricings::get_many(&state.db, company_id, &wanted).await,
+    };
+    let pricings: HashMap<String, PricingWithItems> =
+        pricings?.into_iter().map(|p| (p.pricing.id.clone(), p)).collect();
 
     // The currency: the first plan's, else the first one-time item's.
     let mut currency: Option<Currency> = None;

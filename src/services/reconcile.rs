@@ -10,7 +10,8 @@
 use chrono::{DateTime, Duration, Utc};
 
 use crate::db::billing::Payment;
-use crate::db::{self, Tx};
+use crate::db::tx::Tx;
+use crate::db::{self};
 use crate::payments::SavedMethod;
 use crate::services::error::ServiceResult;
 use crate::services::events::{self, Event, PaymentRequiresRefund};

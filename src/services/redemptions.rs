@@ -8,7 +8,8 @@
 use chrono::{DateTime, Utc};
 
 use crate::db::checkouts::CheckoutSession;
-use crate::db::{self, Tx};
+use crate::db::tx::Tx;
+use crate::db::{self};
 use crate::domain::redemption::Redemption;
 use crate::services::error::ServiceResult;
 use crate::state::AppState;

@@ -4,6 +4,7 @@
 mod support;
 
 mod auth;
+mod cache;
 mod catalog;
 mod checkout;
 mod cli;
@@ -23,6 +24,7 @@ mod preview;
 mod provider_contract;
 mod query_plans;
 mod receiver;
+mod statements;
 #[cfg(feature = "stripe")]
 mod stripe;
 #[cfg(feature = "stripe")]

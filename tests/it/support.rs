@@ -163,6 +163,7 @@ impl TestApp {
         let clock = Clock::default();
         let mut config = Config::new("127.0.0.1:0", &database_url, None).expect("config");
         config.outbox_poll = Duration::from_millis(50);
+        config.statement_header = true;
         adjust(&mut config);
         let app = App::build(&config, db.clone(), clock.clone()).await.expect("build app");
         let base = format!("http://127.0.0.1:{}", app.port());

@@ -32,7 +32,7 @@ async fn enqueue_at(
     now: chrono::DateTime<chrono::Utc>,
 ) -> String {
     let mut tx = db.begin().await.unwrap();
-    let id = webhooks::enqueue(&mut tx, company_id, event_type, data, now).await.unwrap();
+    let id = webhooks::enqueue(&mut tx, company_id, event_type, data, now).unwrap();
     tx.commit().await.unwrap();
     id
 }

@@ -116,7 +116,7 @@ pub(crate) async fn load(
     refresh: bool,
 ) -> Result<Loaded, Response> {
     well_formed(token)?;
-    let session = db::checkouts::by_token(&state.db, token).await.found()?;
+    let (session, company) = db::checkouts::by_token_with_company(&state.db, token).await.found()?;
     let session = if refresh {
         crate::services::expiry::refresh(state, session).await.map_err(|e| server_error(e.message))?
     } else {
@@ -125,7 +125,7 @@ pub(crate) async fn load(
     if session.source == "CONTRACT" && matches!(session.status(), Status::Created | Status::AwaitingPayment) {
         contract_allows_payment(state, &session).await?;
     }
-    load_session(state, session, headers).await
+    Ok(with_company(session, company, headers)?)
 }
 
 /// A contract's checkout opens for payment only once every party has signed: before that its
@@ -143,11 +143,16 @@ pub(crate) async fn load_session(
     session: CheckoutSession,
     headers: &HeaderMap,
 ) -> Result<Loaded, Response> {
-    let parsed = session::parse(&session).map_err(|e| server_error(e.message))?;
     let company = db::companies::get(&state.db, &session.company_id)
         .await
         .map_err(server_error)?
         .ok_or_else(|| server_error("checkout without company"))?;
+    Ok(with_company(session, company, headers)?)
+}
+
+/// [`load_session`] with the company already read (in the same query as the session).
+pub(crate) fn with_company(session: CheckoutSession, company: Company, headers: &HeaderMap) -> PageResult<Loaded> {
+    let parsed = session::parse(&session).map_err(|e| server_error(e.message))?;
     let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
     let locale = Locale::negotiate(session.locale.as_deref(), accept);
     Ok(Loaded { session, parsed, company, locale })
@@ -403,7 +408,12 @@ pub(crate) async fn render(
         ask_phone: options.requires_phone,
         ask_address: options.requires_customer_address,
         address_fields,
-        countries: view::countries(locale, form.value("country")),
+        // Some 250 options, only where an address is asked.
+        countries: if options.requires_customer_address {
+            view::countries(locale, form.value("country"))
+        } else {
+            Vec::new()
+        },
         form,
         card,
         saves_card: (card || element) && options.save_payment_method,

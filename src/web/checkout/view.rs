@@ -133,18 +133,27 @@ pub struct Choice {
     pub selected: bool,
 }
 
-/// Every country, named in the page's language, the current one selected.
+/// Every country, named in the page's language and sorted by that name, the current one selected.
 pub fn countries(locale: Locale, selected: &str) -> Vec<Choice> {
-    let mut list: Vec<Choice> = COUNTRY_NAMES
+    sorted_countries(locale)
         .iter()
-        .map(|(code, en, de)| Choice {
-            value: code,
-            label: if locale == Locale::De { de } else { en },
-            selected: *code == selected,
-        })
-        .collect();
-    list.sort_by(|a, b| a.label.cmp(b.label));
-    list
+        .map(|&(value, label)| Choice { value, label, selected: value == selected })
+        .collect()
+}
+
+/// (code, name) of every country in `locale`'s language, sorted by name: sorted once per
+/// language for the life of the process, not on every page.
+fn sorted_countries(locale: Locale) -> &'static [(&'static str, &'static str)] {
+    type Sorted = std::sync::LazyLock<Vec<(&'static str, &'static str)>>;
+    fn sorted(german: bool) -> Vec<(&'static str, &'static str)> {
+        let mut list: Vec<_> =
+            COUNTRY_NAMES.iter().map(|&(code, en, de)| (code, if german { de } else { en })).collect();
+        list.sort_by(|a, b| a.1.cmp(b.1));
+        list
+    }
+    static ENGLISH: Sorted = Sorted::new(|| sorted(false));
+    static GERMAN: Sorted = Sorted::new(|| sorted(true));
+    if locale == Locale::De { &GERMAN } else { &ENGLISH }
 }
 
 /// The lines of `quote`, described for people, with inputs for the adjustable quantities.

@@ -63,31 +63,35 @@ impl Loaded {
 /// The signer behind `token`, their contract (expired first when overdue), and the rest.
 pub(crate) async fn load(state: &AppState, token: &str, headers: &HeaderMap) -> Result<Loaded, Response> {
     well_formed(token)?;
-    let signer = db::contracts::signer_by_token(&state.db, token).await.found()?;
-    let contract = db::contracts::by_id(&state.db, &signer.contract_id)
-        .await
-        .map_err(server_error)?
-        .ok_or_else(|| server_error("signer without contract"))?;
+    let contract = db::contracts::by_signer_token(&state.db, token).await.found()?;
     let contract = signing::refresh(state, contract).await.map_err(|e| server_error(e.message))?;
-    load_contract(state, contract, Some(&signer.id), headers).await
+    load_contract(state, contract, Seen::Token(token), headers).await
 }
 
-/// Everything around `contract`, seen by signer `signer_id` (else its first signer).
+/// Whose page it is.
+enum Seen<'a> {
+    /// The signer with this page token.
+    Token(&'a str),
+    /// The contract's first signer (a sales rep's preview).
+    First,
+}
+
+/// Everything around `contract`, as `seen` by one of its signers.
 async fn load_contract(
     state: &AppState,
     contract: Contract,
-    signer_id: Option<&str>,
+    seen: Seen<'_>,
     headers: &HeaderMap,
 ) -> Result<Loaded, Response> {
-    let session = db::checkouts::get(&state.db, &contract.company_id, &contract.checkout_id)
+    let (session, company) = db::checkouts::get_with_company(&state.db, &contract.company_id, &contract.checkout_id)
         .await
         .map_err(server_error)?
         .ok_or_else(|| server_error("contract without checkout"))?;
-    let checkout = checkout::load_session(state, session, headers).await?;
-    let signers = db::contracts::signers_of(&state.db, &[contract.id.as_str()]).await.map_err(server_error)?;
-    let signer = match signer_id {
-        Some(id) => signers.iter().find(|s| s.id == id).cloned(),
-        None => signers.first().cloned(),
+    let checkout = checkout::with_company(session, company, headers)?;
+    let signers = db::contracts::signers_with_views(&state.db, &contract.id).await.map_err(server_error)?;
+    let signer = match seen {
+        Seen::Token(token) => signers.iter().find(|s| s.token == token).cloned(),
+        Seen::First => signers.first().cloned(),
     };
     Ok(Loaded { checkout, contract, signers, signer })
 }
@@ -375,7 +379,7 @@ pub(crate) async fn show(
 /// recorded (no view, not even an overdue expiry) and the form cannot be submitted.
 pub(crate) async fn preview(Preview { page, id }: Preview) -> PageResult {
     let contract = db::contracts::by_id(&page.state.db, &id).await.found()?;
-    let loaded = load_contract(&page.state, contract, None, &page.headers).await?;
+    let loaded = load_contract(&page.state, contract, Seen::First, &page.headers).await?;
     let view = PageInput::new(&loaded);
     Ok(as_preview(render(&page.state, &loaded, view, String::new(), page.nonce, true).await))
 }

@@ -388,6 +388,7 @@ mod tests {
             decline_reason: None,
             created_at: at,
             updated_at: at,
+            last_viewed_at: None,
         }
     }
 

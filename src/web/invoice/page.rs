@@ -88,13 +88,7 @@ pub(crate) async fn load(
     query: Option<&str>,
 ) -> Result<Loaded, Response> {
     well_formed(token)?;
-    let invoice = db::billing::invoice_by_token(&state.db, token).await.found()?;
-    let company = db::companies::get(&state.db, &invoice.company_id)
-        .await
-        .map_err(server_error)?
-        .ok_or_else(|| server_error("invoice without company"))?;
-    let customer =
-        db::customers::get(&state.db, &invoice.company_id, &invoice.customer_id).await.map_err(server_error)?;
+    let (invoice, company, customer) = db::billing::invoice_by_token_with_parties(&state.db, token).await.found()?;
     let chosen = chosen_locale(query);
     let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
     let locale = Locale::negotiate(chosen.map(Locale::code), accept);
@@ -202,10 +196,7 @@ async fn render(state: &AppState, loaded: &Loaded, input: PageInput, csrf: Strin
         .rev()
         .find(|p| p.status == PaymentStatus::RequiresAction.as_str() && p.amount == invoice.amount_due)
         .map(|p| format!("/invoices/{}/challenge/{}{}", invoice.token, p.id, loaded.lang_query()));
-    let provider = match invoicing::provider(state, invoice).await {
-        Ok(p) => p,
-        Err(e) => return server_error(e.message),
-    };
+    let provider = invoicing::provider_of(state, invoice, Some(&loaded.company));
     let pay = match provider.prepare(invoice.amount_due, &invoice.currency) {
         PagePayment::CardForm { test_mode } if open && invoice.amount_due > 0 => Some(PayForm {
             action: loaded.pay_url(),
@@ -308,7 +299,7 @@ pub(crate) async fn pay(
     // The card number (and the security code) are never written back into a page: the customer
     // types them again, as on the checkout page.
     form.set("card_expiry", fields.get("card_expiry").map(|s| s.trim()));
-    let provider = invoicing::provider(state, invoice).await.map_err(|e| server_error(e.message))?;
+    let provider = invoicing::provider_of(state, invoice, Some(&loaded.company));
     let card_on_page = provider.kind() == crate::payments::ProviderKind::Sandbox;
     if card_on_page {
         crate::web::payment::card::check_card(&fields, &mut form, loaded.t(), state.clock.now());
