@@ -33,6 +33,8 @@ pub struct AppState {
     pub pause_after_charge: Option<Duration>,
     /// Product pricings kept in memory (checked against the company's catalog version).
     pub pricings: Arc<crate::db::pricings::Cache>,
+    /// Companies' webhook endpoints kept in memory for the commits that raise events.
+    pub endpoints: Arc<crate::db::tx::Endpoints>,
     /// Whether responses carry `Kasse-Statements` (`Config::statement_header`).
     pub statement_header: bool,
     /// The payment providers' connections (the Stripe account, when `STRIPE_SECRET_KEY` is set).
@@ -67,6 +69,7 @@ impl AppState {
             pause_after_charge: config.pause_after_charge,
             statement_header: config.statement_header,
             pricings: Arc::default(),
+            endpoints: Arc::default(),
             payments: crate::payments::Connections {
                 #[cfg(feature = "stripe")]
                 stripe: match &config.stripe {

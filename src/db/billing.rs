@@ -84,6 +84,13 @@ pub struct Payment {
     pub keep_method: Option<String>,
 }
 
+// The checkout's newest payment, read with the session when the customer submits its page.
+super::rows::joined_row!(Payment, "pa",
+    id: String, company_id: String, checkout_id: Option<String>, invoice_id: Option<String>, provider: String,
+    provider_ref: Option<String>, status: String, amount: i64, currency: String, failure_reason: Option<String>,
+    created_at: DateTime<Utc>, updated_at: DateTime<Utc>, keep_method: Option<String>,
+);
+
 const SUBSCRIPTION_COLUMNS: &str = "id, company_id, customer_id, checkout_id, status, currency, started_at, \
      trial_ends_at, next_charge_at, term_ends_at, billing_day_anchor, details, created_at, updated_at";
 const INVOICE_COLUMNS: &str = "id, company_id, customer_id, subscription_id, checkout_id, number, token, status, \
@@ -263,12 +270,6 @@ pub async fn customer_of_payment(tx: &mut Tx, p: &Payment) -> DbResult<Option<St
 
 pub async fn get_payment(db: &Db, id: &str) -> DbResult<Option<Payment>> {
     rows::by(db, "id", id).await
-}
-
-/// The latest payment attempt of a checkout.
-pub async fn last_payment_of_checkout(db: &Db, checkout_id: &str) -> DbResult<Option<Payment>> {
-    let sql = format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE checkout_id = $1 ORDER BY id DESC LIMIT 1");
-    Ok(on_db!(db, |pool| sqlx::query_as::<_, Payment>(&sql).bind(checkout_id).fetch_optional(pool).await)?)
 }
 
 pub async fn get_invoice(db: &Db, company_id: &str, id: &str) -> DbResult<Option<Invoice>> {

@@ -6,8 +6,9 @@
 
 use chrono::{DateTime, Utc};
 
-use sqlx::FromRow;
+use sqlx::{FromRow, Row};
 
+use super::billing::Payment;
 use super::companies::Company;
 use super::rows::{self, Hidden, Stored};
 use super::tx::{Tx, exec_tx, on_tx};
@@ -124,17 +125,52 @@ pub async fn by_token_with_company(db: &Db, token: &str) -> DbResult<Option<(Che
     with_company(db, "s.token = $1", &[token]).await
 }
 
+/// What a customer's submit of the page starts from: the session, its company, and the
+/// session's newest payment attempt, in one query. Paying takes the payment lock only while that
+/// attempt is still the newest ([`lock_for_payment`]), so the read cannot go stale.
+pub async fn by_token_for_submit(
+    db: &Db,
+    token: &str,
+) -> DbResult<Option<(CheckoutSession, Company, Option<Payment>)>> {
+    let sql = format!(
+        "SELECT {}, co.cache_version AS cache_version, {}, {} FROM checkout_sessions s \
+         JOIN companies co ON co.id = s.company_id \
+         LEFT JOIN payments pa ON pa.id = (SELECT MAX(id) FROM payments WHERE checkout_id = s.id) WHERE s.token = $1",
+        session_columns(),
+        Company::JOINED_COLUMNS,
+        Payment::JOINED_COLUMNS
+    );
+    let row = on_db!(db, |pool| match sqlx::query(&sql).bind(token).fetch_optional(pool).await {
+        Ok(Some(row)) => (|| {
+            let session = CheckoutSession::from_row(&row)?;
+            let company = Company::from_joined(&row)?;
+            let payment = match row.try_get::<Option<String>, _>("pa_id")? {
+                Some(_) => Some(Payment::from_joined(&row)?),
+                None => None,
+            };
+            Ok(Some((session, company, payment)))
+        })(),
+        Ok(None) => Ok(None),
+        Err(e) => Err(e),
+    })?;
+    Ok(row)
+}
+
+/// The session's columns as `s.column`, for a join.
+fn session_columns() -> String {
+    COLUMNS.split(", ").map(|c| format!("s.{}", c.trim())).collect::<Vec<_>>().join(", ")
+}
+
 /// Session `id` of `company_id` and the company, in one query (a contract's page).
 pub async fn get_with_company(db: &Db, company_id: &str, id: &str) -> DbResult<Option<(CheckoutSession, Company)>> {
     with_company(db, "s.company_id = $1 AND s.id = $2", &[company_id, id]).await
 }
 
 async fn with_company(db: &Db, filter: &str, binds: &[&str]) -> DbResult<Option<(CheckoutSession, Company)>> {
-    let columns: Vec<String> = COLUMNS.split(", ").map(|c| format!("s.{}", c.trim())).collect();
     let sql = format!(
         "SELECT {}, co.cache_version AS cache_version, {} FROM checkout_sessions s \
          JOIN companies co ON co.id = s.company_id WHERE {filter}",
-        columns.join(", "),
+        session_columns(),
         Company::JOINED_COLUMNS
     );
     let row = on_db!(db, |pool| {
@@ -185,15 +221,34 @@ pub async fn save_entered(db: &Db, id: &str, entered: &str, now: DateTime<Utc>) 
     Ok(n == 1)
 }
 
-/// Take the payment lock until `until`: only one attempt at a time may charge.
-/// Moves the session to AWAITING_PAYMENT. False when another attempt holds it or the session closed.
-pub async fn lock_for_payment(db: &Db, id: &str, now: DateTime<Utc>, until: DateTime<Utc>) -> DbResult<bool> {
+/// What an attempt to pay knew when it asked for the payment lock.
+pub struct Paying<'a> {
+    /// What the customer entered (`domain::order::Entered` as JSON), kept with the lock: the
+    /// reconciler completes a paid order from it if this process dies after the charge.
+    pub entered: &'a str,
+    /// The session's newest payment attempt as read with the session (`by_token_for_submit`).
+    pub newest_payment: Option<&'a str>,
+}
+
+/// Take the payment lock until `until`: only one attempt at a time may charge. Moves the session
+/// to AWAITING_PAYMENT and keeps what was entered. False when another attempt holds the lock,
+/// the session closed, or an attempt newer than `paying.newest_payment` was made meanwhile (a
+/// second tab that paid and let go between our read and now).
+pub async fn lock_for_payment(
+    db: &Db,
+    id: &str,
+    paying: &Paying<'_>,
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> DbResult<bool> {
     let sql = format!(
-        "UPDATE checkout_sessions SET paying_until = $3, status = 'AWAITING_PAYMENT', updated_at = $2 \
-         WHERE id = $1 AND {} AND (paying_until IS NULL OR paying_until < $2)",
+        "UPDATE checkout_sessions SET paying_until = $3, status = 'AWAITING_PAYMENT', entered = $4, updated_at = $2 \
+         WHERE id = $1 AND {} AND (paying_until IS NULL OR paying_until < $2) \
+         AND COALESCE((SELECT MAX(p.id) FROM payments p WHERE p.checkout_id = $1), '') = $5",
         from_clause(Status::AwaitingPayment)
     );
-    let n = exec_db!(db, sqlx::query(&sql).bind(id).bind(now).bind(until))?;
+    let newest = paying.newest_payment.unwrap_or_default();
+    let n = exec_db!(db, sqlx::query(&sql).bind(id).bind(now).bind(until).bind(paying.entered).bind(newest))?;
     Ok(n == 1)
 }
 
@@ -232,19 +287,50 @@ pub async fn redemption_counted(tx: &mut Tx, id: &str) -> DbResult<Option<String
     Ok(row.and_then(|(c,)| c))
 }
 
-/// Record what fulfilment created (inside the fulfilment transaction).
-pub async fn set_results(
-    tx: &mut Tx,
-    id: &str,
-    customer_id: &str,
-    subscription_id: Option<&str>,
-    invoice_id: &str,
-    payment_id: Option<&str>,
-) -> DbResult<()> {
-    let sql = "UPDATE checkout_sessions SET customer_id = $2, subscription_id = $3, invoice_id = $4, payment_id = $5 \
-               WHERE id = $1";
-    exec_tx!(tx, sqlx::query(sql).bind(id).bind(customer_id).bind(subscription_id).bind(invoice_id).bind(payment_id))?;
-    Ok(())
+/// What fulfilment created, recorded on the session as it completes.
+pub struct Results {
+    pub customer_id: String,
+    pub subscription_id: Option<String>,
+    pub invoice_id: String,
+    pub payment_id: Option<String>,
+}
+
+/// Complete an open session, recording what fulfilment creates, in one compare-and-set (inside
+/// the fulfilment transaction). False when it was no longer open: someone else completed or
+/// closed it first.
+pub async fn complete(tx: &mut Tx, id: &str, results: &Results, now: DateTime<Utc>) -> DbResult<bool> {
+    let sql = format!(
+        "UPDATE checkout_sessions SET status = $2, paying_until = NULL, updated_at = $3, completed_at = $3, \
+         customer_id = $4, subscription_id = $5, invoice_id = $6, payment_id = $7 WHERE id = $1 AND {}",
+        from_clause(Status::Completed)
+    );
+    let n = exec_tx!(
+        tx,
+        sqlx::query(&sql)
+            .bind(id)
+            .bind(Status::Completed.as_str())
+            .bind(now)
+            .bind(&results.customer_id)
+            .bind(&results.subscription_id)
+            .bind(&results.invoice_id)
+            .bind(&results.payment_id)
+    )?;
+    Ok(n == 1)
+}
+
+/// `session` as [`complete`] left it, without reading it back.
+pub fn completed(session: &CheckoutSession, results: Results, now: DateTime<Utc>) -> CheckoutSession {
+    CheckoutSession {
+        status: Status::Completed.as_str().to_string(),
+        paying_until: None,
+        updated_at: now,
+        completed_at: Some(now),
+        customer_id: Some(results.customer_id),
+        subscription_id: results.subscription_id,
+        invoice_id: Some(results.invoice_id),
+        payment_id: results.payment_id,
+        ..session.clone()
+    }
 }
 
 /// Sessions by id (one query for a page of contracts).

@@ -2,6 +2,9 @@
 //! runs and written by its `commit`, in three statements however many there are, so an event
 //! exists exactly when the change it reports does.
 
+use std::collections::HashMap;
+use std::sync::{Arc, PoisonError, RwLock};
+
 use chrono::{DateTime, Utc};
 
 use super::{Db, DbError, DbResult, placeholders, statements};
@@ -12,6 +15,42 @@ use crate::domain::ids::{self, prefix};
 pub struct Tx {
     conn: TxConn,
     events: Vec<Queued>,
+    /// Where the commit may take one company's endpoints from memory (see [`Tx::with_endpoints`]).
+    known: Option<Known>,
+}
+
+/// The enabled webhook endpoints of each company, kept in memory: an entry holds the company's
+/// `cache_version` it was read under, and adding or disabling an endpoint bumps that version (in
+/// its own transaction), so an entry is trusted only by a request that read the same version —
+/// on any instance, a change is seen on the next request (as with `pricings::Cache`).
+#[derive(Default)]
+pub struct Endpoints {
+    entries: RwLock<HashMap<String, (i64, Arc<CompanyEndpoints>)>>,
+}
+
+/// One company's enabled endpoints.
+type CompanyEndpoints = Vec<Subscribed>;
+
+/// An enabled endpoint and the event types it takes (none listed: every type).
+struct Subscribed {
+    id: String,
+    types: Vec<String>,
+}
+
+impl Subscribed {
+    fn wants(&self, event_type: &str) -> bool {
+        self.types.is_empty() || self.types.iter().any(|t| t == event_type)
+    }
+}
+
+/// Companies kept at most; a full cache starts over.
+const ENDPOINTS_LIMIT: usize = 10_000;
+
+/// One company's endpoints the commit may take from memory.
+struct Known {
+    cache: Arc<Endpoints>,
+    company_id: String,
+    cache_version: i64,
 }
 
 /// The driver's transaction under a [`Tx`].
@@ -64,7 +103,7 @@ impl Db {
             Db::Sqlite(pool) => TxConn::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
             Db::Postgres(pool) => TxConn::Postgres(pool.begin().await?),
         };
-        Ok(Tx { conn, events: Vec::new() })
+        Ok(Tx { conn, events: Vec::new(), known: None })
     }
 }
 
@@ -72,6 +111,12 @@ impl Tx {
     /// The driver's transaction, for [`on_tx!`].
     pub fn conn_mut(&mut self) -> &mut TxConn {
         &mut self.conn
+    }
+
+    /// Let the commit take `company_id`'s endpoints from `cache` while they were read under
+    /// `cache_version`, the company's version as this request read it (with its session).
+    pub fn with_endpoints(&mut self, cache: Arc<Endpoints>, company_id: &str, cache_version: i64) {
+        self.known = Some(Known { cache, company_id: company_id.to_string(), cache_version });
     }
 
     /// Keep `event` for the commit.
@@ -82,7 +127,8 @@ impl Tx {
     /// Write the queued events with their deliveries, then commit.
     pub async fn commit(mut self) -> DbResult<()> {
         let events = std::mem::take(&mut self.events);
-        write_events(&mut self, &events).await?;
+        let known = self.known.take();
+        write_events(&mut self, &events, known.as_ref()).await?;
         match self.conn {
             TxConn::Sqlite(t) => t.commit().await?,
             TxConn::Postgres(t) => t.commit().await?,
@@ -92,9 +138,9 @@ impl Tx {
 }
 
 /// Write `events` in `tx`: one INSERT of the events, one read of their companies' enabled
-/// endpoints, one INSERT of a delivery per event and endpoint subscribed to its type (an endpoint
-/// with no types listed takes every type).
-async fn write_events(tx: &mut Tx, events: &[Queued]) -> DbResult<()> {
+/// endpoints (none when `known` has them in memory), one INSERT of a delivery per event and
+/// endpoint subscribed to its type.
+async fn write_events(tx: &mut Tx, events: &[Queued], known: Option<&Known>) -> DbResult<()> {
     if events.is_empty() {
         return Ok(());
     }
@@ -114,32 +160,56 @@ async fn write_events(tx: &mut Tx, events: &[Queued]) -> DbResult<()> {
     let mut companies: Vec<&str> = events.iter().map(|e| e.company_id.as_str()).collect();
     companies.sort_unstable();
     companies.dedup();
-    let select = format!(
-        "SELECT id, company_id, event_types FROM webhook_endpoints WHERE enabled = $1 AND company_id IN ({})",
-        placeholders(2, companies.len())
-    );
-    let endpoints: Vec<(String, String, String)> = on_tx!(tx, |conn| {
-        let mut q = sqlx::query_as(&select).bind(true);
-        for c in &companies {
-            q = q.bind(*c);
+    let mut subscribed: HashMap<String, Arc<CompanyEndpoints>> = HashMap::new();
+    if let Some(k) = known {
+        let entries = k.cache.entries.read().unwrap_or_else(PoisonError::into_inner);
+        if let Some((version, list)) = entries.get(&k.company_id)
+            && *version == k.cache_version
+        {
+            subscribed.insert(k.company_id.clone(), list.clone());
         }
-        q.fetch_all(conn).await
-    })?;
-    let mut subscribed = Vec::with_capacity(endpoints.len());
-    for (id, company_id, types) in endpoints {
-        let types: Vec<String> = serde_json::from_str(&types)
-            .map_err(|e| DbError::Corrupt(format!("webhook_endpoints.event_types of {id}: {e}")))?;
-        subscribed.push((id, company_id, types));
+    }
+    companies.retain(|c| !subscribed.contains_key(*c));
+    if !companies.is_empty() {
+        let select = format!(
+            "SELECT id, company_id, event_types FROM webhook_endpoints WHERE enabled = $1 AND company_id IN ({}) \
+             ORDER BY id",
+            placeholders(2, companies.len())
+        );
+        let rows: Vec<(String, String, String)> = on_tx!(tx, |conn| {
+            let mut q = sqlx::query_as(&select).bind(true);
+            for c in &companies {
+                q = q.bind(*c);
+            }
+            q.fetch_all(conn).await
+        })?;
+        let mut read: HashMap<String, Vec<Subscribed>> =
+            companies.iter().map(|c| (c.to_string(), Vec::new())).collect();
+        for (id, company_id, types) in rows {
+            let types: Vec<String> = serde_json::from_str(&types)
+                .map_err(|e| DbError::Corrupt(format!("webhook_endpoints.event_types of {id}: {e}")))?;
+            read.entry(company_id).or_default().push(Subscribed { id, types });
+        }
+        for (company_id, list) in read {
+            let list = Arc::new(list);
+            if let Some(k) = known.filter(|k| k.company_id == company_id) {
+                let mut entries = k.cache.entries.write().unwrap_or_else(PoisonError::into_inner);
+                if entries.len() >= ENDPOINTS_LIMIT {
+                    entries.clear();
+                }
+                entries.insert(company_id.clone(), (k.cache_version, list.clone()));
+            }
+            subscribed.insert(company_id, list);
+        }
     }
     let deliveries: Vec<(String, &Queued, &str)> = events
         .iter()
         .flat_map(|e| {
-            subscribed
+            let endpoints = subscribed.get(&e.company_id).map(|l| l.as_slice()).unwrap_or_default();
+            endpoints
                 .iter()
-                .filter(move |(_, company, types)| {
-                    *company == e.company_id && (types.is_empty() || types.contains(&e.event_type))
-                })
-                .map(move |(endpoint, _, _)| (ids::new_id(prefix::DELIVERY, e.at), e, endpoint.as_str()))
+                .filter(|endpoint| endpoint.wants(&e.event_type))
+                .map(move |endpoint| (ids::new_id(prefix::DELIVERY, e.at), e, endpoint.id.as_str()))
         })
         .collect();
     if deliveries.is_empty() {

@@ -82,8 +82,9 @@ pub async fn insert_endpoint(db: &Db, e: &Endpoint) -> DbResult<()> {
     let sql = "INSERT INTO webhook_endpoints (id, company_id, url, event_types, secret, description, enabled, \
                created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
     let event_types = serde_json::to_string(&e.event_types).map_err(|err| DbError::Corrupt(err.to_string()))?;
-    exec_db!(
-        db,
+    let mut tx = db.begin().await?;
+    exec_tx!(
+        &mut tx,
         sqlx::query(sql)
             .bind(&e.id)
             .bind(&e.company_id)
@@ -95,6 +96,14 @@ pub async fn insert_endpoint(db: &Db, e: &Endpoint) -> DbResult<()> {
             .bind(e.created_at)
             .bind(e.updated_at)
     )?;
+    bump_cache_version(&mut tx, &e.company_id).await?;
+    tx.commit().await
+}
+
+/// Every instance's endpoints in memory (`db::tx::Endpoints`) for `company_id` are stale now.
+async fn bump_cache_version(tx: &mut Tx, company_id: &str) -> DbResult<()> {
+    let sql = "UPDATE companies SET cache_version = cache_version + 1 WHERE id = $1";
+    exec_tx!(tx, sqlx::query(sql).bind(company_id))?;
     Ok(())
 }
 
@@ -118,6 +127,7 @@ pub async fn disable_endpoint(db: &Db, company_id: &str, id: &str, now: DateTime
                    WHERE company_id = $1 AND id = $2 AND enabled = $5";
     let changed = exec_tx!(&mut tx, sqlx::query(disable).bind(company_id).bind(id).bind(false).bind(now).bind(true))?;
     if changed == 1 {
+        bump_cache_version(&mut tx, company_id).await?;
         let cancel = "UPDATE webhook_deliveries SET status = $3, last_error = $4, locked_until = NULL, updated_at = $5 \
                       WHERE company_id = $1 AND endpoint_id = $2 AND status = $6";
         exec_tx!(

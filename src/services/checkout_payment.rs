@@ -65,6 +65,14 @@ pub fn provider(state: &AppState, checkout: Checkout<'_>) -> Provider {
     )
 }
 
+/// What the page knew when the customer pressed Pay.
+pub struct Known<'a> {
+    /// What the customer entered, as the session stores it (JSON): saved with the payment lock.
+    pub entered: &'a str,
+    /// The session's newest payment attempt, read with the session.
+    pub newest_payment: Option<&'a Payment>,
+}
+
 /// Charge `priced` (what the customer was shown) once: with `card` when the card is entered on
 /// our page, keeping `saved` when the customer agreed to keep it.
 pub async fn pay(
@@ -73,11 +81,17 @@ pub async fn pay(
     priced: &Priced,
     card: Option<&CardInput>,
     saved: Option<&SavedMethod>,
+    known: Known<'_>,
 ) -> ServiceResult<Attempt> {
     let session = checkout.session;
     let provider = provider(state, checkout);
     let now = state.clock.now();
-    if !db::checkouts::lock_for_payment(&state.db, &session.id, now, now + Duration::seconds(PAYMENT_LOCK)).await? {
+    // The lock holds only while `known.newest_payment` is still the newest attempt, so the
+    // earlier attempt chosen below from it is the one a fresh read would find.
+    let paying =
+        db::checkouts::Paying { entered: known.entered, newest_payment: known.newest_payment.map(|p| p.id.as_str()) };
+    let until = now + Duration::seconds(PAYMENT_LOCK);
+    if !db::checkouts::lock_for_payment(&state.db, &session.id, &paying, now, until).await? {
         return Ok(Attempt::Busy);
     }
     let release = || async {
@@ -97,14 +111,7 @@ pub async fn pay(
     let amount = priced.quote.due_today.total;
     let kind = provider.kind().as_str();
     // Only the session's last attempt, and only one not yet on an invoice (a fulfilled order's).
-    let last = match db::billing::last_payment_of_checkout(&state.db, &session.id).await {
-        Ok(last) => last,
-        Err(e) => {
-            release().await;
-            return Err(e.into());
-        }
-    };
-    let attempts: Vec<Payment> = last.into_iter().filter(|p| p.invoice_id.is_none()).collect();
+    let attempts: Vec<Payment> = known.newest_payment.into_iter().filter(|p| p.invoice_id.is_none()).cloned().collect();
     let earlier = payment_attempt::earlier(&attempts, amount, kind, Reuse { paid: true, open_page: true });
     let mut session = session.clone();
     // Before anything is charged, the order's promo code and coupons are counted under their

@@ -292,7 +292,7 @@ pub async fn sign(
         }
         Some(_) => {
             let payment = PaymentDone { payment_id: None, settlement: Settlement::Open, saved_method: None };
-            if !fulfillment::fulfil_in(&mut tx, &checkout, &parsed, &priced, payment, now).await? {
+            if fulfillment::fulfil_in(&mut tx, &checkout, &parsed, &priced, payment, now).await?.is_none() {
                 return Err(Refusal::NotSigning(locked.status()));
             }
             Signed::Completed

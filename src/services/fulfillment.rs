@@ -10,12 +10,11 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
 use crate::db::billing::{Invoice, Subscription};
-use crate::db::checkouts::CheckoutSession;
+use crate::db::checkouts::{CheckoutSession, Results};
 use crate::db::customers::Customer;
 use crate::db::tx::Tx;
 use crate::db::{self};
 use crate::domain::billing::{InvoiceStatus, PaymentStatus};
-use crate::domain::checkout::Status;
 use crate::domain::ids::{self, prefix};
 use crate::domain::pricing::{Charge, Quote};
 use crate::payments::SavedMethod;
@@ -53,17 +52,26 @@ pub async fn fulfil(
 ) -> ServiceResult<CheckoutSession> {
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
-    if fulfil_in(&mut tx, session, parsed, priced, payment, now).await? {
-        tx.commit().await?;
-    } else {
-        drop(tx);
+    if let Some(version) = session.cache_version {
+        tx.with_endpoints(state.endpoints.clone(), &session.company_id, version);
     }
-    reload(state, session).await
+    match fulfil_in(&mut tx, session, parsed, priced, payment, now).await? {
+        // Completed here: the session is what this transaction wrote, no need to read it back.
+        Some(results) => {
+            tx.commit().await?;
+            Ok(db::checkouts::completed(session, results, now))
+        }
+        None => {
+            drop(tx);
+            reload(state, session).await
+        }
+    }
 }
 
 /// [`fulfil`] inside the caller's transaction (a contract's last signature completes it in the
-/// same transaction that records the signature). False when the session was no longer open:
-/// someone else completed or closed it first, and nothing was written.
+/// same transaction that records the signature): what it created, or `None` when the session was
+/// no longer open (someone else completed or closed it first) and nothing may be kept: the
+/// caller then drops the transaction.
 pub async fn fulfil_in(
     tx: &mut Tx,
     session: &CheckoutSession,
@@ -71,22 +79,33 @@ pub async fn fulfil_in(
     priced: &Priced,
     payment: PaymentDone<'_>,
     now: DateTime<Utc>,
-) -> ServiceResult<bool> {
-    if !db::checkouts::finish(tx, &session.id, Status::Completed, now).await? {
-        return Ok(false);
-    }
+) -> ServiceResult<Option<Results>> {
+    let quote = &priced.quote;
+    // A new customer's row first (the session refers to it); then the compare-and-set that
+    // completes the session records every id this order creates at once. A loser of the race
+    // stops there, and its caller rolls the customer back with the transaction.
     let customer_id = match &session.customer_id {
         Some(id) => id.clone(),
         None => create_customer(tx, session, &parsed.entered, now).await?,
     };
-    let quote = &priced.quote;
-    let subscription_id = if quote.recurring.is_empty() {
-        None
-    } else {
-        Some(create_subscription(tx, session, parsed, quote, &customer_id, now).await?)
+    let results = Results {
+        customer_id,
+        subscription_id: (!quote.recurring.is_empty()).then(|| ids::new_id(prefix::SUBSCRIPTION, now)),
+        invoice_id: ids::new_id(prefix::INVOICE, now),
+        payment_id: payment.payment_id.map(str::to_string),
     };
+    if !db::checkouts::complete(tx, &session.id, &results, now).await? {
+        return Ok(None);
+    }
+    let customer_id = results.customer_id.clone();
+    let subscription_id = results.subscription_id.clone();
+    if let Some(id) = &subscription_id {
+        create_subscription(tx, id, session, parsed, quote, &customer_id, now).await?;
+    }
     let paid = payment.settlement == Settlement::Paid || quote.due_today.total == 0;
-    let invoice = build_invoice(tx, session, parsed, quote, &customer_id, subscription_id.clone(), paid, now).await?;
+    let invoice_id = results.invoice_id.clone();
+    let invoice =
+        build_invoice(tx, invoice_id, session, parsed, quote, &customer_id, subscription_id.clone(), paid, now).await?;
     db::billing::insert_invoice(tx, &invoice).await?;
     if let Some(payment_id) = payment.payment_id {
         let status = if paid { PaymentStatus::Succeeded.as_str() } else { PaymentStatus::Pending.as_str() };
@@ -124,16 +143,6 @@ pub async fn fulfil_in(
             "A promo code or coupon of this order was used up meanwhile; nothing was completed.",
         ));
     }
-    db::checkouts::set_results(
-        tx,
-        &session.id,
-        &customer_id,
-        subscription_id.as_deref(),
-        &invoice.id,
-        payment.payment_id,
-    )
-    .await?;
-
     // A contract's completion is told first; the checkout and invoice events follow. (Only a
     // contract's checkout looks for its contract: plain checkouts pay no extra query.)
     let contract = match session.source.as_str() {
@@ -171,7 +180,7 @@ pub async fn fulfil_in(
         let event = InvoiceEvent::of(&invoice).paid_by(payment.payment_id);
         events::raise(tx, company, Event::InvoicePaid(event), now).await?;
     }
-    Ok(true)
+    Ok(Some(results))
 }
 
 async fn reload(state: &AppState, session: &CheckoutSession) -> ServiceResult<CheckoutSession> {
@@ -230,12 +239,13 @@ fn lines_json(quote: &Quote, charge: &Charge, due_today_only: bool) -> serde_jso
 
 async fn create_subscription(
     tx: &mut Tx,
+    id: &str,
     session: &CheckoutSession,
     parsed: &Parsed,
     quote: &Quote,
     customer_id: &str,
     now: DateTime<Utc>,
-) -> ServiceResult<String> {
+) -> ServiceResult<()> {
     let recurring: Vec<_> = quote
         .recurring
         .iter()
@@ -251,7 +261,7 @@ async fn create_subscription(
     details["recurring"] = json!(recurring);
     details["term"] = json!(parsed.order.term);
     let subscription = Subscription {
-        id: ids::new_id(prefix::SUBSCRIPTION, now),
+        id: id.to_string(),
         company_id: session.company_id.clone(),
         customer_id: customer_id.to_string(),
         checkout_id: Some(session.id.clone()),
@@ -268,12 +278,13 @@ async fn create_subscription(
         updated_at: now,
     };
     db::billing::insert_subscription(tx, &subscription).await?;
-    Ok(subscription.id)
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]
 async fn build_invoice(
     tx: &mut Tx,
+    id: String,
     session: &CheckoutSession,
     parsed: &Parsed,
     quote: &Quote,
@@ -285,7 +296,7 @@ async fn build_invoice(
     let charge = &quote.due_today;
     let net_terms = i64::from(parsed.options.net_terms.unwrap_or(14));
     Ok(Invoice {
-        id: ids::new_id(prefix::INVOICE, now),
+        id,
         company_id: session.company_id.clone(),
         customer_id: customer_id.to_string(),
         subscription_id,

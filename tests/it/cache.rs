@@ -29,3 +29,41 @@ on_both_stores! {
         other.stop().await;
     }
 }
+
+/// Pay the checkout at `path` through the server at `base`, as a browser would.
+async fn pay_through(app: &crate::support::TestApp, base: &str, path: &str) {
+    let page = app.client.get(format!("{base}{path}")).send().await.unwrap().text().await.unwrap();
+    let mut form: Vec<(&str, &str)> = vec![];
+    let csrf = crate::checkout::csrf_of(&page);
+    form.push(("csrf", csrf.as_str()));
+    form.extend(crate::checkout::pay_fields(crate::checkout::SUCCESS));
+    let r = app.client.post(format!("{base}{path}")).form(&form).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 303, "{}", r.text().await.unwrap());
+}
+
+on_both_stores! {
+    async fn an_endpoint_added_or_disabled_through_one_instance_is_seen_by_the_next_payment_on_another(app) {
+        let c = catalog(app).await;
+        let first = app.post_company("/webhook_endpoints", &serde_json::json!({"url": "http://127.0.0.1:9/first"})).await;
+        let first = first.ok()["id"].as_str().unwrap().to_string();
+        let other = app.another_process().await;
+
+        // A payment on the second instance: it keeps the company's endpoints in memory.
+        let (_, path) = create(app, &order(&c, |_| {})).await;
+        pay_through(app, &other.base, &path).await;
+        let of = |endpoint: &str| format!("endpoint_id = '{endpoint}'");
+        assert_eq!(crate::checkout::count_where(app, "webhook_deliveries", &of(&first)).await, 3);
+
+        // Through the first instance: a new endpoint, and the old one switched off.
+        let second = app.post_company("/webhook_endpoints", &serde_json::json!({"url": "http://127.0.0.1:9/second"})).await;
+        let second = second.ok()["id"].as_str().unwrap().to_string();
+        app.post_company(&format!("/webhook_endpoints/{first}/disable"), &serde_json::json!({})).await.ok();
+
+        // The next payment on the second instance tells the new endpoint only.
+        let (_, path) = create(app, &order(&c, |_| {})).await;
+        pay_through(app, &other.base, &path).await;
+        assert_eq!(crate::checkout::count_where(app, "webhook_deliveries", &of(&second)).await, 3);
+        assert_eq!(crate::checkout::count_where(app, "webhook_deliveries", &of(&first)).await, 3);
+        other.stop().await;
+    }
+}

@@ -13,6 +13,7 @@ use axum::extract::Path;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use crate::db::billing::Payment;
 use crate::db::checkouts::CheckoutSession;
 use crate::db::companies::Company;
 use crate::db::{self};
@@ -117,6 +118,30 @@ pub(crate) async fn load(
 ) -> Result<Loaded, Response> {
     well_formed(token)?;
     let (session, company) = db::checkouts::by_token_with_company(&state.db, token).await.found()?;
+    opened(state, session, company, headers, refresh).await
+}
+
+/// [`load`] for a submit of the page: also the session's newest payment attempt (paying reuses
+/// or follows it), read in the same query.
+pub(crate) async fn load_for_submit(
+    state: &AppState,
+    token: &str,
+    headers: &HeaderMap,
+) -> Result<(Loaded, Option<Payment>), Response> {
+    well_formed(token)?;
+    let (session, company, newest) = db::checkouts::by_token_for_submit(&state.db, token).await.found()?;
+    Ok((opened(state, session, company, headers, true).await?, newest))
+}
+
+/// The session as its pages may show it: expired first when overdue (`refresh`), and a
+/// contract's checkout only once the contract waits for payment.
+async fn opened(
+    state: &AppState,
+    session: CheckoutSession,
+    company: Company,
+    headers: &HeaderMap,
+    refresh: bool,
+) -> Result<Loaded, Response> {
     let session = if refresh {
         crate::services::expiry::refresh(state, session).await.map_err(|e| server_error(e.message))?
     } else {

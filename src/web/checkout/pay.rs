@@ -11,6 +11,7 @@ use axum::extract::{Form, Path};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
+use crate::db::billing::Payment;
 use crate::db::checkouts::CheckoutSession;
 use crate::db::{self};
 use crate::domain::billing::PaymentStatus;
@@ -87,9 +88,28 @@ fn check_for_payment(
     }
 }
 
+/// What the customer just entered, not yet stored, and the session's newest payment attempt.
+pub(crate) struct Entering {
+    /// `Entered` as the session stores it.
+    pub(crate) json: String,
+    pub(crate) newest: Option<Payment>,
+}
+
+/// Store what the customer entered while the session is open; when it closed meanwhile, the
+/// answer is the page as it is now.
+pub(crate) async fn keep_entered(state: &AppState, loaded: &Loaded, json: &str) -> Result<(), Response> {
+    match db::checkouts::save_entered(&state.db, &loaded.session.id, json, state.clock.now()).await {
+        Ok(true) => Ok(()),
+        // Closed between loading and saving: show what it is now.
+        Ok(false) => Err(Redirect::to(&loaded.action()).into_response()),
+        Err(e) => Err(server_error(e)),
+    }
+}
+
 pub(crate) async fn pay(
     state: &AppState,
     loaded: Loaded,
+    entered: Entering,
     fields: &HashMap<String, String>,
     mut form: FormView,
     csrf: String,
@@ -102,12 +122,20 @@ pub(crate) async fn pay(
     let priced = match session::price(state, &loaded.session, &loaded.parsed.order, &loaded.parsed.entered).await {
         Ok(p) if p.promo_error.is_none() && !form.has_errors() => p,
         // Anything wrong: the page shows it, with everything typed kept.
-        _ => return render(state, &loaded, form, None, StatusCode::UNPROCESSABLE_ENTITY, csrf, nonce, false).await,
+        _ => {
+            if let Err(answer) = keep_entered(state, &loaded, &entered.json).await {
+                return answer;
+            }
+            return render(state, &loaded, form, None, StatusCode::UNPROCESSABLE_ENTITY, csrf, nonce, false).await;
+        }
     };
     // What the customer saw is what they pay: a total that moved since the page was shown (a
     // quantity typed without Update, a change elsewhere) charges nothing and shows the new one.
     let total = priced.quote.due_today.total;
     if !crate::web::payment::shown_total::holds(fields, total, &loaded.session.currency) {
+        if let Err(answer) = keep_entered(state, &loaded, &entered.json).await {
+            return answer;
+        }
         let amount = crate::domain::money::Currency::parse(&loaded.session.currency)
             .map(|c| view::money(total, c, loaded.locale))
             .unwrap_or_default();
@@ -127,10 +155,18 @@ pub(crate) async fn pay(
         None
     };
     let checkout = loaded.checkout();
-    let attempt = checkout_payment::pay(state, checkout, &priced, card.then_some(&card_input), saved.as_ref()).await;
+    let known = checkout_payment::Known { entered: &entered.json, newest_payment: entered.newest.as_ref() };
+    let attempt =
+        checkout_payment::pay(state, checkout, &priced, card.then_some(&card_input), saved.as_ref(), known).await;
     let (alert, status) = match attempt {
         Ok(Attempt::Completed(session)) => return finish(state, &loaded, *session, &nonce).await,
-        Ok(Attempt::Busy) => return await_other_attempt(state, &loaded, csrf, nonce).await,
+        Ok(Attempt::Busy) => {
+            // The lock was not ours, so neither was the save that comes with it.
+            if let Err(answer) = keep_entered(state, &loaded, &entered.json).await {
+                return answer;
+            }
+            return await_other_attempt(state, &loaded, csrf, nonce).await;
+        }
         Ok(Attempt::RequiresAction { url }) => return Redirect::to(&url).into_response(),
         Ok(Attempt::OrderChanged) => (t.order_changed.to_string(), StatusCode::CONFLICT),
         Ok(Attempt::PromoUsedUp) => (i18n::promo_used_up(loaded.locale).to_string(), StatusCode::CONFLICT),

@@ -7,12 +7,13 @@ use axum::extract::{ConnectInfo, Form, Path};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
-use crate::db;
+use crate::db::billing::Payment;
 use crate::domain::checkout::Status;
 use crate::i18n;
 use crate::services::checkout::{self as session, Entered};
 use crate::state::AppState;
-use crate::web::checkout::page::{Loaded, closed, load, render};
+use crate::web::checkout::page::{Loaded, closed, load_for_submit, render};
+use crate::web::checkout::pay::{Entering, keep_entered};
 use crate::web::checkout::view::Form as FormView;
 use crate::web::context::{PageCtx, PageResult, with_cookie};
 use crate::web::errors::server_error;
@@ -24,7 +25,7 @@ pub(crate) async fn submit(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult {
     let PageCtx { state, nonce, headers } = &page;
-    let loaded = load(state, &token, headers, true).await?;
+    let (loaded, newest) = load_for_submit(state, &token, headers).await?;
     let fields = page.checked_form(pairs, loaded.locale, loaded.merchant())?;
     let (csrf_token, cookie) = page.csrf();
     let response = match loaded.session.status() {
@@ -32,7 +33,7 @@ pub(crate) async fn submit(
         Status::Expired | Status::Cancelled => closed(&loaded, nonce),
         Status::Created | Status::AwaitingPayment => {
             let client = crate::web::client::ip(state, peer, headers);
-            submit_open(state, loaded, &fields, client, csrf_token, nonce.clone()).await
+            submit_open(state, loaded, newest, &fields, client, csrf_token, nonce.clone()).await
         }
     };
     Ok(with_cookie(response, cookie))
@@ -41,6 +42,7 @@ pub(crate) async fn submit(
 async fn submit_open(
     state: &AppState,
     mut loaded: Loaded,
+    newest: Option<Payment>,
     fields: &HashMap<String, String>,
     client: std::net::IpAddr,
     csrf: String,
@@ -66,13 +68,15 @@ async fn submit_open(
         }
     }
     let json = serde_json::to_string(&entered).unwrap_or_else(|_| "{}".into());
-    match db::checkouts::save_entered(&state.db, &loaded.session.id, &json, state.clock.now()).await {
-        Ok(true) => {}
-        // Closed between loading and saving: show what it is now.
-        Ok(false) => return Redirect::to(&loaded.action()).into_response(),
-        Err(e) => return server_error(e),
-    }
     loaded.parsed.entered = entered;
+    let entered = Entering { json, newest };
+    if edit == "pay" {
+        // Saved with the payment lock, or by `pay` where it stops before taking it.
+        return crate::web::checkout::pay::pay(state, loaded, entered, fields, form, csrf, nonce).await;
+    }
+    if let Err(answer) = keep_entered(state, &loaded, &entered.json).await {
+        return answer;
+    }
     if action != "pay" {
         if form.has_errors() {
             return render(state, &loaded, form, None, StatusCode::UNPROCESSABLE_ENTITY, csrf, nonce, false).await;
@@ -80,7 +84,7 @@ async fn submit_open(
         // Post/redirect/get: a reload shows the page again instead of resubmitting.
         return Redirect::to(&loaded.action()).into_response();
     }
-    crate::web::checkout::pay::pay(state, loaded, fields, form, csrf, nonce).await
+    crate::web::checkout::pay::pay(state, loaded, entered, fields, form, csrf, nonce).await
 }
 
 /// What Enter (or a phone's "Go") in a field means when no script said which button it is: the
