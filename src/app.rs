@@ -18,7 +18,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::Db;
-use crate::db::statements::Tally;
+use crate::db::request::Scope;
 use crate::state::{AppState, StartError};
 use crate::{api, ops, web};
 
@@ -141,7 +141,7 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
 /// back to the pool still inside a transaction, and on SQLite hold the write lock), and a
 /// payment or signature must not stop half way either. A panic is passed on to the panic catcher.
 ///
-/// The task counts the SQL statements and transactions it sends (`db::statements`): the
+/// The task counts the SQL statements and transactions it sends (`db::request`): the
 /// request's log line says how many, and with `KASSE_STATEMENT_HEADER=1` (tests, the benchmark)
 /// so does the response.
 async fn run_to_completion(
@@ -150,8 +150,8 @@ async fn run_to_completion(
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     use tracing::Instrument;
-    let tally = Arc::new(Tally::default());
-    let task = crate::db::statements::counted(tally.clone(), next.run(req));
+    let tally = Arc::new(Scope::default());
+    let task = crate::db::request::scoped(tally.clone(), next.run(req));
     let mut response = match tokio::spawn(task.in_current_span()).await {
         Ok(response) => response,
         Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),

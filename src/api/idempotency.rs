@@ -6,7 +6,7 @@
 //! client may retry the same key after a failure on our side.
 
 use axum::body::{Body, to_bytes};
-use axum::extract::{Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 
 use super::extract::Tenant;
 use crate::db::idempotency::{self, Claim};
+use crate::db::request;
 use crate::error::{ApiError, ErrorType};
 use crate::state::AppState;
 
@@ -53,33 +54,28 @@ async fn run(state: AppState, key: HeaderValue, req: Request, next: Next) -> Res
         .into_response()
     })?;
     let fingerprint = fingerprint(parts.method.as_str(), parts.uri.path(), &bytes);
-
     let now = state.clock.now();
-    let claim = idempotency::claim(&state.db, &company.id, &key, &fingerprint, now)
-        .await
-        .map_err(|e| ApiError::from(e).into_response())?;
-    match claim {
-        Claim::Acquired => {}
-        Claim::Replay { status, body } => return Ok(replay(status, body)),
-        Claim::Mismatch => {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                ErrorType::IdempotencyError,
-                "idempotency_key_reused",
-                "This Idempotency-Key was already used with a different request. Use a new key for a new request.",
-            )
-            .with_param("Idempotency-Key")
-            .into_response());
+    let in_transaction =
+        parts.extensions.get::<MatchedPath>().is_some_and(|p| CLAIMED_IN_TRANSACTION.contains(&p.as_str()));
+    if in_transaction {
+        let found = idempotency::existing(&state.db, &company.id, &key, &fingerprint, now)
+            .await
+            .map_err(|e| ApiError::from(e).into_response())?;
+        match found {
+            None => {
+                let claim = request::Claim { company_id: company.id.clone(), key, request_hash: fingerprint, now };
+                return in_its_transaction(&state, claim, Request::from_parts(parts, Body::from(bytes)), next).await;
+            }
+            Some(Claim::Acquired) => {}
+            Some(other) => return Ok(found_answer(other)),
         }
-        Claim::InFlight => {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                ErrorType::IdempotencyError,
-                "idempotency_key_in_use",
-                "A request with this Idempotency-Key is still being processed. Retry in a moment.",
-            )
-            .with_param("Idempotency-Key")
-            .into_response());
+    } else {
+        match idempotency::claim(&state.db, &company.id, &key, &fingerprint, now)
+            .await
+            .map_err(|e| ApiError::from(e).into_response())?
+        {
+            Claim::Acquired => {}
+            other => return Ok(found_answer(other)),
         }
     }
 
@@ -102,6 +98,113 @@ async fn run(state: AppState, key: HeaderValue, req: Request, next: Next) -> Res
         tracing::error!(error = %e, "storing idempotent response failed");
     }
     Ok(Response::from_parts(parts, Body::from(body)))
+}
+
+/// Routes whose handler writes in one transaction and reads nothing after it: their key is
+/// claimed in that transaction, which commits with the answer — one commit for the whole POST
+/// instead of three (claim, work, answer). Any statement after the commit commits it at once
+/// (`db::request::flush`), so a route listed here by mistake is still correct, only slower.
+const CLAIMED_IN_TRANSACTION: &[&str] = &[
+    "/api/v1/companies/{company_id}/checkout",
+    "/api/v1/checkout-sessions",
+    "/api/v1/companies/{company_id}/pricing/preview",
+];
+
+/// Run a request whose key nobody holds yet, with its claim armed for its first transaction.
+async fn in_its_transaction(
+    state: &AppState,
+    claim: request::Claim,
+    req: Request,
+    next: Next,
+) -> Result<Response, Response> {
+    let (company, key, hash) = (claim.company_id.clone(), claim.key.clone(), claim.request_hash.clone());
+    request::arm(claim);
+    let response = next.run(req).await;
+    let (parts, body) = response.into_parts();
+    let body = to_bytes(body, usize::MAX)
+        .await
+        .map_err(|e| ApiError::internal(format!("reading response body: {e}")).into_response());
+    let now = state.clock.now();
+    let failed = parts.status.is_server_error();
+    match request::outcome() {
+        request::Outcome::Parked(parked) => {
+            let finish = match &body {
+                Ok(b) if !failed => request::Finish::Answer(request::Answer {
+                    status: parts.status.as_u16(),
+                    body: b.to_vec(),
+                    at: now,
+                }),
+                _ => request::Finish::TakeBack,
+            };
+            // The handler's own work commits here, with the answer: a failure is a failure of it.
+            if let Err(e) = parked(finish).await {
+                return Err(ApiError::from(crate::db::DbError::from(e)).into_response());
+            }
+        }
+        request::Outcome::Committed => {
+            let stored = match &body {
+                Ok(b) if !failed => {
+                    idempotency::complete(&state.db, &company, &key, parts.status.as_u16(), b, now).await
+                }
+                _ => idempotency::release(&state.db, &company, &key).await,
+            };
+            if let Err(e) = stored {
+                tracing::error!(error = %e, "storing idempotent response failed");
+            }
+        }
+        request::Outcome::Conflict => {
+            // Another request with this key got there first: answer as it stands.
+            let found = idempotency::existing(&state.db, &company, &key, &hash, now)
+                .await
+                .map_err(|e| ApiError::from(e).into_response())?;
+            return Ok(match found {
+                Some(Claim::Acquired) | None => found_answer(Claim::InFlight),
+                Some(other) => found_answer(other),
+            });
+        }
+        request::Outcome::Unclaimed => {
+            if let Ok(b) = &body
+                && !failed
+            {
+                match idempotency::answered(&state.db, &company, &key, &hash, parts.status.as_u16(), b, now).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        // Stored by a concurrent request with the same key meanwhile: answer as it.
+                        if let Ok(Some(other)) = idempotency::existing(&state.db, &company, &key, &hash, now).await
+                            && !matches!(other, Claim::Acquired)
+                        {
+                            return Ok(found_answer(other));
+                        }
+                    }
+                    Err(e) => tracing::error!(error = %e, "storing idempotent response failed"),
+                }
+            }
+        }
+    }
+    Ok(Response::from_parts(parts, Body::from(body?)))
+}
+
+/// The answer for a key that is already in use.
+fn found_answer(claim: Claim) -> Response {
+    match claim {
+        Claim::Replay { status, body } => replay(status, body),
+        Claim::Mismatch => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorType::IdempotencyError,
+            "idempotency_key_reused",
+            "This Idempotency-Key was already used with a different request. Use a new key for a new request.",
+        )
+        .with_param("Idempotency-Key")
+        .into_response(),
+        Claim::InFlight | Claim::Acquired => ApiError::new(
+            StatusCode::CONFLICT,
+            ErrorType::IdempotencyError,
+            "idempotency_key_in_use",
+            "A request with this Idempotency-Key is still being processed. Retry in a moment.",
+        )
+        .with_param("Idempotency-Key")
+        .into_response(),
+    }
 }
 
 /// What makes two requests "the same": method, path and body bytes.

@@ -33,33 +33,80 @@ struct Row {
     updated_at: DateTime<Utc>,
 }
 
+/// The claim: ($1 company, $2 key, $3 request hash, $4 now); changes no row when the key exists.
+pub const CLAIM: &str = "INSERT INTO idempotency_keys (company_id, idem_key, request_hash, state, created_at, \
+                         updated_at) VALUES ($1, $2, $3, 'running', $4, $4) ON CONFLICT (company_id, idem_key) DO NOTHING";
+/// The answer of a claimed key: ($1 company, $2 key, $3 status, $4 body, $5 now).
+pub const COMPLETE: &str = "UPDATE idempotency_keys SET state = 'done', response_status = $3, response_body = $4, \
+                            updated_at = $5 WHERE company_id = $1 AND idem_key = $2";
+/// A claim taken back: ($1 company, $2 key).
+pub const RELEASE: &str = "DELETE FROM idempotency_keys WHERE company_id = $1 AND idem_key = $2 AND state = 'running'";
+/// A finished answer stored at once, for a request that never claimed its key in a transaction:
+/// ($1 company, $2 key, $3 request hash, $4 status, $5 body, $6 now).
+const ANSWERED: &str = "INSERT INTO idempotency_keys (company_id, idem_key, request_hash, state, response_status, \
+                        response_body, created_at, updated_at) VALUES ($1, $2, $3, 'done', $4, $5, $6, $6) \
+                        ON CONFLICT (company_id, idem_key) DO NOTHING";
+
 pub async fn claim(db: &Db, company_id: &str, key: &str, request_hash: &str, now: DateTime<Utc>) -> DbResult<Claim> {
-    let insert = "INSERT INTO idempotency_keys (company_id, idem_key, request_hash, state, created_at, updated_at) \
-                  VALUES ($1, $2, $3, 'running', $4, $4) ON CONFLICT (company_id, idem_key) DO NOTHING";
-    let inserted = exec_db!(db, sqlx::query(insert).bind(company_id).bind(key).bind(request_hash).bind(now))?;
+    let inserted = exec_db!(db, sqlx::query(CLAIM).bind(company_id).bind(key).bind(request_hash).bind(now))?;
     if inserted == 1 {
         return Ok(Claim::Acquired);
     }
+    Ok(existing(db, company_id, key, request_hash, now).await?.unwrap_or(Claim::InFlight))
+}
+
+/// What a key already stored means for this request, without claiming it (`None`: nobody has
+/// it). An expired result, or a stale claim of the same request, is taken over (`Acquired`).
+pub async fn existing(
+    db: &Db,
+    company_id: &str,
+    key: &str,
+    request_hash: &str,
+    now: DateTime<Utc>,
+) -> DbResult<Option<Claim>> {
     let select = "SELECT request_hash, state, response_status, response_body, created_at, updated_at \
                   FROM idempotency_keys WHERE company_id = $1 AND idem_key = $2";
     let row =
         on_db!(db, |pool| sqlx::query_as::<_, Row>(select).bind(company_id).bind(key).fetch_optional(pool).await)?;
     let Some(row) = row else {
-        // Purged between our insert and select: a retry by the client will claim it.
-        return Ok(Claim::InFlight);
+        return Ok(None);
     };
     let expired = row.created_at < now - RETENTION;
     let stale = row.state == "running" && row.updated_at < now - STALE_CLAIM;
     if expired || (stale && row.request_hash == request_hash) {
-        return take_over(db, company_id, key, request_hash, row.updated_at, now).await;
+        return take_over(db, company_id, key, request_hash, row.updated_at, now).await.map(Some);
     }
     if row.request_hash != request_hash {
-        return Ok(Claim::Mismatch);
+        return Ok(Some(Claim::Mismatch));
     }
-    match (row.state.as_str(), row.response_status, row.response_body) {
-        ("done", Some(status), Some(body)) => Ok(Claim::Replay { status: u16::try_from(status).unwrap_or(500), body }),
-        _ => Ok(Claim::InFlight),
-    }
+    Ok(Some(match (row.state.as_str(), row.response_status, row.response_body) {
+        ("done", Some(status), Some(body)) => Claim::Replay { status: u16::try_from(status).unwrap_or(500), body },
+        _ => Claim::InFlight,
+    }))
+}
+
+/// Store the answer of a request that never claimed its key (it wrote nothing, or its writes
+/// were rolled back). False when the key was taken meanwhile.
+pub async fn answered(
+    db: &Db,
+    company_id: &str,
+    key: &str,
+    request_hash: &str,
+    status: u16,
+    body: &[u8],
+    now: DateTime<Utc>,
+) -> DbResult<bool> {
+    let n = exec_db!(
+        db,
+        sqlx::query(ANSWERED)
+            .bind(company_id)
+            .bind(key)
+            .bind(request_hash)
+            .bind(i32::from(status))
+            .bind(body)
+            .bind(now)
+    )?;
+    Ok(n == 1)
 }
 
 /// Compare-and-set on `updated_at`, so two retries cannot both take over one stale claim.
@@ -88,16 +135,13 @@ pub async fn complete(
     body: &[u8],
     now: DateTime<Utc>,
 ) -> DbResult<()> {
-    let sql = "UPDATE idempotency_keys SET state = 'done', response_status = $3, response_body = $4, updated_at = $5 \
-               WHERE company_id = $1 AND idem_key = $2";
-    exec_db!(db, sqlx::query(sql).bind(company_id).bind(key).bind(i32::from(status)).bind(body).bind(now))?;
+    exec_db!(db, sqlx::query(COMPLETE).bind(company_id).bind(key).bind(i32::from(status)).bind(body).bind(now))?;
     Ok(())
 }
 
 /// Forget a claim whose request failed on our side, so the client can retry with the same key.
 pub async fn release(db: &Db, company_id: &str, key: &str) -> DbResult<()> {
-    let sql = "DELETE FROM idempotency_keys WHERE company_id = $1 AND idem_key = $2 AND state = 'running'";
-    exec_db!(db, sqlx::query(sql).bind(company_id).bind(key))?;
+    exec_db!(db, sqlx::query(RELEASE).bind(company_id).bind(key))?;
     Ok(())
 }
 

@@ -18,9 +18,9 @@ pub mod pricings;
 pub mod products;
 pub mod provider_events;
 pub mod rate_limits;
+pub mod request;
 pub mod rows;
 pub mod settings;
-pub mod statements;
 pub mod tx;
 pub mod webhooks;
 
@@ -73,10 +73,14 @@ pub enum Db {
 /// Run `$body` with `$pool` bound to the concrete pool of `$db`.
 macro_rules! on_db {
     ($db:expr, |$pool:ident| $body:expr) => {{
-        $crate::db::statements::count();
-        match $db {
-            $crate::db::Db::Sqlite($pool) => $body,
-            $crate::db::Db::Postgres($pool) => $body,
+        $crate::db::request::count();
+        // A transaction parked for the request's idempotent answer commits before anything else.
+        match $crate::db::request::flush().await {
+            Err(e) => Err(e),
+            Ok(()) => match $db {
+                $crate::db::Db::Sqlite($pool) => $body,
+                $crate::db::Db::Postgres($pool) => $body,
+            },
         }
     }};
 }
@@ -157,7 +161,10 @@ impl Db {
     }
 
     pub async fn close(&self) {
-        on_db!(self, |pool| pool.close().await)
+        match self {
+            Db::Sqlite(pool) => pool.close().await,
+            Db::Postgres(pool) => pool.close().await,
+        }
     }
 
     pub fn is_postgres(&self) -> bool {

@@ -7,7 +7,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use chrono::{DateTime, Utc};
 
-use super::{Db, DbError, DbResult, placeholders, statements};
+use super::{Db, DbError, DbResult, idempotency, placeholders, request};
 use crate::domain::ids::{self, prefix};
 
 /// An open transaction on either store. Dropped without [`Tx::commit`] it rolls back, and the
@@ -17,6 +17,9 @@ pub struct Tx {
     events: Vec<Queued>,
     /// Where the commit may take one company's endpoints from memory (see [`Tx::with_endpoints`]).
     known: Option<Known>,
+    /// The request's `Idempotency-Key` claim, made in this transaction: its commit waits for the
+    /// answer (see `db::request`).
+    claim: Option<request::Claim>,
 }
 
 /// The enabled webhook endpoints of each company, kept in memory: an entry holds the company's
@@ -62,7 +65,7 @@ pub enum TxConn {
 /// Run `$body` with `$conn` bound to the concrete connection of the transaction `$tx`.
 macro_rules! on_tx {
     ($tx:expr, |$conn:ident| $body:expr) => {{
-        $crate::db::statements::count();
+        $crate::db::request::count();
         match $tx.conn_mut() {
             $crate::db::tx::TxConn::Sqlite(t) => {
                 let $conn = &mut **t;
@@ -97,13 +100,34 @@ impl Db {
     /// Begin a write transaction. On SQLite it takes the write lock up front (`BEGIN IMMEDIATE`):
     /// a deferred transaction that reads and then writes can fail with SQLITE_BUSY when
     /// another writer got in between, and busy_timeout cannot help with that.
+    ///
+    /// The request's first transaction also claims its `Idempotency-Key` when the idempotency
+    /// layer armed one: the claim, the work and (at the commit) the answer are then one commit. A
+    /// key another request holds is a `Unique` error (the layer answers for it).
     pub async fn begin(&self) -> DbResult<Tx> {
-        statements::count_transaction();
+        request::flush().await?;
+        request::count_transaction();
         let conn = match self {
             Db::Sqlite(pool) => TxConn::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
             Db::Postgres(pool) => TxConn::Postgres(pool.begin().await?),
         };
-        Ok(Tx { conn, events: Vec::new(), known: None })
+        let mut tx = Tx { conn, events: Vec::new(), known: None, claim: None };
+        if let Some(claim) = request::take_claim() {
+            let claimed = exec_tx!(
+                &mut tx,
+                sqlx::query(idempotency::CLAIM)
+                    .bind(&claim.company_id)
+                    .bind(&claim.key)
+                    .bind(&claim.request_hash)
+                    .bind(claim.now)
+            )?;
+            if claimed == 0 {
+                request::conflict();
+                return Err(DbError::Unique("the Idempotency-Key is in use by another request".into()));
+            }
+            tx.claim = Some(claim);
+        }
+        Ok(tx)
     }
 }
 
@@ -124,16 +148,49 @@ impl Tx {
         self.events.push(event);
     }
 
-    /// Write the queued events with their deliveries, then commit.
+    /// Write the queued events with their deliveries, then commit. The transaction carrying the
+    /// request's idempotency claim is parked instead, and commits with the answer (`db::request`).
     pub async fn commit(mut self) -> DbResult<()> {
         let events = std::mem::take(&mut self.events);
         let known = self.known.take();
         write_events(&mut self, &events, known.as_ref()).await?;
-        match self.conn {
-            TxConn::Sqlite(t) => t.commit().await?,
-            TxConn::Postgres(t) => t.commit().await?,
+        match self.claim.take() {
+            Some(claim) => {
+                request::park(Box::new(move |finish| Box::pin(self.finish(claim, finish))));
+                Ok(())
+            }
+            None => Ok(self.commit_now().await?),
         }
-        Ok(())
+    }
+
+    async fn commit_now(self) -> Result<(), sqlx::Error> {
+        match self.conn {
+            TxConn::Sqlite(t) => t.commit().await,
+            TxConn::Postgres(t) => t.commit().await,
+        }
+    }
+
+    /// Commit the parked transaction with what became of its claim.
+    async fn finish(mut self, claim: request::Claim, finish: request::Finish) -> Result<(), sqlx::Error> {
+        let (company, key) = (&claim.company_id, &claim.key);
+        match finish {
+            request::Finish::Answer(a) => {
+                exec_tx!(
+                    &mut self,
+                    sqlx::query(idempotency::COMPLETE)
+                        .bind(company)
+                        .bind(key)
+                        .bind(i32::from(a.status))
+                        .bind(&a.body)
+                        .bind(a.at)
+                )?;
+            }
+            request::Finish::TakeBack => {
+                exec_tx!(&mut self, sqlx::query(idempotency::RELEASE).bind(company).bind(key))?;
+            }
+            request::Finish::Keep => {}
+        }
+        self.commit_now().await
     }
 }
 

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::rows::{self, Hidden, Stored};
 use super::tx::{Queued, Tx, exec_tx};
-use super::{Db, DbError, DbResult, Page, exec_db, on_db};
+use super::{Db, DbError, DbResult, Page, on_db};
 use crate::domain::ids::{self, prefix};
 
 /// Delivery states, as stored in `webhook_deliveries.status`.
@@ -202,42 +202,30 @@ pub struct Due {
 /// Claim up to `limit` deliveries due at `now`, each for `lease`, and return them.
 ///
 /// Several workers (threads, or Kasse processes sharing one PostgreSQL) may call this at once;
-/// each delivery goes to exactly one of them. Candidates are read without locks, then each is
-/// taken with a compare-and-set on `locked_until`: on PostgreSQL a second UPDATE of the same row
-/// waits for the first to commit and re-checks its WHERE against the new row (so it matches
-/// nothing), on SQLite writes are serialized. Only rows this call changed are returned.
+/// each delivery goes to exactly one of them. One UPDATE takes the due rows with a
+/// compare-and-set on `locked_until`: on PostgreSQL a second UPDATE of the same row waits for the
+/// first to commit and re-checks its WHERE against the new row (so it skips it), on SQLite writes
+/// are serialized. Only rows this call changed are returned.
 /// A worker that dies holding a claim loses it when the lease runs out, and the delivery is
 /// attempted again: delivery is at least once, never silently dropped.
 pub async fn claim_due(db: &Db, now: DateTime<Utc>, limit: i64, lease: Duration) -> DbResult<Vec<Due>> {
-    let candidates = "SELECT d.id FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id \
-                      WHERE d.status = $1 AND d.next_attempt_at <= $2 \
-                      AND (d.locked_until IS NULL OR d.locked_until < $2) AND e.enabled = $3 \
-                      ORDER BY d.next_attempt_at LIMIT $4";
-    let ids: Vec<(String,)> = on_db!(db, |pool| sqlx::query_as(candidates)
+    let claim = "UPDATE webhook_deliveries SET locked_until = $5 \
+                 WHERE id IN (SELECT d.id FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id \
+                     WHERE d.status = $1 AND d.next_attempt_at <= $2 \
+                     AND (d.locked_until IS NULL OR d.locked_until < $2) AND e.enabled = $3 \
+                     ORDER BY d.next_attempt_at LIMIT $4) \
+                 AND status = $1 AND (locked_until IS NULL OR locked_until < $2) RETURNING id";
+    let claimed: Vec<(String,)> = on_db!(db, |pool| sqlx::query_as(claim)
         .bind(status::PENDING)
         .bind(now)
         .bind(true)
         .bind(limit)
+        .bind(now + lease)
         .fetch_all(pool)
         .await)?;
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-
-    let claim = "UPDATE webhook_deliveries SET locked_until = $2 \
-                 WHERE id = $1 AND status = $3 AND (locked_until IS NULL OR locked_until < $4)";
-    let until = now + lease;
-    let mut claimed = Vec::with_capacity(ids.len());
-    for (id,) in ids {
-        let n = exec_db!(db, sqlx::query(claim).bind(&id).bind(until).bind(status::PENDING).bind(now))?;
-        if n == 1 {
-            claimed.push(id);
-        }
-    }
     if claimed.is_empty() {
         return Ok(Vec::new());
     }
-
     let select = format!(
         "SELECT d.id, d.company_id, d.attempts, d.endpoint_id, e.url, e.secret, d.event_id, \
          ev.event_type, ev.payload, ev.created_at AS event_created_at \
@@ -247,7 +235,7 @@ pub async fn claim_due(db: &Db, now: DateTime<Utc>, limit: i64, lease: Duration)
     );
     Ok(on_db!(db, |pool| {
         let mut q = sqlx::query_as::<_, Due>(&select);
-        for id in &claimed {
+        for (id,) in &claimed {
             q = q.bind(id);
         }
         q.fetch_all(pool).await
@@ -256,14 +244,67 @@ pub async fn claim_due(db: &Db, now: DateTime<Utc>, limit: i64, lease: Duration)
 
 /// Record a 2xx answer. Counts the attempt and releases the claim.
 pub async fn mark_delivered(db: &Db, id: &str, http_status: u16, now: DateTime<Utc>) -> DbResult<()> {
-    let sql = "UPDATE webhook_deliveries SET status = $2, attempts = attempts + 1, last_status = $3, \
-               last_error = NULL, delivered_at = $4, locked_until = NULL, updated_at = $4 \
-               WHERE id = $1 AND status = $5";
-    exec_db!(
-        db,
-        sqlx::query(sql).bind(id).bind(status::DELIVERED).bind(i32::from(http_status)).bind(now).bind(status::PENDING)
-    )?;
-    Ok(())
+    record(db, &[(id.to_string(), Attempted::Delivered { http_status }, now)]).await
+}
+
+/// What one attempt came to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Attempted {
+    /// The endpoint answered 2xx.
+    Delivered { http_status: u16 },
+    /// Another answer (`http_status`), or none at all; `next` says what follows.
+    Failed { http_status: Option<u16>, error: String, next: Next },
+}
+
+/// Record the outcomes of a round of attempts (each with the time it ended), in one transaction:
+/// each counts its attempt, releases its claim, and is delivered, scheduled again or given up.
+pub async fn record(db: &Db, outcomes: &[(String, Attempted, DateTime<Utc>)]) -> DbResult<()> {
+    if outcomes.is_empty() {
+        return Ok(());
+    }
+    let delivered = "UPDATE webhook_deliveries SET status = $2, attempts = attempts + 1, last_status = $3, \
+                     last_error = NULL, delivered_at = $4, locked_until = NULL, updated_at = $4 \
+                     WHERE id = $1 AND status = $5";
+    let failed = "UPDATE webhook_deliveries SET status = $2, attempts = attempts + 1, last_status = $3, \
+                  last_error = $4, next_attempt_at = COALESCE($5, next_attempt_at), locked_until = NULL, \
+                  updated_at = $6 WHERE id = $1 AND status = $7";
+    let mut tx = db.begin().await?;
+    for (id, outcome, now) in outcomes {
+        let now = *now;
+        match outcome {
+            Attempted::Delivered { http_status } => {
+                exec_tx!(
+                    &mut tx,
+                    sqlx::query(delivered)
+                        .bind(id)
+                        .bind(status::DELIVERED)
+                        .bind(i32::from(*http_status))
+                        .bind(now)
+                        .bind(status::PENDING)
+                )?;
+            }
+            Attempted::Failed { http_status, error, next } => {
+                let (new_status, next_attempt_at) = match next {
+                    Next::RetryAt(at) => (status::PENDING, Some(*at)),
+                    Next::Dead => (status::FAILED, None),
+                };
+                // An endpoint's error text is arbitrary: keep it short and storable (PostgreSQL refuses NUL).
+                let error: String = error.chars().filter(|c| *c != '\0').take(500).collect();
+                exec_tx!(
+                    &mut tx,
+                    sqlx::query(failed)
+                        .bind(id)
+                        .bind(new_status)
+                        .bind(http_status.map(i32::from))
+                        .bind(&error)
+                        .bind(next_attempt_at)
+                        .bind(now)
+                        .bind(status::PENDING)
+                )?;
+            }
+        }
+    }
+    tx.commit().await
 }
 
 /// What follows a failed attempt.
@@ -285,27 +326,7 @@ pub async fn mark_failed(
     next: Next,
     now: DateTime<Utc>,
 ) -> DbResult<()> {
-    let (new_status, next_attempt_at) = match next {
-        Next::RetryAt(at) => (status::PENDING, Some(at)),
-        Next::Dead => (status::FAILED, None),
-    };
-    // An endpoint's error text is arbitrary: keep it short and storable (PostgreSQL refuses NUL).
-    let error: String = error.chars().filter(|c| *c != '\0').take(500).collect();
-    let sql = "UPDATE webhook_deliveries SET status = $2, attempts = attempts + 1, last_status = $3, \
-               last_error = $4, next_attempt_at = COALESCE($5, next_attempt_at), locked_until = NULL, \
-               updated_at = $6 WHERE id = $1 AND status = $7";
-    exec_db!(
-        db,
-        sqlx::query(sql)
-            .bind(id)
-            .bind(new_status)
-            .bind(http_status.map(i32::from))
-            .bind(&error)
-            .bind(next_attempt_at)
-            .bind(now)
-            .bind(status::PENDING)
-    )?;
-    Ok(())
+    record(db, &[(id.to_string(), Attempted::Failed { http_status, error: error.to_string(), next }, now)]).await
 }
 
 /// A delivery as stored, for inspection (tests, operators).

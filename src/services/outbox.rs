@@ -28,7 +28,8 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use tokio::task::{JoinHandle, JoinSet};
 
-use crate::db::{self, DbResult, webhooks::Due, webhooks::Next};
+use crate::db::webhooks::{Attempted, Due, Next};
+use crate::db::{self, DbResult};
 use crate::state::AppState;
 
 /// Every event type Kasse emits; endpoints may subscribe to any subset.
@@ -54,7 +55,7 @@ pub const EVENT_TYPES: &[&str] = &[
 /// record the outcome, so a live worker never loses a claim mid-attempt.
 pub const LEASE: Duration = Duration::seconds(60);
 /// Deliveries claimed per round; a full round is followed at once by another.
-pub const BATCH: i64 = 32;
+pub const BATCH: i64 = 64;
 /// The wait after the first failed attempt; it doubles with each further one.
 pub const FIRST_RETRY: Duration = Duration::seconds(30);
 /// The longest wait between two attempts.
@@ -98,7 +99,8 @@ impl Drop for AbortOnDrop {
     }
 }
 
-/// Claim what is due now and attempt each delivery concurrently; returns how many were attempted.
+/// Claim what is due now (one statement), attempt each delivery concurrently (at most [`BATCH`]
+/// at once), and record the round's outcomes in one transaction; returns how many were attempted.
 pub async fn run_once(state: &AppState) -> DbResult<usize> {
     let due = db::webhooks::claim_due(&state.db, state.clock.now(), BATCH, LEASE).await?;
     let count = due.len();
@@ -109,18 +111,22 @@ pub async fn run_once(state: &AppState) -> DbResult<usize> {
         let state = state.clone();
         attempts.spawn(async move { attempt(&state, delivery).await });
     }
+    let mut outcomes = Vec::with_capacity(count);
     while let Some(result) = attempts.join_next().await {
         match result {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => tracing::warn!(error = %e, "recording a webhook delivery failed"),
+            Ok(outcome) => outcomes.push(outcome),
             Err(e) => tracing::warn!(error = %e, "a webhook delivery task ended abnormally"),
         }
+    }
+    if let Err(e) = db::webhooks::record(&state.db, &outcomes).await {
+        // The claims run out and the deliveries are attempted again: at least once still holds.
+        tracing::warn!(error = %e, "recording webhook deliveries failed");
     }
     Ok(count)
 }
 
-/// Send one delivery and record what happened.
-async fn attempt(state: &AppState, due: Due) -> DbResult<()> {
+/// Send one delivery; what happened, to record.
+async fn attempt(state: &AppState, due: Due) -> (String, Attempted, DateTime<Utc>) {
     let sent_at = state.clock.now();
     let signature = sign(&due.secret, sent_at.timestamp(), due.payload.as_bytes());
     let result = state
@@ -136,7 +142,7 @@ async fn attempt(state: &AppState, due: Due) -> DbResult<()> {
     let (http_status, error) = match result {
         Ok(response) if response.status().is_success() => {
             tracing::info!(delivery = %due.id, event = %due.event_id, status = response.status().as_u16(), "webhook delivered");
-            return db::webhooks::mark_delivered(&state.db, &due.id, response.status().as_u16(), now).await;
+            return (due.id, Attempted::Delivered { http_status: response.status().as_u16() }, now);
         }
         Ok(response) => (Some(response.status().as_u16()), format!("endpoint answered HTTP {}", response.status())),
         // Without the URL: it belongs to the merchant and may carry credentials.
@@ -145,7 +151,7 @@ async fn attempt(state: &AppState, due: Due) -> DbResult<()> {
     let next = after_failure(due.attempts + 1, due.event_created_at, now);
     tracing::info!(delivery = %due.id, event = %due.event_id, attempts = due.attempts + 1, ?next, %error,
         "webhook delivery failed");
-    db::webhooks::mark_failed(&state.db, &due.id, http_status, &error, next, now).await
+    (due.id, Attempted::Failed { http_status, error, next }, now)
 }
 
 /// The wait after `attempts` failed attempts (1 or more): 30 s doubling, capped at 6 h.

@@ -110,3 +110,84 @@ on_both_stores! {
         assert_eq!(app.count("products").await, 1);
     }
 }
+
+/// A checkout body for a one-item plan of the test company.
+async fn checkout_body(app: &crate::support::TestApp) -> serde_json::Value {
+    let plan = app
+        .pricing(
+            "USD",
+            json!([{"name": "Seats", "pricing_model": "PER_UNIT", "unit_amount": 1500,
+            "billing_period": {"count": 1, "frequency": "MONTH"}}]),
+        )
+        .await;
+    json!({"product_pricing_ids": [plan["id"]], "config_items": [{"product_pricing_id": plan["id"], "num_licenses": 3}]})
+}
+
+fn header(r: &crate::support::Resp, name: &str) -> u32 {
+    r.headers.get(name).unwrap().to_str().unwrap().parse().unwrap()
+}
+
+on_both_stores! {
+    async fn a_checkout_created_with_a_key_is_stored_with_its_answer_in_one_transaction(app) {
+        let body = checkout_body(app).await;
+        // (The first one also reads the plan into memory.)
+        app.post_company("/checkout", &body).await.ok();
+        let plain = app.post_company("/checkout", &body).await;
+        plain.ok();
+        let first = post_idem(app, "/checkout", "checkout-1", &body).await;
+        first.ok();
+        // The claim, the session and the answer: one transaction, and beside the request without
+        // a key only the key's lookup, its claim and its answer.
+        assert_eq!(header(&first, "kasse-transactions"), 1);
+        assert_eq!(header(&first, "kasse-statements"), header(&plain, "kasse-statements") + 3);
+        let stored = crate::checkout::scalar(
+            &app.db,
+            &format!("SELECT COUNT(*) FROM idempotency_keys WHERE idem_key = 'checkout-1' AND state = 'done' \
+                      AND response_status = 200 AND company_id = '{}'", app.company_id),
+        )
+        .await;
+        assert_eq!(stored, 1);
+
+        let again = post_idem(app, "/checkout", "checkout-1", &body).await;
+        assert_eq!((again.status, again.bytes.clone()), (200, first.bytes.clone()));
+        assert_eq!(again.headers.get("idempotent-replayed").map(|v| v.to_str().unwrap()), Some("true"));
+        assert_eq!(app.count("checkout_sessions").await, 3);
+
+        // A refused request is answered the same way again.
+        let bad = json!({"product_pricing_ids": ["ppr_00000000000000000000000000"]});
+        let refused = post_idem(app, "/checkout", "checkout-2", &bad).await;
+        assert_eq!(refused.status, 422, "{}", refused.body);
+        let again = post_idem(app, "/checkout", "checkout-2", &bad).await;
+        assert_eq!((again.status, again.bytes.clone()), (422, refused.bytes.clone()));
+        // And the key, once answered, refuses another body.
+        post_idem(app, "/checkout", "checkout-1", &bad).await.assert_error(422, "Idempotency-Key");
+    }
+
+    async fn concurrent_checkouts_with_one_key_over_two_servers_create_exactly_one_session(app) {
+        let body = checkout_body(app).await;
+        let other = app.another_process().await;
+        let before = app.count("checkout_sessions").await;
+        let send = |base: String| {
+            let request = app
+                .client
+                .post(format!("{base}{}", app.company_path("/checkout")))
+                .bearer_auth(&app.api_key)
+                .header("idempotency-key", "checkout-race")
+                .json(&body);
+            app.send(request)
+        };
+        let requests = (0..16).map(|i| send(if i % 2 == 0 { app.base.clone() } else { other.base.clone() }));
+        let responses = futures_util::future::join_all(requests).await;
+        let ids: std::collections::HashSet<String> = responses
+            .iter()
+            .filter(|r| r.status == 200)
+            .map(|r| r.body["id"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(ids.len(), 1, "every success names the same session");
+        for r in &responses {
+            assert!(r.status == 200 || r.status == 409, "unexpected {}: {}", r.status, r.body);
+        }
+        assert_eq!(app.count("checkout_sessions").await, before + 1);
+        other.stop().await;
+    }
+}
