@@ -305,29 +305,51 @@ pub async fn invoice_by_token(db: &Db, token: &str) -> DbResult<Option<Invoice>>
     rows::by(db, "token", token).await
 }
 
-/// The invoice behind `token` with its company and its customer (`None` when that row is gone),
+/// A hosted invoice and what its page shows around it, read in one query.
+pub struct InvoicePage {
+    pub invoice: Invoice,
+    pub company: Company,
+    /// `None` when the customer row is gone.
+    pub customer: Option<Customer>,
+    /// The newest attempt for the amount due that waits for the customer's bank.
+    pub waiting_payment_id: Option<String>,
+    /// The newest succeeded payment: (id, amount).
+    pub paid_by: Option<(String, i64)>,
+}
+
+/// The invoice behind `token` with its company, its customer and the payments its page names,
 /// in one query: what the hosted invoice page starts from.
-pub async fn invoice_by_token_with_parties(
-    db: &Db,
-    token: &str,
-) -> DbResult<Option<(Invoice, Company, Option<Customer>)>> {
+pub async fn invoice_page(db: &Db, token: &str) -> DbResult<Option<InvoicePage>> {
     let columns: Vec<String> = INVOICE_COLUMNS.split(", ").map(|c| format!("i.{}", c.trim())).collect();
     let sql = format!(
-        "SELECT {}, {}, {} FROM invoices i JOIN companies co ON co.id = i.company_id \
-         LEFT JOIN customers cu ON cu.company_id = i.company_id AND cu.id = i.customer_id WHERE i.token = $1",
+        "SELECT {}, {}, {}, \
+         (SELECT MAX(p.id) FROM payments p WHERE p.invoice_id = i.id AND p.status = 'REQUIRES_ACTION' \
+          AND p.amount = i.amount_due) AS waiting_payment_id, \
+         ps.id AS paid_payment_id, ps.amount AS paid_amount \
+         FROM invoices i JOIN companies co ON co.id = i.company_id \
+         LEFT JOIN customers cu ON cu.company_id = i.company_id AND cu.id = i.customer_id \
+         LEFT JOIN payments ps ON ps.id = (SELECT MAX(p.id) FROM payments p WHERE p.invoice_id = i.id \
+          AND p.status = 'SUCCEEDED') \
+         WHERE i.token = $1",
         columns.join(", "),
         Company::JOINED_COLUMNS,
         Customer::JOINED_COLUMNS
     );
     let row = on_db!(db, |pool| match sqlx::query(&sql).bind(token).fetch_optional(pool).await {
         Ok(Some(row)) => (|| {
-            let invoice = Invoice::from_row(&row)?;
-            let company = Company::from_joined(&row)?;
             let customer = match row.try_get::<Option<String>, _>("cu_id")? {
                 Some(_) => Some(Customer::from_joined(&row)?),
                 None => None,
             };
-            Ok(Some((invoice, company, customer)))
+            let paid_id: Option<String> = row.try_get("paid_payment_id")?;
+            let paid_amount: Option<i64> = row.try_get("paid_amount")?;
+            Ok(Some(InvoicePage {
+                invoice: Invoice::from_row(&row)?,
+                company: Company::from_joined(&row)?,
+                customer,
+                waiting_payment_id: row.try_get("waiting_payment_id")?,
+                paid_by: paid_id.zip(paid_amount),
+            }))
         })(),
         Ok(None) => Ok(None),
         Err(e) => Err(e),

@@ -59,6 +59,16 @@ impl CheckoutSession {
     }
 }
 
+// The session read beside its contract (a signing page).
+super::rows::joined_row!(CheckoutSession, "s",
+    id: String, company_id: String, token: String, source: String, link_id: Option<String>, status: String,
+    customer_id: Option<String>, currency: String, order_spec: String, options: String, entered: String, extra: String,
+    metadata: String, locale: Option<String>, expires_at: Option<DateTime<Utc>>, paying_until: Option<DateTime<Utc>>,
+    completed_at: Option<DateTime<Utc>>, subscription_id: Option<String>, invoice_id: Option<String>,
+    payment_id: Option<String>, created_at: DateTime<Utc>, updated_at: DateTime<Utc>,
+    redemption_counted: Option<String>; computed: cache_version: Option<i64>,
+);
+
 const COLUMNS: &str = "id, company_id, token, source, link_id, status, customer_id, currency, order_spec, options, \
      entered, extra, metadata, locale, expires_at, paying_until, completed_at, subscription_id, invoice_id, payment_id, \
      created_at, updated_at, redemption_counted";

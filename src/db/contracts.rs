@@ -7,6 +7,10 @@
 
 use chrono::{DateTime, Utc};
 
+use sqlx::FromRow;
+
+use super::checkouts::CheckoutSession;
+use super::companies::Company;
 use super::rows::{self, Hidden, Stored};
 use super::tx::{Tx, exec_tx, on_tx};
 use super::{Db, DbResult, Page, exec_db, on_db, placeholders};
@@ -237,13 +241,30 @@ pub async fn by_id(db: &Db, id: &str) -> DbResult<Option<Contract>> {
     rows::by(db, "id", id).await
 }
 
-/// The contract of the signer behind `token`, in one query: what a signing page starts from.
-pub async fn by_signer_token(db: &Db, token: &str) -> DbResult<Option<Contract>> {
+/// The contract of the signer behind `token` with its checkout session and company, in one
+/// query: what a signing page starts from.
+pub async fn by_signer_token_with_checkout(
+    db: &Db,
+    token: &str,
+) -> DbResult<Option<(Contract, CheckoutSession, Company)>> {
+    let contract: Vec<String> = COLUMNS.split(", ").map(|c| format!("c.{}", c.trim())).collect();
     let sql = format!(
-        "SELECT {} FROM contracts WHERE id = (SELECT contract_id FROM contract_signers WHERE token = $1)",
-        <Contract as Stored>::COLUMNS
+        "SELECT {}, {}, co.cache_version AS s_cache_version, {} FROM contract_signers sg \
+         JOIN contracts c ON c.id = sg.contract_id \
+         JOIN checkout_sessions s ON s.id = c.checkout_id AND s.company_id = c.company_id \
+         JOIN companies co ON co.id = c.company_id WHERE sg.token = $1",
+        contract.join(", "),
+        CheckoutSession::JOINED_COLUMNS,
+        Company::JOINED_COLUMNS
     );
-    Ok(on_db!(db, |pool| sqlx::query_as::<_, Contract>(&sql).bind(token).fetch_optional(pool).await)?)
+    let row = on_db!(db, |pool| match sqlx::query(&sql).bind(token).fetch_optional(pool).await {
+        Ok(Some(row)) => (|| {
+            Ok(Some((Contract::from_row(&row)?, CheckoutSession::from_joined(&row)?, Company::from_joined(&row)?)))
+        })(),
+        Ok(None) => Ok(None),
+        Err(e) => Err(e),
+    })?;
+    Ok(row)
 }
 
 /// The contract whose order lives in checkout session `checkout_id`.

@@ -116,6 +116,11 @@ pub async fn archive_get<T: Stored>(db: &Db, company_id: &str, id: &str, now: Da
 /// instead of two) without its column names clashing with the other row's.
 macro_rules! joined_row {
     ($ty:ty, $alias:literal, $f1:ident: $t1:ty $(, $field:ident: $fty:ty)* $(,)?) => {
+        $crate::db::rows::joined_row!($ty, $alias, $f1: $t1 $(, $field: $fty)*; computed:);
+    };
+    // `computed` fields are no column of the table: the query selects them under the alias's
+    // name itself (`… AS s_cache_version`), and `JOINED_COLUMNS` leaves them out.
+    ($ty:ty, $alias:literal, $f1:ident: $t1:ty $(, $field:ident: $fty:ty)*; computed: $($cfield:ident: $cty:ty),* $(,)?) => {
         impl $ty {
             pub(crate) const JOINED_COLUMNS: &'static str = concat!(
                 $alias, ".", stringify!($f1), " AS ", $alias, "_", stringify!($f1)
@@ -129,10 +134,12 @@ macro_rules! joined_row {
                 &'static str: sqlx::ColumnIndex<R>,
                 $t1: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
                 $($fty: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,)*
+                $($cty: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,)*
             {
                 Ok(Self {
                     $f1: row.try_get(concat!($alias, "_", stringify!($f1)))?,
                     $($field: row.try_get(concat!($alias, "_", stringify!($field)))?,)*
+                    $($cfield: row.try_get(concat!($alias, "_", stringify!($cfield)))?,)*
                 })
             }
         }

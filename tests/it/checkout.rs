@@ -16,7 +16,7 @@ pub(crate) const CHALLENGE: &str = "4000 0027 6000 3184";
 /// The catalog these tests sell: a per-seat plan with graduated tiers and a one-time fee.
 pub(crate) struct Catalog {
     pub(crate) team: String,
-    seats: String,
+    pub(crate) seats: String,
     pub(crate) onboarding: String,
     product: String,
 }

@@ -63,9 +63,14 @@ impl Loaded {
 /// The signer behind `token`, their contract (expired first when overdue), and the rest.
 pub(crate) async fn load(state: &AppState, token: &str, headers: &HeaderMap) -> Result<Loaded, Response> {
     well_formed(token)?;
-    let contract = db::contracts::by_signer_token(&state.db, token).await.found()?;
+    let (contract, session, company) = db::contracts::by_signer_token_with_checkout(&state.db, token).await.found()?;
+    let status = contract.status.clone();
     let contract = signing::refresh(state, contract).await.map_err(|e| server_error(e.message))?;
-    load_contract(state, contract, Seen::Token(token), headers).await
+    if contract.status != status {
+        // Expired just now: its checkout changed with it, so read it again.
+        return load_contract(state, contract, Seen::Token(token), headers).await;
+    }
+    with_checkout(state, contract, checkout::with_company(session, company, headers)?, Seen::Token(token)).await
 }
 
 /// Whose page it is.
@@ -88,6 +93,16 @@ async fn load_contract(
         .map_err(server_error)?
         .ok_or_else(|| server_error("contract without checkout"))?;
     let checkout = checkout::with_company(session, company, headers)?;
+    with_checkout(state, contract, checkout, seen).await
+}
+
+/// The rest around `contract` once its checkout is loaded: its signers, and who is looking.
+async fn with_checkout(
+    state: &AppState,
+    contract: Contract,
+    checkout: checkout::Loaded,
+    seen: Seen<'_>,
+) -> Result<Loaded, Response> {
     let signers = db::contracts::signers_with_views(&state.db, &contract.id).await.map_err(server_error)?;
     let signer = match seen {
         Seen::Token(token) => signers.iter().find(|s| s.token == token).cloned(),

@@ -42,6 +42,10 @@ pub(crate) struct Loaded {
     pub(crate) locale: Locale,
     /// The language picked with `?lang=`, kept on the page's links and forms.
     pub(crate) chosen: Option<Locale>,
+    /// The newest attempt for the amount due that waits for the customer's bank.
+    waiting_payment_id: Option<String>,
+    /// The newest succeeded payment: (id, amount), for the receipt.
+    paid_by: Option<(String, i64)>,
 }
 
 impl Loaded {
@@ -88,11 +92,12 @@ pub(crate) async fn load(
     query: Option<&str>,
 ) -> Result<Loaded, Response> {
     well_formed(token)?;
-    let (invoice, company, customer) = db::billing::invoice_by_token_with_parties(&state.db, token).await.found()?;
+    let page = db::billing::invoice_page(&state.db, token).await.found()?;
+    let db::billing::InvoicePage { invoice, company, customer, waiting_payment_id, paid_by } = page;
     let chosen = chosen_locale(query);
     let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
     let locale = Locale::negotiate(chosen.map(Locale::code), accept);
-    Ok(Loaded { invoice, company, customer, locale, chosen })
+    Ok(Loaded { invoice, company, customer, locale, chosen, waiting_payment_id, paid_by })
 }
 
 /// A link of the language switcher.
@@ -177,25 +182,15 @@ async fn render(state: &AppState, loaded: &Loaded, input: PageInput, csrf: Strin
     let open = invoice.status == InvoiceStatus::Open.as_str();
     let overdue = view::is_overdue(invoice, state.clock.now());
     let (lines, discounts) = view::lines(&invoice.lines, currency, locale, t);
-    // Payments matter on a paid invoice (the receipt) and on one still due (an attempt waiting
-    // for the customer's bank); one query either way, none on a void one.
-    let payments = if invoice.status == InvoiceStatus::Paid.as_str() || (open && invoice.amount_due > 0) {
-        match db::billing::payments_of_invoice(&state.db, &invoice.id).await {
-            Ok(payments) => payments,
-            Err(e) => return server_error(e),
-        }
-    } else {
-        Vec::new()
-    };
+    // The payments the page names were read with the invoice: the one that paid it (the
+    // receipt) and an attempt for the amount due waiting for the customer's bank (linked).
+    let paid_by = loaded.paid_by.as_ref().map(|(id, amount)| (id.as_str(), *amount));
     let receipt =
-        (invoice.status == InvoiceStatus::Paid.as_str()).then(|| view::receipt(invoice, &payments, currency, locale));
-    // The newest attempt for the amount due that waits for the customer (an automatic charge
-    // their bank wants confirmed, or a challenge left open): the page links to it.
-    let waiting = payments
-        .iter()
-        .rev()
-        .find(|p| p.status == PaymentStatus::RequiresAction.as_str() && p.amount == invoice.amount_due)
-        .map(|p| format!("/invoices/{}/challenge/{}{}", invoice.token, p.id, loaded.lang_query()));
+        (invoice.status == InvoiceStatus::Paid.as_str()).then(|| view::receipt(invoice, paid_by, currency, locale));
+    let waiting = (open && invoice.amount_due > 0)
+        .then_some(loaded.waiting_payment_id.as_ref())
+        .flatten()
+        .map(|id| format!("/invoices/{}/challenge/{id}{}", invoice.token, loaded.lang_query()));
     let provider = invoicing::provider_of(state, invoice, Some(&loaded.company));
     let pay = match provider.prepare(invoice.amount_due, &invoice.currency) {
         PagePayment::CardForm { test_mode } if open && invoice.amount_due > 0 => Some(PayForm {
@@ -363,12 +358,19 @@ async fn amount_changed(
         .map(|c| crate::i18n::format::money(invoice.amount_due, c, loaded.locale))
         .unwrap_or_default();
     let alert = i18n::total_changed(loaded.locale, &amount);
+    // The payments the page names go with the amount due: read them again with it (a rare page).
+    let (waiting_payment_id, paid_by) = match db::billing::invoice_page(&state.db, &invoice.token).await {
+        Ok(Some(fresh)) => (fresh.waiting_payment_id, fresh.paid_by),
+        _ => (None, None),
+    };
     let now = Loaded {
         invoice,
         company: loaded.company.clone(),
         customer: loaded.customer.clone(),
         locale: loaded.locale,
         chosen: loaded.chosen,
+        waiting_payment_id,
+        paid_by,
     };
     render(state, &now, PageInput::refused(form, alert, StatusCode::CONFLICT), csrf, nonce).await
 }

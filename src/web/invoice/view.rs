@@ -5,9 +5,9 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::db::billing::{Invoice, Payment};
+use crate::db::billing::Invoice;
 use crate::db::customers::Customer;
-use crate::domain::billing::{InvoiceStatus, PaymentStatus};
+use crate::domain::billing::InvoiceStatus;
 use crate::domain::countries::COUNTRY_NAMES;
 use crate::domain::money::Currency;
 use crate::i18n::format;
@@ -190,12 +190,13 @@ pub fn bill_to(customer: &Customer, locale: Locale) -> BillTo {
 
 /// The receipt of a PAID invoice: when, how much, and the payment that paid it (the last one that
 /// succeeded, should a provider ever have answered twice).
-pub fn receipt(invoice: &Invoice, payments: &[Payment], currency: Currency, locale: Locale) -> Receipt {
-    let paid = payments.iter().rev().find(|p| p.status == PaymentStatus::Succeeded.as_str());
+/// The receipt of a paid invoice; `paid_by` is the newest succeeded payment (id, amount), none
+/// when the merchant marked it paid.
+pub fn receipt(invoice: &Invoice, paid_by: Option<(&str, i64)>, currency: Currency, locale: Locale) -> Receipt {
     Receipt {
         paid_on: invoice.paid_at.map(|at| crate::web::invoice::i18n::paid_on(locale, at)),
-        amount: format::money(paid.map(|p| p.amount).unwrap_or(invoice.total), currency, locale),
-        reference: paid.map(|p| p.id.clone()),
+        amount: format::money(paid_by.map(|(_, amount)| amount).unwrap_or(invoice.total), currency, locale),
+        reference: paid_by.map(|(id, _)| id.to_string()),
     }
 }
 
@@ -361,31 +362,11 @@ mod tests {
         let at = Utc.with_ymd_and_hms(2026, 3, 12, 9, 0, 0).unwrap();
         let paid =
             Invoice { status: InvoiceStatus::Paid.as_str().into(), amount_due: 0, paid_at: Some(at), ..invoice() };
-        let payment = |id: &str, status: &str| Payment {
-            id: id.into(),
-            company_id: "cmp_1".into(),
-            checkout_id: None,
-            invoice_id: Some("inv_1".into()),
-            provider: "sandbox".into(),
-            provider_ref: None,
-            status: status.into(),
-            amount: 9600,
-            currency: "EUR".into(),
-            failure_reason: None,
-            created_at: at,
-            updated_at: at,
-            keep_method: None,
-        };
-        let r = receipt(
-            &paid,
-            &[payment("pay_1", PaymentStatus::Failed.as_str()), payment("pay_2", PaymentStatus::Succeeded.as_str())],
-            eur(),
-            Locale::En,
-        );
+        let r = receipt(&paid, Some(("pay_2", 9600)), eur(), Locale::En);
         assert_eq!(r.paid_on.as_deref(), Some("Paid on March 12, 2026"));
         assert_eq!((r.amount.as_str(), r.reference.as_deref()), ("€96.00", Some("pay_2")));
         // Marked paid by the merchant: no payment to name, the total was paid.
-        assert_eq!(receipt(&paid, &[], eur(), Locale::En).reference, None);
+        assert_eq!(receipt(&paid, None, eur(), Locale::En).reference, None);
         assert_eq!(pay_button(&invoice(), eur(), Locale::De), "96,00 € bezahlen");
     }
 }
