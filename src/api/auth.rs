@@ -27,9 +27,22 @@ pub async fn require_api_key(
         Some((scheme, key)) if scheme.eq_ignore_ascii_case("bearer") && !key.trim().is_empty() => key.trim(),
         _ => return Err(ApiError::unauthorized("The Authorization header must be `Bearer <key>`.")),
     };
-    let company = db::companies::company_for_key(&state.db, key)
-        .await?
-        .ok_or_else(|| ApiError::unauthorized("Invalid API key."))?;
+    // An idempotent POST reads its key's stored answer with the company: one round trip.
+    let idem_key = (req.method() == axum::http::Method::POST)
+        .then(|| req.headers().get(super::idempotency::HEADER).and_then(|v| v.to_str().ok()))
+        .flatten()
+        .map(str::to_string);
+    let company = match idem_key {
+        Some(idem_key) => {
+            let found = db::idempotency::company_and_key(&state.db, key, &idem_key).await?;
+            let (company, stored) = found.ok_or_else(|| ApiError::unauthorized("Invalid API key."))?;
+            req.extensions_mut().insert(super::idempotency::Looked { key: idem_key, stored });
+            company
+        }
+        None => db::companies::company_for_key(&state.db, key)
+            .await?
+            .ok_or_else(|| ApiError::unauthorized("Invalid API key."))?,
+    };
     req.extensions_mut().insert(Tenant(Arc::new(company)));
     Ok(next.run(req).await)
 }

@@ -20,6 +20,14 @@ use crate::state::AppState;
 
 pub const HEADER: &str = "idempotency-key";
 
+/// What the authentication found stored under the request's key (read with the company).
+#[derive(Clone)]
+pub struct Looked {
+    pub key: String,
+    /// `None`: nothing stored under it.
+    pub stored: Option<idempotency::Row>,
+}
+
 pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if req.method() != Method::POST {
         return next.run(req).await;
@@ -43,7 +51,7 @@ async fn run(state: AppState, key: HeaderValue, req: Request, next: Next) -> Res
     let Some(Tenant(company)) = req.extensions().get::<Tenant>().cloned() else {
         return Err(ApiError::internal("idempotency layer ran before authentication").into_response());
     };
-    let (parts, body) = req.into_parts();
+    let (mut parts, body) = req.into_parts();
     let bytes = to_bytes(body, state.body_limit).await.map_err(|_| {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -58,9 +66,13 @@ async fn run(state: AppState, key: HeaderValue, req: Request, next: Next) -> Res
     let in_transaction =
         parts.extensions.get::<MatchedPath>().is_some_and(|p| CLAIMED_IN_TRANSACTION.contains(&p.as_str()));
     if in_transaction {
-        let found = idempotency::existing(&state.db, &company.id, &key, &fingerprint, now)
-            .await
-            .map_err(|e| ApiError::from(e).into_response())?;
+        // Read with the company by the authentication, when it saw this very key.
+        let looked = parts.extensions.remove::<Looked>().filter(|l| l.key == key);
+        let found = match looked {
+            Some(l) => idempotency::judge(&state.db, &company.id, &key, &fingerprint, l.stored, now).await,
+            None => idempotency::existing(&state.db, &company.id, &key, &fingerprint, now).await,
+        }
+        .map_err(|e| ApiError::from(e).into_response())?;
         match found {
             None => {
                 let claim = request::Claim { company_id: company.id.clone(), key, request_hash: fingerprint, now };
@@ -100,10 +112,12 @@ async fn run(state: AppState, key: HeaderValue, req: Request, next: Next) -> Res
     Ok(Response::from_parts(parts, Body::from(body)))
 }
 
-/// Routes whose handler writes in one transaction and reads nothing after it: their key is
-/// claimed in that transaction, which commits with the answer — one commit for the whole POST
-/// instead of three (claim, work, answer). Any statement after the commit commits it at once
-/// (`db::request::flush`), so a route listed here by mistake is still correct, only slower.
+/// Routes whose handler writes only in one transaction, reads nothing after it, and does nothing
+/// outside the store: their key (looked up with the API key by `auth`) is written with the answer
+/// in that transaction, which commits with it — one commit for the whole POST instead of three
+/// (claim, work, answer). Two requests racing with one key both run; the second to commit finds
+/// the key taken, rolls back whole and answers as the first. Any statement after the parked
+/// commit commits it at once (`db::request::flush`), so nothing reads around its own work.
 const CLAIMED_IN_TRANSACTION: &[&str] = &[
     "/api/v1/companies/{company_id}/checkout",
     "/api/v1/checkout-sessions",
@@ -137,8 +151,11 @@ async fn in_its_transaction(
                 _ => request::Finish::TakeBack,
             };
             // The handler's own work commits here, with the answer: a failure is a failure of it.
-            if let Err(e) = parked(finish).await {
-                return Err(ApiError::from(crate::db::DbError::from(e)).into_response());
+            match parked(finish).await {
+                Ok(true) => {}
+                // Another request with this key committed first; ours rolled back: answer as it.
+                Ok(false) => return Ok(conflicted(state, &company, &key, &hash, now).await),
+                Err(e) => return Err(ApiError::from(crate::db::DbError::from(e)).into_response()),
             }
         }
         request::Outcome::Committed => {
@@ -152,16 +169,7 @@ async fn in_its_transaction(
                 tracing::error!(error = %e, "storing idempotent response failed");
             }
         }
-        request::Outcome::Conflict => {
-            // Another request with this key got there first: answer as it stands.
-            let found = idempotency::existing(&state.db, &company, &key, &hash, now)
-                .await
-                .map_err(|e| ApiError::from(e).into_response())?;
-            return Ok(match found {
-                Some(Claim::Acquired) | None => found_answer(Claim::InFlight),
-                Some(other) => found_answer(other),
-            });
-        }
+        request::Outcome::Conflict => return Ok(conflicted(state, &company, &key, &hash, now).await),
         request::Outcome::Unclaimed => {
             if let Ok(b) = &body
                 && !failed
@@ -182,6 +190,22 @@ async fn in_its_transaction(
         }
     }
     Ok(Response::from_parts(parts, Body::from(body?)))
+}
+
+/// The answer when another request with the same key committed first: its answer (or 409 while
+/// it still runs).
+async fn conflicted(
+    state: &AppState,
+    company: &str,
+    key: &str,
+    hash: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Response {
+    match idempotency::existing(&state.db, company, key, hash, now).await {
+        Ok(Some(Claim::Acquired) | None) => found_answer(Claim::InFlight),
+        Ok(Some(other)) => found_answer(other),
+        Err(e) => ApiError::from(e).into_response(),
+    }
 }
 
 /// The answer for a key that is already in use.

@@ -2,6 +2,9 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use sqlx::Row as _;
+
+use super::companies::Company;
 use super::{Db, DbResult, exec_db, on_db};
 
 /// How long a finished result is kept (and replayed). The API promises at least 24 hours.
@@ -23,14 +26,46 @@ pub enum Claim {
     InFlight,
 }
 
-#[derive(sqlx::FromRow)]
-struct Row {
+/// A key as stored.
+#[derive(Clone, sqlx::FromRow)]
+pub struct Row {
     request_hash: String,
     state: String,
     response_status: Option<i32>,
     response_body: Option<Vec<u8>>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+}
+
+// A key read beside the company its API key opens (`company_and_key`).
+super::rows::joined_row!(Row, "ik",
+    request_hash: String, state: String, response_status: Option<i32>, response_body: Option<Vec<u8>>,
+    created_at: DateTime<Utc>, updated_at: DateTime<Utc>,
+);
+
+/// The company an unrevoked API key opens, and what `idem_key` already holds for it, in one
+/// query: an idempotent POST's authentication and key lookup in one round trip.
+pub async fn company_and_key(db: &Db, api_key: &str, idem_key: &str) -> DbResult<Option<(Company, Option<Row>)>> {
+    let sql = format!(
+        "SELECT {}, {} FROM api_keys k JOIN companies co ON co.id = k.company_id \
+         LEFT JOIN idempotency_keys ik ON ik.company_id = co.id AND ik.idem_key = $2 \
+         WHERE k.key_hash = $1 AND k.revoked_at IS NULL",
+        Company::JOINED_COLUMNS,
+        Row::JOINED_COLUMNS
+    );
+    let hash = super::companies::hash_key(api_key);
+    let row = on_db!(db, |pool| match sqlx::query(&sql).bind(&hash).bind(idem_key).fetch_optional(pool).await {
+        Ok(Some(row)) => (|| {
+            let stored = match row.try_get::<Option<String>, _>("ik_state")? {
+                Some(_) => Some(Row::from_joined(&row)?),
+                None => None,
+            };
+            Ok(Some((Company::from_joined(&row)?, stored)))
+        })(),
+        Ok(None) => Ok(None),
+        Err(e) => Err(e),
+    })?;
+    Ok(row)
 }
 
 /// The claim: ($1 company, $2 key, $3 request hash, $4 now); changes no row when the key exists.
@@ -41,9 +76,10 @@ pub const COMPLETE: &str = "UPDATE idempotency_keys SET state = 'done', response
                             updated_at = $5 WHERE company_id = $1 AND idem_key = $2";
 /// A claim taken back: ($1 company, $2 key).
 pub const RELEASE: &str = "DELETE FROM idempotency_keys WHERE company_id = $1 AND idem_key = $2 AND state = 'running'";
-/// A finished answer stored at once, for a request that never claimed its key in a transaction:
+/// A finished answer stored at once (in the transaction of the work it answers, or alone for a
+/// request that wrote nothing); changes no row when the key was taken meanwhile:
 /// ($1 company, $2 key, $3 request hash, $4 status, $5 body, $6 now).
-const ANSWERED: &str = "INSERT INTO idempotency_keys (company_id, idem_key, request_hash, state, response_status, \
+pub const ANSWERED: &str = "INSERT INTO idempotency_keys (company_id, idem_key, request_hash, state, response_status, \
                         response_body, created_at, updated_at) VALUES ($1, $2, $3, 'done', $4, $5, $6, $6) \
                         ON CONFLICT (company_id, idem_key) DO NOTHING";
 
@@ -68,6 +104,18 @@ pub async fn existing(
                   FROM idempotency_keys WHERE company_id = $1 AND idem_key = $2";
     let row =
         on_db!(db, |pool| sqlx::query_as::<_, Row>(select).bind(company_id).bind(key).fetch_optional(pool).await)?;
+    judge(db, company_id, key, request_hash, row, now).await
+}
+
+/// What the stored `row` of a key (if any) means for this request, as [`existing`] says.
+pub async fn judge(
+    db: &Db,
+    company_id: &str,
+    key: &str,
+    request_hash: &str,
+    row: Option<Row>,
+    now: DateTime<Utc>,
+) -> DbResult<Option<Claim>> {
     let Some(row) = row else {
         return Ok(None);
     };

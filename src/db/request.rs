@@ -59,7 +59,8 @@ pub enum Finish {
 }
 
 /// A transaction that carries the claim, committed by its handler, waiting for the answer.
-pub type Parked = Box<dyn FnOnce(Finish) -> Pin<Box<dyn Future<Output = Result<(), sqlx::Error>> + Send>> + Send>;
+/// It answers false (and rolled back) when another request took the key meanwhile.
+pub type Parked = Box<dyn FnOnce(Finish) -> Pin<Box<dyn Future<Output = Result<bool, sqlx::Error>> + Send>> + Send>;
 
 /// Where the request's claim stands.
 #[derive(Default)]
@@ -112,19 +113,19 @@ pub fn park(parked: Parked) {
     with_deferred(|d| d.parked = Some(parked));
 }
 
-/// The claim's key was taken by another request when this one's transaction tried it.
-pub fn conflict() {
-    with_deferred(|d| d.conflict = true);
-}
-
 /// Before any other statement of the request: a parked transaction is committed first (the claim
 /// still without its answer), so nothing ever reads around its own uncommitted work.
 pub async fn flush() -> Result<(), sqlx::Error> {
     let Some(parked) = with_deferred(|d| d.parked.take()).flatten() else {
         return Ok(());
     };
-    parked(Finish::Keep).await?;
-    with_deferred(|d| d.committed = true);
+    if parked(Finish::Keep).await? {
+        with_deferred(|d| d.committed = true);
+    } else {
+        // Rolled back: what the handler reads next may miss its own work, and its answer
+        // gives way to the other request's.
+        with_deferred(|d| d.conflict = true);
+    }
     Ok(())
 }
 

@@ -111,23 +111,10 @@ impl Db {
             Db::Sqlite(pool) => TxConn::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
             Db::Postgres(pool) => TxConn::Postgres(pool.begin().await?),
         };
-        let mut tx = Tx { conn, events: Vec::new(), known: None, claim: None };
-        if let Some(claim) = request::take_claim() {
-            let claimed = exec_tx!(
-                &mut tx,
-                sqlx::query(idempotency::CLAIM)
-                    .bind(&claim.company_id)
-                    .bind(&claim.key)
-                    .bind(&claim.request_hash)
-                    .bind(claim.now)
-            )?;
-            if claimed == 0 {
-                request::conflict();
-                return Err(DbError::Unique("the Idempotency-Key is in use by another request".into()));
-            }
-            tx.claim = Some(claim);
-        }
-        Ok(tx)
+        // The claim is written when the transaction commits, with the answer: a concurrent
+        // request with the same key then finds the key taken and its whole transaction rolls
+        // back (the routes that claim this way write nothing outside their transaction).
+        Ok(Tx { conn, events: Vec::new(), known: None, claim: request::take_claim() })
     }
 }
 
@@ -170,27 +157,32 @@ impl Tx {
         }
     }
 
-    /// Commit the parked transaction with what became of its claim.
-    async fn finish(mut self, claim: request::Claim, finish: request::Finish) -> Result<(), sqlx::Error> {
-        let (company, key) = (&claim.company_id, &claim.key);
-        match finish {
-            request::Finish::Answer(a) => {
-                exec_tx!(
-                    &mut self,
-                    sqlx::query(idempotency::COMPLETE)
-                        .bind(company)
-                        .bind(key)
-                        .bind(i32::from(a.status))
-                        .bind(&a.body)
-                        .bind(a.at)
-                )?;
+    /// Commit the parked transaction with what became of its claim: false (and rolled back, the
+    /// work with it) when another request took the key meanwhile.
+    async fn finish(mut self, claim: request::Claim, finish: request::Finish) -> Result<bool, sqlx::Error> {
+        let (company, key, hash) = (&claim.company_id, &claim.key, &claim.request_hash);
+        let stored = match finish {
+            request::Finish::Answer(a) => exec_tx!(
+                &mut self,
+                sqlx::query(idempotency::ANSWERED)
+                    .bind(company)
+                    .bind(key)
+                    .bind(hash)
+                    .bind(i32::from(a.status))
+                    .bind(&a.body)
+                    .bind(a.at)
+            )?,
+            // A failure on our side: the work stays, the key stays free for a retry.
+            request::Finish::TakeBack => 1,
+            request::Finish::Keep => {
+                exec_tx!(&mut self, sqlx::query(idempotency::CLAIM).bind(company).bind(key).bind(hash).bind(claim.now))?
             }
-            request::Finish::TakeBack => {
-                exec_tx!(&mut self, sqlx::query(idempotency::RELEASE).bind(company).bind(key))?;
-            }
-            request::Finish::Keep => {}
+        };
+        if stored == 0 {
+            return Ok(false);
         }
-        self.commit_now().await
+        self.commit_now().await?;
+        Ok(true)
     }
 }
 
