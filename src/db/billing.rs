@@ -300,11 +300,6 @@ pub async fn close_invoice(tx: &mut Tx, id: &str, to: &str, lock_holder: bool, n
     Ok(n == 1)
 }
 
-/// The invoice a hosted invoice page's token opens.
-pub async fn invoice_by_token(db: &Db, token: &str) -> DbResult<Option<Invoice>> {
-    rows::by(db, "token", token).await
-}
-
 /// A hosted invoice and what its page shows around it, read in one query.
 pub struct InvoicePage {
     pub invoice: Invoice,

@@ -3,7 +3,7 @@
 //! An event is queued by [`enqueue`] on the transaction of the change it reports and written when
 //! it commits (`db::tx`), together with one `webhook_deliveries` row per subscribed endpoint, so an
 //! event exists exactly when its change does. The worker ([`crate::services::outbox`]) then claims due deliveries with [`claim_due`] and
-//! records the outcome with [`mark_delivered`] or [`mark_failed`].
+//! records each round's outcomes with [`record`].
 
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
@@ -242,11 +242,6 @@ pub async fn claim_due(db: &Db, now: DateTime<Utc>, limit: i64, lease: Duration)
     })?)
 }
 
-/// Record a 2xx answer. Counts the attempt and releases the claim.
-pub async fn mark_delivered(db: &Db, id: &str, http_status: u16, now: DateTime<Utc>) -> DbResult<()> {
-    record(db, &[(id.to_string(), Attempted::Delivered { http_status }, now)]).await
-}
-
 /// What one attempt came to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Attempted {
@@ -314,19 +309,6 @@ pub enum Next {
     RetryAt(DateTime<Utc>),
     /// Give up: the delivery becomes FAILED and is never attempted again.
     Dead,
-}
-
-/// Record a failed attempt (`http_status` when the endpoint answered at all), count it, release
-/// the claim and either schedule the next attempt or give up.
-pub async fn mark_failed(
-    db: &Db,
-    id: &str,
-    http_status: Option<u16>,
-    error: &str,
-    next: Next,
-    now: DateTime<Utc>,
-) -> DbResult<()> {
-    record(db, &[(id.to_string(), Attempted::Failed { http_status, error: error.to_string(), next }, now)]).await
 }
 
 /// A delivery as stored, for inspection (tests, operators).
